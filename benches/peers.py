@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+"""Compare our OME-Zarr writer/reader (`ome-bench`) with the Python peers.
+
+Workloads (BENCHMARK.md):
+  W1   write an OME-Zarr 0.4 pyramid (Zarr v2) from an in-memory array
+  W2u  the same as 0.5 (Zarr v3), unsharded
+  W2s  the same as 0.5, sharded: shards (1,1,64,1024,1024) of (1,1,1,256,256) chunks
+  W3v2 / W3v3 / W3v3s  read level 0 fully into memory from a v2 / v3 / v3-sharded store
+
+Tools: ours (ome-bench), tensorstore, zarr (zarr-python), zarrs (zarr-python with the
+zarrs codec pipeline), ome-zarr-py, ngff-zarr.
+
+Every run is a fresh subprocess; loading the input .npy is not timed; peak RSS is the
+child's ru_maxrss (wait4). Tools are interleaved within each repeat; the table shows
+medians. Level 0 of every tool's first output is checked against the input (untimed),
+and so are the level count, level shapes and codec, so that every figure compares the
+same work.
+
+    .venv/bin/python benches/peers.py --size small --repeat 3 --json .bench/peers-small.json
+    .venv/bin/python benches/peers.py --size tiny --only W2u,W3v3,tensorstore,zarrs
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.abspath(__file__)
+
+WRITE_WORKLOADS = {
+    # id: (ngff version, sharded)
+    "W1": ("0.4", False),
+    "W2u": ("0.5", False),
+    "W2s": ("0.5", True),
+}
+READ_WORKLOADS = {
+    # id: store the level 0 is read from (written once, untimed, by zarr-python)
+    "W3v2": "W1",
+    "W3v3": "W2u",
+    "W3v3s": "W2s",
+}
+WORKLOADS = list(WRITE_WORKLOADS) + list(READ_WORKLOADS)
+TOOLS = ["ours", "tensorstore", "zarrs", "zarr", "ome-zarr-py", "ngff-zarr"]
+
+CHUNKS = (1, 1, 64, 256, 256)
+SHARDS = (1, 1, 64, 1024, 1024)
+INNER = (1, 1, 1, 256, 256)
+MIN_SIZE = 256
+AXES = ["t", "c", "z", "y", "x"]
+BLOSC = dict(cname="zstd", clevel=1, shuffle="shuffle", typesize=2, blocksize=0)
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def level_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """2x2 in y, x (z untouched) until min(y, x) <= MIN_SIZE."""
+    shapes = [tuple(shape)]
+    while min(shapes[-1][-2:]) > MIN_SIZE:
+        s = shapes[-1]
+        shapes.append(s[:-2] + tuple((n + 1) // 2 for n in s[-2:]))
+    return shapes
+
+
+def clip(block: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(min(b, s) for b, s in zip(block, shape))
+
+
+def layout(shape: tuple[int, ...], sharded: bool) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """(chunks, shards) for one level; shards are clipped, inner chunks fit in them."""
+    if not sharded:
+        return clip(CHUNKS, shape), None
+    shards = clip(SHARDS, shape)
+    return clip(INNER, shards), shards
+
+
+def downsample(a):
+    """2x2 mean in y, x, rounded half up, same dtype (even or odd sizes)."""
+    import numpy as np
+
+    ny, nx = a.shape[-2:]
+    if ny % 2 or nx % 2:
+        a = np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, ny % 2), (0, nx % 2)], mode="edge")
+    acc = a[..., 0::2, 0::2].astype(np.uint32)
+    acc += a[..., 1::2, 0::2]
+    acc += a[..., 0::2, 1::2]
+    acc += a[..., 1::2, 1::2]
+    acc += 2
+    acc >>= 2
+    return acc.astype(a.dtype)
+
+
+def ome_attrs(version: str, shapes: list[tuple[int, ...]], paths: list[str]) -> dict:
+    datasets = []
+    for i, (s, p) in enumerate(zip(shapes, paths)):
+        f = [shapes[0][k] / s[k] for k in range(len(s))]
+        datasets.append({"path": p, "coordinateTransformations": [{"type": "scale", "scale": f}]})
+    axes = [{"name": "t", "type": "time"}, {"name": "c", "type": "channel"}] + [
+        {"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"]
+    ms = {"axes": axes, "datasets": datasets, "name": "bench"}
+    if version == "0.4":
+        ms["version"] = "0.4"
+        return {"multiscales": [ms]}
+    return {"ome": {"version": "0.5", "multiscales": [ms]}}
+
+
+# ----------------------------------------------------------------------------- peers (child side)
+
+
+def write_group_metadata(out: str, version: str, shapes, paths) -> None:
+    attrs = ome_attrs(version, shapes, paths)
+    if version == "0.4":
+        with open(os.path.join(out, ".zgroup"), "w") as f:
+            json.dump({"zarr_format": 2}, f)
+        with open(os.path.join(out, ".zattrs"), "w") as f:
+            json.dump(attrs, f)
+    else:
+        with open(os.path.join(out, "zarr.json"), "w") as f:
+            json.dump({"zarr_format": 3, "node_type": "group", "attributes": attrs}, f)
+
+
+def ts_spec(path: str, shape, version: str, sharded: bool) -> dict:
+    chunks, shards = layout(shape, sharded)
+    kv = {"driver": "file", "path": path}
+    if version == "0.4":
+        meta = {"zarr_format": 2, "shape": list(shape), "chunks": list(chunks), "dtype": "<u2",
+                "compressor": {"id": "blosc", "cname": "zstd", "clevel": 1, "shuffle": 1, "blocksize": 0},
+                "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
+        return {"driver": "zarr", "kvstore": kv, "metadata": meta}
+    inner_codecs = [{"name": "bytes", "configuration": {"endian": "little"}},
+                    {"name": "blosc", "configuration": dict(BLOSC)}]
+    if sharded:
+        codecs = [{"name": "sharding_indexed", "configuration": {
+            "chunk_shape": list(chunks), "codecs": inner_codecs,
+            "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+            "index_location": "end"}}]
+        grid = shards
+    else:
+        codecs, grid = inner_codecs, chunks
+    meta = {"shape": list(shape), "data_type": "uint16",
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(grid)}},
+            "chunk_key_encoding": {"name": "default"}, "codecs": codecs, "fill_value": 0,
+            "dimension_names": AXES}
+    return {"driver": "zarr3", "kvstore": kv, "metadata": meta}
+
+
+def write_tensorstore(a, out, version, sharded):
+    import tensorstore as ts
+
+    shapes = level_shapes(a.shape)
+    paths = [str(i) for i in range(len(shapes))]
+    os.makedirs(out, exist_ok=True)
+    pending = []
+    level = a
+    for i, p in enumerate(paths):
+        store = ts.open(ts_spec(os.path.join(out, p), level.shape, version, sharded),
+                        create=True, delete_existing=True).result()
+        pending.append(store.write(level))  # encode/write level i while computing level i+1
+        if i + 1 < len(paths):
+            level = downsample(level)
+    for f in pending:
+        f.result()
+    write_group_metadata(out, version, shapes, paths)
+
+
+def zarr_create(path, shape, dtype, version, sharded):
+    import numcodecs
+    import zarr
+    from zarr.codecs import BloscCodec
+
+    chunks, shards = layout(shape, sharded)
+    if version == "0.4":
+        return zarr.create_array(store=path, shape=shape, dtype=dtype, chunks=chunks, zarr_format=2,
+                                 compressors=numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE, 0),
+                                 chunk_key_encoding={"name": "v2", "separator": "/"}, fill_value=0,
+                                 overwrite=True)
+    return zarr.create_array(store=path, shape=shape, dtype=dtype, chunks=chunks, shards=shards,
+                             zarr_format=3, compressors=BloscCodec(**BLOSC), dimension_names=AXES,
+                             fill_value=0, overwrite=True)
+
+
+def write_zarr_python(a, out, version, sharded):
+    shapes = level_shapes(a.shape)
+    paths = [str(i) for i in range(len(shapes))]
+    os.makedirs(out, exist_ok=True)
+    level = a
+    for i, p in enumerate(paths):
+        arr = zarr_create(os.path.join(out, p), level.shape, level.dtype, version, sharded)
+        arr[...] = level
+        if i + 1 < len(paths):
+            level = downsample(level)
+    write_group_metadata(out, version, shapes, paths)
+
+
+def write_ome_zarr_py(a, out, version, sharded):
+    import numcodecs
+    from ome_zarr.format import FormatV04, FormatV05
+    from ome_zarr.scale import Methods
+    from ome_zarr.writer import write_image
+    from zarr.codecs import BloscCodec
+
+    shapes = level_shapes(a.shape)
+    fmt = FormatV04() if version == "0.4" else FormatV05()
+    comp = (numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE, 0) if version == "0.4"
+            else BloscCodec(**BLOSC))
+    opts = []
+    for s in shapes:
+        chunks, shards = layout(s, sharded)
+        o = {"chunks": chunks, "compressor": comp}
+        if shards:
+            o["shards"] = shards
+        opts.append(o)
+    write_image(a, out, fmt=fmt, axes="tczyx", scale_factors=[2 ** k for k in range(1, len(shapes))],
+                method=Methods.LOCAL_MEAN, storage_options=opts)
+
+
+def write_ngff_zarr(a, out, version, sharded):
+    import ngff_zarr as nz
+    import numcodecs
+    from zarr.codecs import BloscCodec
+
+    shapes = level_shapes(a.shape)
+    img = nz.to_ngff_image(a, dims=AXES)
+    chunks, shards = layout(a.shape, sharded)
+    ms = nz.to_multiscales(img, scale_factors=[{"z": 1, "y": 2 ** k, "x": 2 ** k} for k in range(1, len(shapes))],
+                           method=nz.Methods.DASK_BIN_SHRINK, chunks=dict(zip(AXES, chunks)))
+    kw = {}
+    if version == "0.4":
+        kw["compressor"] = numcodecs.Blosc("zstd", 1, numcodecs.Blosc.SHUFFLE, 0)
+    else:
+        kw["compressors"] = [BloscCodec(**BLOSC)]
+    if sharded:
+        kw["chunks_per_shard"] = dict(zip(AXES, (s // c for s, c in zip(shards, chunks))))
+    nz.to_ngff_zarr(out, ms, version=version, **kw)
+
+
+WRITERS = {
+    "tensorstore": write_tensorstore,
+    "zarr": write_zarr_python,
+    "zarrs": write_zarr_python,
+    "ome-zarr-py": write_ome_zarr_py,
+    "ngff-zarr": write_ngff_zarr,
+}
+
+
+def level0_path(group: str) -> str:
+    """Path of level 0 from the group's multiscales metadata."""
+    for name in ("zarr.json", ".zattrs"):
+        p = os.path.join(group, name)
+        if os.path.exists(p):
+            with open(p) as f:
+                doc = json.load(f)
+            attrs = doc.get("attributes", doc) if name == "zarr.json" else doc
+            attrs = attrs.get("ome", attrs)
+            return os.path.join(group, attrs["multiscales"][0]["datasets"][0]["path"])
+    raise FileNotFoundError(f"no OME-Zarr group at {group}")
+
+
+def read_level0(tool: str, group: str):
+    if tool == "tensorstore":
+        import tensorstore as ts
+
+        path = level0_path(group)
+        driver = "zarr3" if os.path.exists(os.path.join(path, "zarr.json")) else "zarr"
+        store = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": path}}, open=True).result()
+        return store.read().result()
+    if tool in ("zarr", "zarrs"):
+        import zarr
+
+        return zarr.open_array(level0_path(group), mode="r")[...]
+    if tool == "ome-zarr-py":
+        from ome_zarr.io import parse_url
+        from ome_zarr.reader import Reader
+
+        node = next(iter(Reader(parse_url(group))()))
+        return node.data[0].compute()
+    if tool == "ngff-zarr":
+        import ngff_zarr as nz
+
+        return nz.from_ngff_zarr(group).images[0].data.compute()
+    raise ValueError(tool)
+
+
+def child(tool: str, workload: str, input_path: str, out: str) -> dict:
+    """Runs in a fresh process; prints one JSON object."""
+    import numpy as np
+
+    if tool == "zarrs":
+        import zarr
+
+        zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"})
+    if workload in WRITE_WORKLOADS:
+        version, sharded = WRITE_WORKLOADS[workload]
+        a = np.load(input_path)
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.perf_counter()
+        WRITERS[tool](a, out, version, sharded)
+        return {"seconds": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    b = read_level0(tool, out)
+    seconds = time.perf_counter() - t0
+    b = np.asarray(b)
+    return {"seconds": seconds, "shape": list(b.shape), "checksum": checksum(b)}
+
+
+def checksum(a) -> str:
+    import hashlib
+
+    return hashlib.blake2b(memoryview(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()),
+                           digest_size=16).hexdigest()
+
+
+def verify(group: str, input_path: str, sharded: bool) -> dict:
+    """Untimed: level count and shapes, codec and chunks, level 0 equal to the input."""
+    import numpy as np
+    import zarr
+
+    a = np.load(input_path, mmap_mode="r")
+    g = zarr.open_group(group, mode="r")
+    attrs = dict(g.attrs)
+    attrs = attrs.get("ome", attrs)
+    paths = [d["path"] for d in attrs["multiscales"][0]["datasets"]]
+    want = level_shapes(a.shape)
+    problems = []
+    shapes = [tuple(g[p].shape) for p in paths]
+    if shapes != want:
+        problems.append(f"levels {shapes} != {want}")
+    for p, s in zip(paths, shapes):
+        arr = g[p]
+        meta = arr.metadata.to_dict()
+        text = json.dumps(meta, default=str)
+        if "zstd" not in text or "blosc" not in text:
+            problems.append(f"{p}: codec is not blosc zstd: {text[:200]}")
+        chunks, shards = layout(s, sharded)
+        got_shards = getattr(arr, "shards", None) if arr.metadata.zarr_format == 3 else None
+        if tuple(arr.chunks) != chunks or (tuple(got_shards) if got_shards else None) != shards:
+            problems.append(f"{p}: chunks {arr.chunks} shards {got_shards}, want {chunks} {shards}")
+    if not np.array_equal(g[paths[0]][...], a):
+        problems.append("level 0 differs from the input")
+    return {"ok": not problems, "problems": problems}
+
+
+# ----------------------------------------------------------------------------- parent side
+
+
+def find_ome_bench() -> str | None:
+    env = os.environ.get("OME_BENCH")
+    cands = [env] if env else [os.path.join(REPO, "target", "release", "ome-bench")]
+    for c in cands:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def run_child(cmd: list[str], timeout: float) -> tuple[int, str, str, int]:
+    """Like subprocess.run, but returns the child's own peak RSS via wait4."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                status = 124 << 8
+                break
+            time.sleep(0.01)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        return p.returncode, fo.read(), fe.read(), ru.ru_maxrss * 1024
+
+
+def last_json(text: str) -> dict | None:
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                pass
+    return None
+
+
+def csv(xs) -> str:
+    return ",".join(str(x) for x in xs)
+
+
+def tool_cmd(tool, workload, input_path, out, ome_bench) -> list[str]:
+    if tool == "ours":
+        if workload in WRITE_WORKLOADS:
+            version, sharded = WRITE_WORKLOADS[workload]
+            cmd = [ome_bench, "write-zarr", "--input", input_path, "--out", out,
+                   "--ngff-version", version, "--min-size", str(MIN_SIZE)]
+            if sharded:
+                cmd += ["--chunks", csv(INNER), "--shards", csv(SHARDS)]
+            else:
+                cmd += ["--chunks", csv(CHUNKS)]
+            return cmd
+        return [ome_bench, "read-zarr", "--path", out, "--level", "0"]
+    return [sys.executable, HERE, "_child", tool, workload, input_path, out]
+
+
+def prepare_read_stores(input_path: str, work: str, workloads: list[str]) -> dict[str, str]:
+    """The W3 source stores, written once (untimed) by zarr-python; plus the expected checksum."""
+    stores = {}
+    for w in workloads:
+        if w not in READ_WORKLOADS:
+            continue
+        src = READ_WORKLOADS[w]
+        path = os.path.join(work, f"read-{src}")
+        if not os.path.exists(os.path.join(path, ".done")):
+            shutil.rmtree(path, ignore_errors=True)
+            rc, out, err, _ = run_child([sys.executable, HERE, "_child", "zarr", src, input_path, path], 3600)
+            if rc != 0:
+                raise SystemExit(f"could not write the {w} source store: {err[-2000:]}")
+            open(os.path.join(path, ".done"), "w").close()
+        stores[w] = path
+    return stores
+
+
+def fmt_bytes(n) -> str:
+    return "-" if not n else f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        tool, workload, input_path, out = argv[1:5]
+        print(json.dumps(child(tool, workload, input_path, out)))
+        return 0
+    if argv and argv[0] == "_verify":
+        print(json.dumps(verify(argv[1], argv[2], argv[3] == "1")))
+        return 0
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--size", default="small", help="tiny | small | full (gen_data.py sizes)")
+    ap.add_argument("--input", help="input .npy (default: .bench/<size>.npy, generated if missing)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="",
+                    help="comma list of workloads and/or tools, e.g. W2u,W3v3,tensorstore,ours")
+    ap.add_argument("--workdir", help="scratch dir (default .bench/peers-<size>)")
+    ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the written stores")
+    args = ap.parse_args(argv)
+
+    only = [x for x in args.only.split(",") if x]
+    unknown = [x for x in only if x not in WORKLOADS and x not in TOOLS]
+    if unknown:
+        ap.error(f"unknown in --only: {unknown}; workloads {WORKLOADS}, tools {TOOLS}")
+    workloads = [w for w in WORKLOADS if w in only] or list(WORKLOADS)
+    tools = [t for t in TOOLS if t in only] or list(TOOLS)
+
+    input_path = args.input or os.path.join(REPO, ".bench", f"{args.size}.npy")
+    if not os.path.exists(input_path):
+        print(f"generating {input_path} ...", file=sys.stderr)
+        subprocess.run([sys.executable, os.path.join(REPO, "benches", "gen_data.py"), "--size", args.size,
+                        "--out", input_path, "--no-stats"], check=True)
+    work = args.workdir or os.path.join(REPO, ".bench", f"peers-{args.size}")
+    os.makedirs(work, exist_ok=True)
+
+    import numpy as np
+
+    a = np.load(input_path, mmap_mode="r")
+    shape, nbytes = tuple(a.shape), a.nbytes
+    expected_sum = checksum(np.asarray(a)) if any(w in READ_WORKLOADS for w in workloads) else None
+    del a
+    notes = []
+
+    ome_bench = find_ome_bench()
+    if "ours" in tools and not ome_bench:
+        notes.append(f"ours: ome-bench not found (OME_BENCH or {REPO}/target/release/ome-bench); skipped")
+        print(notes[-1], file=sys.stderr)
+        tools = [t for t in tools if t != "ours"]
+    stores = prepare_read_stores(input_path, work, workloads)
+
+    results: dict[tuple[str, str], dict] = {}
+    for rep in range(args.repeat):
+        for w in workloads:
+            for tool in tools:
+                r = results.setdefault((w, tool), {"seconds": [], "rss": [], "errors": [], "verify": None})
+                if r["errors"]:
+                    continue  # a tool that failed once is not retried
+                out = stores[w] if w in READ_WORKLOADS else os.path.join(work, f"{w}-{tool}")
+                if w in WRITE_WORKLOADS:
+                    shutil.rmtree(out, ignore_errors=True)
+                rc, so, se, rss = run_child(tool_cmd(tool, w, input_path, out, ome_bench), args.timeout)
+                doc = last_json(so) if rc == 0 else None
+                if doc is None or "seconds" not in doc:
+                    msg = (se.strip().splitlines() or [f"exit {rc}"])[-1][:300]
+                    r["errors"].append(msg)
+                    print(f"[{rep}] {w:6} {tool:12} FAILED: {msg}", file=sys.stderr)
+                    continue
+                r["seconds"].append(doc["seconds"])
+                r["rss"].append(doc.get("peak_rss_bytes") or rss)
+                if "bytes_written" in doc:
+                    r["bytes_written"] = doc["bytes_written"]
+                print(f"[{rep}] {w:6} {tool:12} {doc['seconds']:8.3f} s  {fmt_bytes(r['rss'][-1])}",
+                      file=sys.stderr)
+                if r["verify"] is None and not args.no_verify:
+                    if w in WRITE_WORKLOADS:
+                        if "bytes_written" not in r:
+                            r["bytes_written"] = du(out)
+                        vrc, vo, ve, _ = run_child([sys.executable, HERE, "_verify", out, input_path,
+                                                    "1" if WRITE_WORKLOADS[w][1] else "0"], args.timeout)
+                        r["verify"] = last_json(vo) or {"ok": False, "problems": [ve.strip()[-300:]]}
+                    elif "checksum" in doc:
+                        ok = doc["checksum"] == expected_sum and tuple(doc["shape"]) == shape
+                        r["verify"] = {"ok": ok, "problems": [] if ok else ["level 0 differs from the input"]}
+                    else:
+                        r["verify"] = {"ok": None, "problems": ["not checked (reader reports no data)"]}
+                if w in WRITE_WORKLOADS and not args.keep and r["verify"] is not None:
+                    shutil.rmtree(out, ignore_errors=True)
+
+    floor = None
+    if ome_bench and "ours" in tools:
+        rc, so, se, _ = run_child([ome_bench, "floor", "--input", input_path], args.timeout)
+        floor = last_json(so) if rc == 0 else None
+        if floor is None:
+            notes.append(f"ome-bench floor failed: {se.strip()[-300:]}")
+
+    rows = []
+    for w in workloads:
+        ours = results.get((w, "ours"), {}).get("seconds")
+        ours_med = statistics.median(ours) if ours else None
+        for tool in tools:
+            r = results[(w, tool)]
+            med = statistics.median(r["seconds"]) if r["seconds"] else None
+            rows.append({
+                "workload": w, "tool": tool, "median_s": med, "runs_s": r["seconds"],
+                "ratio_vs_ours": (med / ours_med) if med and ours_med else None,
+                "peak_rss_bytes": max(r["rss"]) if r["rss"] else None,
+                "bytes_written": r.get("bytes_written"),
+                "verified": (r["verify"] or {}).get("ok"),
+                "problems": (r["verify"] or {}).get("problems", []) + r["errors"],
+                "floor_s": floor_seconds(w, shape, nbytes, floor),
+            })
+    print_table(rows, floor, shape, notes)
+    if args.json:
+        doc = {"size": args.size, "shape": shape, "input": input_path, "repeat": args.repeat,
+               "tools": tools, "workloads": workloads, "rows": rows, "floor": floor, "notes": notes,
+               "versions": versions(), "cpus": os.cpu_count()}
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(doc, f, indent=1)
+    return 0
+
+
+def du(path: str) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+def floor_seconds(w: str, shape, nbytes: int, floor: dict | None) -> float | None:
+    """Codec-bound floor: encode every level (+ downsample) for writes, decode level 0 for reads."""
+    if not floor:
+        return None
+    gb = 1e9
+    if w in WRITE_WORKLOADS:
+        shapes = level_shapes(shape)
+        per_voxel = nbytes / max(1, int(__import__("math").prod(shape)))
+        total = sum(int(__import__("math").prod(s)) for s in shapes) * per_voxel
+        return total / (floor["compress_gbps"] * gb) + (total - nbytes) / (floor["downsample_gbps"] * gb)
+    return nbytes / (floor["decompress_gbps"] * gb)
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for p in ("numpy", "zarr", "zarrs", "tensorstore", "ome-zarr", "ngff-zarr", "numcodecs", "dask"):
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def print_table(rows, floor, shape, notes) -> None:
+    print(f"shape {shape}")
+    print(f"{'workload':8} {'tool':12} {'median s':>9} {'peer/ours':>9} {'peak RSS':>10} {'ours/floor':>10}  check")
+    for r in rows:
+        med = f"{r['median_s']:.3f}" if r["median_s"] is not None else "failed"
+        ratio = f"{r['ratio_vs_ours']:.2f}" if r["ratio_vs_ours"] else "-"
+        fl = (f"{r['median_s'] / r['floor_s']:.2f}" if r["tool"] == "ours" and r["floor_s"] and r["median_s"]
+              else "-")
+        check = {True: "ok", False: "MISMATCH", None: "-"}[r["verified"]]
+        if r["problems"]:
+            check += " " + "; ".join(r["problems"])[:160]
+        print(f"{r['workload']:8} {r['tool']:12} {med:>9} {ratio:>9} {fmt_bytes(r['peak_rss_bytes']):>10} "
+              f"{fl:>10}  {check}")
+    if floor:
+        print("floor: compress {compress_gbps:.2f} GB/s, decompress {decompress_gbps:.2f} GB/s, "
+              "downsample {downsample_gbps:.2f} GB/s on {threads} threads".format(**floor))
+    for n in notes:
+        print("note:", n)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

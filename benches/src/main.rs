@@ -1,0 +1,186 @@
+//! `ome-bench`: times the reference workloads of `../shared/BENCHMARK.md` through ome-core
+//! and prints one JSON object per run, for `benches/peers.py` to compare with the peers
+//! measured in the same run.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use ome_core::metadata::NgffVersion;
+use ome_core::pyramid::{Downsample, LevelCount};
+use ome_core::{
+    DynArray, Image, ImageMetadata, NpyReader, RegionSource, Selection, WriteOptions,
+    write_ome_zarr, write_ome_zarr_from_source,
+};
+use rayon::prelude::*;
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(name = "ome-bench")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// W1 / W2u / W2s: write a full pyramid from an in-memory array (or, with
+    /// --from-source, streamed from the memory-mapped .npy).
+    WriteZarr {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "0.5")]
+        ngff_version: String,
+        #[arg(long, default_value = "1,1,64,256,256")]
+        chunks: String,
+        #[arg(long)]
+        shards: Option<String>,
+        #[arg(long, default_value_t = 256)]
+        min_size: u64,
+        #[arg(long, default_value = "blosc-zstd:1:shuffle")]
+        compression: String,
+        #[arg(long)]
+        from_source: bool,
+    },
+    /// W3: read one level fully into memory.
+    ReadZarr {
+        #[arg(long)]
+        path: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        level: usize,
+    },
+    /// The physical floor: single-pass codec and downsampling throughput on all cores.
+    Floor {
+        #[arg(long)]
+        input: PathBuf,
+    },
+}
+
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn list(s: &str) -> Vec<u64> {
+    s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let out = match cli.cmd {
+        Cmd::WriteZarr {
+            input,
+            out,
+            ngff_version,
+            chunks,
+            shards,
+            min_size,
+            compression,
+            from_source,
+        } => {
+            let reader = NpyReader::open(&input)?;
+            let meta = ImageMetadata::default_for_ndim(reader.shape().len())?;
+            let mut opts = WriteOptions::default();
+            opts.version = if ngff_version == "0.4" {
+                NgffVersion::V0_4
+            } else {
+                NgffVersion::V0_5
+            };
+            opts.chunks = Some(list(&chunks));
+            opts.shards = shards.as_deref().map(list);
+            opts.levels = LevelCount::MinSize(min_size);
+            opts.compression = compression.parse()?;
+            opts.downsample = Downsample::Mean;
+            opts.overwrite = true;
+            let (seconds, summary) = if from_source {
+                let t = Instant::now();
+                let s = write_ome_zarr_from_source(&out, &reader, &meta, &opts, None)?;
+                (t.elapsed().as_secs_f64(), s)
+            } else {
+                let data = reader.read_all()?;
+                let t = Instant::now();
+                let s = ome_core::with_dyn_array!(&data, a, _T => write_ome_zarr(&out, a.view(), &meta, &opts, None))?;
+                (t.elapsed().as_secs_f64(), s)
+            };
+            json!({"seconds": seconds, "bytes_written": summary.bytes_written, "levels": summary.level_shapes, "peak_rss_bytes": peak_rss()})
+        }
+        Cmd::ReadZarr { path, level } => {
+            let image = Image::open(&path)?;
+            let t = Instant::now();
+            let data = image.read(level, &Selection::all())?;
+            let seconds = t.elapsed().as_secs_f64();
+            let bytes = data.len() * data.dtype().size();
+            json!({"seconds": seconds, "bytes": bytes, "peak_rss_bytes": peak_rss()})
+        }
+        Cmd::Floor { input } => floor(&input)?,
+    };
+    println!("{out}");
+    Ok(())
+}
+
+/// Compresses, decompresses and downsamples the data once on every core, without any
+/// I/O or framework around it: the rate no writer on this machine can beat.
+fn floor(input: &PathBuf) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    use zarrs::array::codec::{
+        BloscCompressionLevel, BloscCompressor, BloscShuffleMode, blosc_compress_bytes,
+        blosc_decompress_bytes,
+    };
+    let data = NpyReader::open(input)?.read_all()?;
+    let DynArray::U16(a) = &data else {
+        return Err("floor expects uint16 data".into());
+    };
+    let slice = a.as_slice().ok_or("not contiguous")?;
+    let bytes: &[u8] = bytemuck::cast_slice(slice);
+    let chunk = 8 << 20;
+    let level = BloscCompressionLevel::try_from(1u8).map_err(|e| format!("{e:?}"))?;
+    let t = Instant::now();
+    let compressed: Vec<Vec<u8>> = bytes
+        .par_chunks(chunk)
+        .map(|c| {
+            blosc_compress_bytes(
+                c,
+                level,
+                BloscShuffleMode::Shuffle,
+                2,
+                BloscCompressor::Zstd,
+                0,
+                1,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let compress = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let total: usize = compressed
+        .par_iter()
+        .zip(bytes.par_chunks(chunk))
+        .map(|(c, orig)| blosc_decompress_bytes(c, orig.len(), 1).map(|d| d.len()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .sum();
+    let decompress = t.elapsed().as_secs_f64();
+    let mut factors = vec![1usize; a.ndim()];
+    let n = factors.len();
+    factors[n - 1] = 2;
+    factors[n - 2] = 2;
+    let t = Instant::now();
+    let half = ome_core::pyramid::downsample(a.view(), &factors, Downsample::Mean)?;
+    let downsample = t.elapsed().as_secs_f64();
+    let ratio = bytes.len() as f64 / compressed.iter().map(Vec::len).sum::<usize>() as f64;
+    Ok(json!({
+        "compress_gbps": bytes.len() as f64 / compress / 1e9,
+        "decompress_gbps": total as f64 / decompress / 1e9,
+        "downsample_gbps": bytes.len() as f64 / downsample / 1e9,
+        "blosc_zstd1_ratio": ratio,
+        "threads": rayon::current_num_threads(),
+        "check": half.len(),
+    }))
+}

@@ -1,0 +1,194 @@
+//! `ome info`: what a dataset holds, as text or JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use ome_core::metadata::NodeKind;
+use ome_core::{Image, OmeZarr, Result};
+use serde_json::{Value, json};
+
+fn level_json(image: &Image) -> Value {
+    image
+        .levels()
+        .iter()
+        .map(|l| {
+            json!({
+                "path": l.path, "shape": l.shape, "chunks": l.chunks, "shards": l.shards,
+                "dtype": l.dtype.name(), "codecs": l.codecs, "scale": l.scale, "translation": l.translation,
+            })
+        })
+        .collect()
+}
+
+fn describe(node: &OmeZarr) -> Result<Value> {
+    let kind = node.kind();
+    let mut out = json!({
+        "path": node.path(),
+        "format": "ome-zarr",
+        "version": node.version().map(|v| v.as_str().to_string()),
+        "zarr_format": node.zarr_format().number(),
+        "kind": kind.as_str(),
+    });
+    let obj = out.as_object_mut().expect("json! object");
+    if node.attributes().multiscales.is_some() {
+        let image = node.image()?;
+        obj.insert("name".into(), json!(image.name()));
+        obj.insert(
+            "axes".into(),
+            json!(
+                image
+                    .axes()
+                    .iter()
+                    .map(|a| json!({"name": a.name, "type": a.axis_type, "unit": a.unit}))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        obj.insert("levels".into(), level_json(&image));
+        obj.insert(
+            "channels".into(),
+            json!(
+                image
+                    .channels()
+                    .iter()
+                    .map(|c| json!({"label": c.label, "color": c.color, "window": c.window}))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        obj.insert("labels".into(), json!(node.label_names()?));
+        if let Some(il) = &node.attributes().image_label {
+            obj.insert(
+                "image_label".into(),
+                serde_json::to_value(il).unwrap_or(Value::Null),
+            );
+        }
+    }
+    if kind == NodeKind::Labels {
+        obj.insert("labels".into(), json!(node.attributes().labels));
+    }
+    if let Some(plate) = &node.attributes().plate {
+        obj.insert("name".into(), json!(plate.name));
+        obj.insert(
+            "rows".into(),
+            json!(plate.rows.iter().map(|r| &r.name).collect::<Vec<_>>()),
+        );
+        obj.insert(
+            "columns".into(),
+            json!(plate.columns.iter().map(|c| &c.name).collect::<Vec<_>>()),
+        );
+        obj.insert("wells".into(), json!(node.wells()));
+        obj.insert("field_count".into(), json!(plate.field_count));
+    }
+    if node.attributes().well.is_some() {
+        obj.insert("fields".into(), json!(node.fields()));
+    }
+    if node.attributes().bioformats2raw_layout.is_some() {
+        obj.insert("series".into(), json!(node.series()?));
+    }
+    Ok(out)
+}
+
+/// Writes to stdout; a closed pipe (`ome info x | head`) ends output quietly.
+pub(crate) fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn render_text(v: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut buf = String::new();
+    macro_rules! println {
+        ($($arg:tt)*) => {{ let _ = writeln!(buf, $($arg)*); }};
+    }
+    let s = |k: &str| {
+        v.get(k)
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .unwrap_or_default()
+    };
+    println!("{}", s("path"));
+    println!(
+        "  format:   OME-Zarr {} (Zarr v{}), {}",
+        s("version"),
+        s("zarr_format"),
+        s("kind")
+    );
+    if let Some(name) = v.get("name").and_then(Value::as_str) {
+        println!("  name:     {name}");
+    }
+    if let Some(axes) = v.get("axes").and_then(Value::as_array) {
+        let parts: Vec<String> = axes
+            .iter()
+            .map(|a| {
+                let name = a["name"].as_str().unwrap_or("?");
+                match a["unit"].as_str() {
+                    Some(u) => format!("{name} [{u}]"),
+                    None => name.to_string(),
+                }
+            })
+            .collect();
+        println!("  axes:     {}", parts.join(", "));
+    }
+    if let Some(levels) = v.get("levels").and_then(Value::as_array) {
+        println!("  levels:");
+        for l in levels {
+            let shards = if l["shards"].is_null() {
+                String::new()
+            } else {
+                format!(" shards {}", l["shards"])
+            };
+            println!(
+                "    {:>3}  {} {} chunks {}{} {} scale {}",
+                l["path"].as_str().unwrap_or("?"),
+                l["dtype"].as_str().unwrap_or("?"),
+                l["shape"],
+                l["chunks"],
+                shards,
+                l["codecs"]
+                    .as_array()
+                    .map(|c| c
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("+"))
+                    .unwrap_or_default(),
+                l["scale"],
+            );
+        }
+    }
+    if let Some(ch) = v
+        .get("channels")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    {
+        println!("  channels:");
+        for c in ch {
+            println!(
+                "    {} #{} window {}",
+                c["label"].as_str().unwrap_or("-"),
+                c["color"].as_str().unwrap_or("-"),
+                c["window"]
+            );
+        }
+    }
+    for key in ["labels", "wells", "fields", "series"] {
+        if let Some(list) = v
+            .get(key)
+            .and_then(Value::as_array)
+            .filter(|l| !l.is_empty())
+        {
+            let names: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+            println!("  {key:<9} {}", names.join(", "));
+        }
+    }
+    buf
+}
+
+pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
+    let node = OmeZarr::open(path)?;
+    let v = describe(&node)?;
+    if json {
+        emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+    } else {
+        emit(&render_text(&v));
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! `ome`: inspect and convert OME-Zarr images.
+
+mod convert;
+mod info;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Inspect and convert OME-Zarr (NGFF 0.1-0.5) images.
+#[derive(Debug, Parser)]
+#[command(name = "ome", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Describe an OME-Zarr image, label image, plate, well or bioformats2raw container.
+    Info {
+        /// The dataset (a directory).
+        path: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert between OME-Zarr and .npy, or re-write an OME-Zarr with other options.
+    Convert(Box<convert::ConvertArgs>),
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+pub(crate) struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    pub(crate) fn new(quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Bar(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})",
+        ) {
+            bar.set_style(style);
+        }
+        Bar(Some(bar))
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl ome_core::Progress for Bar {
+    fn set_total(&self, total: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(total);
+        }
+    }
+    fn advance(&self, done: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(done);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info { path, json } => info::run(&path, json),
+        Command::Convert(args) => convert::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            match e.kind() {
+                ome_core::ErrorKind::Usage => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}

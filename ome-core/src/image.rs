@@ -1,0 +1,193 @@
+//! The format-neutral facade: an [`Image`] has axes, levels and channels, and reads any
+//! region of any level, whatever format holds it.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Axis as NdAxis;
+
+use crate::dtype::{DType, DynArray};
+use crate::error::{Error, Result};
+use crate::metadata::{Axis, NgffVersion, OmeroChannel};
+use crate::selection::Selection;
+use crate::source::RegionSource;
+use crate::with_dyn_array;
+use crate::zarr::ZarrArray;
+
+/// One resolution level of an image.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Level {
+    /// Path of the level inside its container (the dataset path for OME-Zarr).
+    pub path: String,
+    /// Shape in array order.
+    pub shape: Vec<u64>,
+    /// Chunk shape (inner chunk when sharded).
+    pub chunks: Vec<u64>,
+    /// Shard shape, when the array is sharded.
+    pub shards: Option<Vec<u64>>,
+    /// Element type.
+    pub dtype: DType,
+    /// Codecs, briefly (`blosc(zstd:1, shuffle)`).
+    pub codecs: Vec<String>,
+    /// Physical pixel size per axis, from the coordinate transformations.
+    pub scale: Option<Vec<f64>>,
+    /// Physical offset per axis, from the coordinate transformations.
+    pub translation: Option<Vec<f64>>,
+}
+
+pub(crate) enum LevelReader {
+    Zarr(ZarrArray),
+}
+
+impl std::fmt::Debug for LevelReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LevelReader::Zarr(a) => a.fmt(f),
+        }
+    }
+}
+
+/// A multiscale image opened for reading.
+#[derive(Debug)]
+pub struct Image {
+    pub(crate) path: PathBuf,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<NgffVersion>,
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) levels: Vec<Level>,
+    pub(crate) channels: Vec<OmeroChannel>,
+    pub(crate) readers: Vec<LevelReader>,
+}
+
+impl Image {
+    /// Opens the image at `path` (an OME-Zarr image group, a label image, or a field of a
+    /// plate such as `plate.zarr/A/1/0`).
+    ///
+    /// # Errors
+    /// Storage errors, format errors naming the node and key, or a usage error when the
+    /// path holds no image (a plate, a well, a labels group).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        crate::zarr::OmeZarr::open(path)?.image()
+    }
+
+    /// Where the image was opened.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The multiscale's name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The NGFF version of the metadata, when known.
+    pub fn version(&self) -> Option<NgffVersion> {
+        self.version
+    }
+
+    /// Axes in array order (implicit `t,c,z,y,x` for NGFF 0.1 / 0.2).
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
+    /// Axis names in array order.
+    pub fn axis_names(&self) -> Vec<String> {
+        self.axes.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// Levels, full resolution first.
+    pub fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    /// Channels from the `omero` metadata (empty when there is none).
+    pub fn channels(&self) -> &[OmeroChannel] {
+        &self.channels
+    }
+
+    fn reader(&self, level: usize) -> Result<&LevelReader> {
+        self.readers.get(level).ok_or_else(|| {
+            Error::usage(format!(
+                "level {level} does not exist; the image has {} levels",
+                self.levels.len()
+            ))
+        })
+    }
+
+    /// Reads a region of `level`; chunks are decoded in parallel.
+    ///
+    /// # Errors
+    /// Usage errors for regions outside the level, limit errors for reads larger than the
+    /// limits allow, format errors for chunks that do not decode.
+    pub fn read_region(&self, level: usize, start: &[u64], shape: &[u64]) -> Result<DynArray> {
+        match self.reader(level)? {
+            LevelReader::Zarr(a) => a.read_region(start, shape),
+        }
+    }
+
+    /// Reads a selection by axis name of `level`; axes selected by a single index are
+    /// dropped from the result.
+    ///
+    /// # Errors
+    /// As [`Image::read_region`], plus usage errors for unknown axes.
+    pub fn read(&self, level: usize, selection: &Selection) -> Result<DynArray> {
+        let shape = &self
+            .levels
+            .get(level)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "level {level} does not exist; the image has {} levels",
+                    self.levels.len()
+                ))
+            })?
+            .shape;
+        let region = selection.resolve(&self.axis_names(), shape)?;
+        let data = self.read_region(level, &region.start, &region.shape)?;
+        if region.dropped.is_empty() {
+            return Ok(data);
+        }
+        Ok(with_dyn_array!(data, a, T => {
+            let mut a = a;
+            for &d in region.dropped.iter().rev() {
+                a = a.index_axis_move(NdAxis(d), 0);
+            }
+            <T as crate::Element>::into_dyn_array(a)
+        }))
+    }
+
+    /// One level as a [`RegionSource`], to convert or re-chunk without loading it whole.
+    ///
+    /// # Errors
+    /// A usage error when the level does not exist.
+    pub fn level_source(&self, level: usize) -> Result<LevelSource<'_>> {
+        self.reader(level)?;
+        Ok(LevelSource { image: self, level })
+    }
+}
+
+/// A level of an [`Image`] seen as a [`RegionSource`].
+#[derive(Debug)]
+pub struct LevelSource<'a> {
+    image: &'a Image,
+    level: usize,
+}
+
+impl RegionSource for LevelSource<'_> {
+    fn shape(&self) -> &[u64] {
+        &self.image.levels[self.level].shape
+    }
+
+    fn dtype(&self) -> DType {
+        self.image.levels[self.level].dtype
+    }
+
+    fn read_region(&self, start: &[u64], shape: &[u64]) -> Result<DynArray> {
+        match &self.image.readers[self.level] {
+            LevelReader::Zarr(a) => {
+                // Writers call this from many threads at once: decode each region on one.
+                let single = zarrs::array::CodecOptions::default().with_concurrent_target(1);
+                a.read_region_opt(start, shape, &single)
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! # ome-core
+//!
+//! Read and write the two open bioimaging formats, **OME-Zarr** (OME-NGFF 0.1 to 0.5) and
+//! OME-TIFF, in Rust: a typed metadata model for every NGFF object, parallel chunked reads
+//! of any region of any level, and pyramid writing that is bounded in memory.
+//!
+//! ```no_run
+//! use ome_core::{Image, ImageMetadata, Selection, WriteOptions, write_ome_zarr};
+//! use ndarray::ArrayD;
+//!
+//! # fn main() -> ome_core::Result<()> {
+//! // Write a 4-D (c, z, y, x) uint16 array as an OME-Zarr 0.5 pyramid.
+//! let data = ArrayD::<u16>::zeros(vec![2, 16, 1024, 1024]);
+//! let meta = ImageMetadata::from_axis_letters("czyx")?;
+//! write_ome_zarr("out.ome.zarr", data.view(), &meta, &WriteOptions::default(), None)?;
+//!
+//! // Read channel 1 of level 1 back.
+//! let image = Image::open("out.ome.zarr")?;
+//! let plane = image.read(1, &"c=1".parse::<Selection>()?)?;
+//! assert_eq!(plane.shape(), &[16, 512, 512]);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layers
+//! Dependencies point one way: `metadata` (pure serde) → `pyramid` (planning and
+//! downsampling kernels) → the I/O adapters (`zarr`, `npy`) → the facade ([`Image`],
+//! [`Selection`]). Libraries never print; the `ome` CLI renders.
+//!
+//! ## Hostile input
+//! Every document read is size-limited, every path from metadata is checked to stay inside
+//! the dataset root, and decoded sizes are bounded by [`Limits`]; bad input gives an
+//! [`Error`] whose [`Location`] names the file, node and JSON Pointer.
+
+mod dtype;
+mod error;
+mod image;
+mod location;
+pub mod metadata;
+mod npy;
+mod options;
+pub mod pyramid;
+mod selection;
+mod source;
+pub mod zarr;
+
+pub use dtype::{DType, DynArray, Element};
+pub use error::{Error, ErrorKind, Result};
+pub use image::{Image, Level, LevelSource};
+pub use location::Location;
+pub use npy::{NpyReader, write_npy};
+pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
+pub use selection::{AxisSelection, Region, Selection};
+pub use source::{ArraySource, RegionSource};
+pub use zarr::{
+    ImageMetadata, OmeZarr, WriteOptions, WriteSummary, ZarrFormat, write_ome_zarr,
+    write_ome_zarr_from_source,
+};

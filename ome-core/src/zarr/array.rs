@@ -1,0 +1,268 @@
+//! One Zarr array opened for reading: its checked layout and region reads decoded in
+//! parallel by `zarrs`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+use serde_json::Value;
+use zarrs::array::{
+    Array, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArraySubset, CodecOptions,
+};
+use zarrs::filesystem::FilesystemStore;
+
+use super::codecs::{ArrayLayout, array_layout};
+use super::store::{NodeMeta, Store, ZarrFormat};
+use crate::dtype::{DType, DynArray, Element};
+use crate::error::{Error, ErrorKind, Result};
+use crate::location::Location;
+use crate::options::Limits;
+use crate::source::check_region;
+use crate::with_dtype;
+
+/// A Zarr array ready for region reads.
+pub(crate) struct ZarrArray {
+    array: Array<FilesystemStore>,
+    pub(crate) shape: Vec<u64>,
+    pub(crate) dtype: DType,
+    pub(crate) layout: ArrayLayout,
+    location: Location,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for ZarrArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZarrArray")
+            .field("location", &self.location)
+            .field("shape", &self.shape)
+            .field("dtype", &self.dtype)
+            .finish_non_exhaustive()
+    }
+}
+
+fn product(shape: &[u64]) -> Option<u64> {
+    shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))
+}
+
+/// The element type named by a raw array document.
+fn dtype_of(doc: &Value, format: ZarrFormat, loc: &Location) -> Result<DType> {
+    match format {
+        ZarrFormat::V2 => {
+            let s = doc.get("dtype").and_then(Value::as_str).ok_or_else(|| {
+                Error::format(
+                    loc.clone().with_pointer("/dtype"),
+                    "expected a dtype string, found none",
+                )
+            })?;
+            DType::from_numpy_str(s).map(|(d, _)| d).ok_or_else(|| {
+                Error::unsupported(
+                    loc.clone().with_pointer("/dtype"),
+                    format!(
+                        "expected an integer or float dtype (u1..u8, i1..i8, f4, f8), found {s:?}"
+                    ),
+                )
+            })
+        }
+        ZarrFormat::V3 => {
+            let s = doc
+                .get("data_type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    Error::format(
+                        loc.clone().with_pointer("/data_type"),
+                        "expected a data_type string, found none",
+                    )
+                })?;
+            DType::from_name(s).ok_or_else(|| {
+                Error::unsupported(
+                    loc.clone().with_pointer("/data_type"),
+                    format!("expected an integer or float data type (uint8..float64), found {s:?}"),
+                )
+            })
+        }
+    }
+}
+
+impl ZarrArray {
+    /// Opens the array `node` whose metadata `meta` was already read.
+    pub(crate) fn open(store: &Store, node: &str, meta: &NodeMeta) -> Result<Self> {
+        let doc_name = match meta.format {
+            ZarrFormat::V2 => ".zarray",
+            ZarrFormat::V3 => "zarr.json",
+        };
+        let loc = Location::zarr_pointer(store.root(), node, doc_name, "");
+        let doc = meta.array.as_ref().ok_or_else(|| {
+            Error::format(store.location(node), "expected an array, found a group")
+        })?;
+        let limits = *store.limits();
+        let shape: Vec<u64> = doc
+            .get("shape")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(Value::as_u64).collect())
+            .ok_or_else(|| {
+                Error::format(
+                    loc.clone().with_pointer("/shape"),
+                    "expected a list of non-negative integers",
+                )
+            })?;
+        if shape.len() > limits.max_dimensions {
+            return Err(Error::limits(
+                loc.clone().with_pointer("/shape"),
+                format!(
+                    "{} dimensions, more than the limit of {}",
+                    shape.len(),
+                    limits.max_dimensions
+                ),
+            ));
+        }
+        let dtype = dtype_of(doc, meta.format, &loc)?;
+        let layout = array_layout(doc).ok_or_else(|| {
+            Error::unsupported(
+                loc.clone(),
+                "expected a regular chunk grid with a chunk shape",
+            )
+        })?;
+        for (what, chunk) in [
+            ("chunk", Some(&layout.chunks)),
+            ("shard", layout.shards.as_ref()),
+        ] {
+            let Some(chunk) = chunk else { continue };
+            if chunk.len() != shape.len() {
+                return Err(Error::format(
+                    loc.clone(),
+                    format!(
+                        "{what} shape {chunk:?} has {} dimensions, the array shape {shape:?} has {}",
+                        chunk.len(),
+                        shape.len()
+                    ),
+                ));
+            }
+            if chunk.contains(&0) {
+                return Err(Error::format(
+                    loc.clone(),
+                    format!("{what} shape {chunk:?} has a zero extent"),
+                ));
+            }
+            let bytes = product(chunk).and_then(|n| n.checked_mul(dtype.size() as u64));
+            if bytes.is_none_or(|b| b > limits.max_chunk_bytes) {
+                return Err(Error::limits(
+                    loc.clone(),
+                    format!(
+                        "a decoded {what} of shape {chunk:?} exceeds the limit of {} bytes",
+                        limits.max_chunk_bytes
+                    ),
+                ));
+            }
+        }
+        let metadata = match meta.format {
+            ZarrFormat::V3 => {
+                let v3: ArrayMetadataV3 = serde_json::from_value(doc.clone()).map_err(|e| {
+                    Error::format(
+                        loc.clone(),
+                        format!("expected valid Zarr v3 array metadata ({e})"),
+                    )
+                })?;
+                ArrayMetadata::V3(v3)
+            }
+            ZarrFormat::V2 => {
+                let mut v2 = doc.clone();
+                if let Value::Object(m) = &mut v2 {
+                    m.insert("attributes".into(), Value::Object(meta.attributes.clone()));
+                }
+                let v2: ArrayMetadataV2 = serde_json::from_value(v2).map_err(|e| {
+                    Error::format(
+                        loc.clone(),
+                        format!("expected valid Zarr v2 array metadata ({e})"),
+                    )
+                })?;
+                ArrayMetadata::V2(v2)
+            }
+        };
+        let zarr_path = format!("/{node}");
+        let array = Array::new_with_metadata(Arc::clone(store.fs()), &zarr_path, metadata)
+            .map_err(|e| {
+                let msg = e.to_string();
+                let kind = if msg.contains("unsupported")
+                    || msg.contains("not supported")
+                    || msg.contains("plugin")
+                {
+                    ErrorKind::Unsupported
+                } else {
+                    ErrorKind::Format
+                };
+                Error::new(kind, loc.clone(), format!("cannot open the array: {msg}"))
+            })?;
+        Ok(ZarrArray {
+            array,
+            shape,
+            dtype,
+            layout,
+            location: store.location(node),
+            limits,
+        })
+    }
+
+    /// Where the array lives, for messages.
+    pub(crate) fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Reads a region; chunks are decoded in parallel.
+    pub(crate) fn read_region(&self, start: &[u64], shape: &[u64]) -> Result<DynArray> {
+        self.read_region_opt(start, shape, &CodecOptions::default())
+    }
+
+    /// Reads a region with explicit codec options (a writer reading back a level uses
+    /// one thread per region, because it runs many regions at once).
+    pub(crate) fn read_region_opt(
+        &self,
+        start: &[u64],
+        shape: &[u64],
+        options: &CodecOptions,
+    ) -> Result<DynArray> {
+        check_region(&self.shape, start, shape)?;
+        let bytes = product(shape).and_then(|n| n.checked_mul(self.dtype.size() as u64));
+        if bytes.is_none_or(|b| b > self.limits.max_read_bytes) {
+            return Err(Error::limits(
+                self.location.clone(),
+                format!(
+                    "reading a region of shape {shape:?} exceeds the limit of {} bytes",
+                    self.limits.max_read_bytes
+                ),
+            ));
+        }
+        let subset =
+            ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec()).map_err(|e| {
+                Error::usage(format!(
+                    "invalid region start {start:?} shape {shape:?}: {e}"
+                ))
+            })?;
+        with_dtype!(self.dtype, T => {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                self.array.retrieve_array_subset_opt::<ArrayD<T>>(&subset, options)
+            }));
+            match result {
+                Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
+                Ok(Err(e)) => Err(Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"))),
+                Err(_) => Err(Error::format(self.location.clone(), format!("the decoder failed on the region {start:?}+{shape:?}"))),
+            }
+        })
+    }
+
+    /// Reads a region as `T`.
+    pub(crate) fn read_region_typed<T: Element>(
+        &self,
+        start: &[u64],
+        shape: &[u64],
+        options: &CodecOptions,
+    ) -> Result<ArrayD<T>> {
+        let a = self.read_region_opt(start, shape, options)?;
+        T::from_dyn_array_owned(a).map_err(|a| {
+            Error::usage(format!(
+                "expected {} data, the array holds {}",
+                T::DTYPE,
+                a.dtype()
+            ))
+        })
+    }
+}

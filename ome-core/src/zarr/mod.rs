@@ -1,0 +1,16 @@
+//! The OME-Zarr adapter: Zarr v2 and v3 hierarchies on a local filesystem, read through
+//! `zarrs`, written with chunks encoded in parallel and metadata last.
+
+mod array;
+mod codecs;
+mod hierarchy;
+mod staging;
+mod store;
+mod write;
+
+pub(crate) use array::ZarrArray;
+pub use hierarchy::OmeZarr;
+pub use store::ZarrFormat;
+pub use write::{
+    ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,
+};

@@ -1,0 +1,174 @@
+//! A write-only filesystem store for new datasets.
+//!
+//! `zarrs`' `FilesystemStore` calls `fsync` after every chunk, which costs more than the
+//! compression on many filesystems. A new dataset is written into a hidden staging directory
+//! and renamed into place only when complete (see `commit_dir`), so per-chunk durability buys
+//! nothing: a crash leaves a staging directory, never a dataset that looks complete.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use zarrs::storage::{
+    Bytes, OffsetBytesIterator, StorageError, StoreKey, StorePrefix, WritableStorageTraits,
+};
+
+use crate::error::{Error, Result};
+use crate::location::Location;
+
+/// Writes keys as files under a base directory, without fsync.
+#[derive(Debug)]
+pub(crate) struct StagingStore {
+    base: PathBuf,
+    bytes_written: AtomicU64,
+}
+
+impl StagingStore {
+    pub(crate) fn new(base: &Path) -> Self {
+        StagingStore {
+            base: base.to_path_buf(),
+            bytes_written: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.bytes_written.load(Ordering::Relaxed)
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.base.join(key)
+    }
+}
+
+fn io_err(e: std::io::Error) -> StorageError {
+    StorageError::IOError(Arc::new(e))
+}
+
+impl WritableStorageTraits for StagingStore {
+    fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
+        let path = self.path(key.as_str());
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_err)?;
+        }
+        let mut file = fs::File::create(&path).map_err(io_err)?;
+        file.write_all(&value).map_err(io_err)?;
+        self.bytes_written
+            .fetch_add(value.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn set_partial_many(
+        &self,
+        key: &StoreKey,
+        offset_values: OffsetBytesIterator,
+    ) -> Result<(), StorageError> {
+        let path = self.path(key.as_str());
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_err)?;
+        }
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err)?;
+        for (offset, bytes) in offset_values {
+            file.write_all_at(&bytes, offset).map_err(io_err)?;
+            self.bytes_written
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn erase(&self, key: &StoreKey) -> Result<(), StorageError> {
+        match fs::remove_file(self.path(key.as_str())) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn erase_prefix(&self, prefix: &StorePrefix) -> Result<(), StorageError> {
+        match fs::remove_dir_all(self.path(prefix.as_str())) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn supports_set_partial(&self) -> bool {
+        false
+    }
+}
+
+/// A hidden sibling directory of `target` to write a new dataset into.
+pub(crate) fn staging_dir_for(target: &Path) -> Result<PathBuf> {
+    let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::usage(format!(
+            "expected an output path with a file name, found {}",
+            target.display()
+        ))
+    })?;
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = parent.join(format!(".{name}.partial-{}-{nanos}", std::process::id()));
+    fs::create_dir(&dir).map_err(|e| Error::io(Location::file(&dir), e))?;
+    Ok(dir)
+}
+
+/// Refuses to go on when `target` exists and `overwrite` is not set.
+pub(crate) fn check_target(target: &Path, overwrite: bool) -> Result<()> {
+    if !overwrite && fs::symlink_metadata(target).is_ok() {
+        return Err(Error::new(
+            crate::ErrorKind::Usage,
+            Location::file(target),
+            "the output exists; pass overwrite (--overwrite) to replace it",
+        ));
+    }
+    Ok(())
+}
+
+/// Moves a finished staging directory to `target`. An existing target is replaced only
+/// now, when the new dataset is complete: it is renamed aside, the new one renamed in,
+/// and only then is the old one deleted.
+pub(crate) fn commit_dir(staging: &Path, target: &Path, overwrite: bool) -> Result<()> {
+    let loc = || Location::file(target);
+    let old = if fs::symlink_metadata(target).is_ok() {
+        if !overwrite {
+            return Err(Error::new(
+                crate::ErrorKind::Usage,
+                loc(),
+                "the output appeared while writing; refusing to replace it",
+            ));
+        }
+        let aside = staging.with_extension("replaced");
+        fs::rename(target, &aside).map_err(|e| Error::io(loc(), e))?;
+        Some(aside)
+    } else {
+        None
+    };
+    fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
+    if let Some(old) = old {
+        let removed = if old.is_dir() {
+            fs::remove_dir_all(&old)
+        } else {
+            fs::remove_file(&old)
+        };
+        removed.map_err(|e| Error::io(Location::file(&old), e))?;
+    }
+    Ok(())
+}
+
+/// Removes a staging directory after a failure (best effort: the error that caused the
+/// clean-up is the one to report).
+pub(crate) fn discard_dir(staging: &Path) {
+    let _ = fs::remove_dir_all(staging);
+}

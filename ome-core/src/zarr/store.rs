@@ -1,0 +1,362 @@
+//! Reading the metadata documents of a Zarr v2 or v3 hierarchy on a local filesystem, with
+//! size limits, and resolving node paths found in OME metadata without ever leaving the
+//! dataset root.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use zarrs::filesystem::FilesystemStore;
+
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::options::Limits;
+
+/// The Zarr storage format version of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ZarrFormat {
+    /// Zarr v2 (`.zgroup`, `.zarray`, `.zattrs`): OME-Zarr 0.1-0.4.
+    V2,
+    /// Zarr v3 (`zarr.json`): OME-Zarr 0.5 and later.
+    V3,
+}
+
+impl ZarrFormat {
+    /// `2` or `3`.
+    pub fn number(self) -> u8 {
+        match self {
+            ZarrFormat::V2 => 2,
+            ZarrFormat::V3 => 3,
+        }
+    }
+}
+
+/// Group or array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeType {
+    Group,
+    Array,
+}
+
+/// The metadata of one node, read from its documents.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeMeta {
+    pub(crate) format: ZarrFormat,
+    pub(crate) node_type: NodeType,
+    /// User attributes (`.zattrs`, or `attributes` of `zarr.json`).
+    pub(crate) attributes: Map<String, Value>,
+    /// The array document (`.zarray` or the whole `zarr.json`) for arrays.
+    pub(crate) array: Option<Value>,
+    /// The document holding the attributes: `zarr.json` or `.zattrs`.
+    pub(crate) attributes_document: &'static str,
+}
+
+/// A hierarchy rooted at a directory.
+#[derive(Debug)]
+pub(crate) struct Store {
+    root: PathBuf,
+    canonical_root: PathBuf,
+    fs: Arc<FilesystemStore>,
+    limits: Limits,
+}
+
+impl Store {
+    /// Opens the directory `root` as a hierarchy.
+    pub(crate) fn open(root: &Path, limits: Limits) -> Result<Self> {
+        let meta = fs::metadata(root).map_err(|e| Error::io(Location::file(root), e))?;
+        if !meta.is_dir() {
+            return Err(Error::format(
+                Location::file(root),
+                "expected a Zarr hierarchy (a directory), found a file",
+            ));
+        }
+        let canonical_root =
+            fs::canonicalize(root).map_err(|e| Error::io(Location::file(root), e))?;
+        let fs = FilesystemStore::new(&canonical_root).map_err(|e| {
+            Error::storage(Location::file(root), format!("cannot open the store: {e}"))
+        })?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            canonical_root,
+            fs: Arc::new(fs),
+            limits,
+        })
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub(crate) fn fs(&self) -> &Arc<FilesystemStore> {
+        &self.fs
+    }
+
+    /// Location of a node for errors.
+    pub(crate) fn location(&self, node: &str) -> Location {
+        Location::zarr_node(&self.root, node)
+    }
+
+    fn node_dir(&self, node: &str) -> PathBuf {
+        if node.is_empty() {
+            self.canonical_root.clone()
+        } else {
+            self.canonical_root.join(node)
+        }
+    }
+
+    /// Reads and parses one metadata document, or `None` when it does not exist.
+    pub(crate) fn read_document(&self, node: &str, document: &str) -> Result<Option<Value>> {
+        let path = self.node_dir(node).join(document);
+        let loc = || Location::zarr_pointer(&self.root, node, document, "");
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
+            Err(e) => return Err(Error::io(loc(), e)),
+        };
+        let len = file.metadata().map_err(|e| Error::io(loc(), e))?.len();
+        if len > self.limits.max_metadata_bytes {
+            return Err(Error::limits(
+                loc(),
+                format!(
+                    "metadata document is {len} bytes, more than the limit of {} bytes",
+                    self.limits.max_metadata_bytes
+                ),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.take(self.limits.max_metadata_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(loc(), e))?;
+        // serde_json refuses nesting deeper than 128 levels, which bounds recursion.
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::format(
+                loc(),
+                format!("expected a JSON document, found malformed JSON ({e})"),
+            )
+        })?;
+        Ok(Some(value))
+    }
+
+    /// Reads the metadata of `node`, or `None` when the node has no metadata document.
+    pub(crate) fn node(&self, node: &str) -> Result<Option<NodeMeta>> {
+        if let Some(doc) = self.read_document(node, "zarr.json")? {
+            return self.v3_node(node, doc).map(Some);
+        }
+        let zattrs = || -> Result<Map<String, Value>> {
+            match self.read_document(node, ".zattrs")? {
+                None => Ok(Map::new()),
+                Some(Value::Object(m)) => Ok(m),
+                Some(other) => Err(Error::format(
+                    Location::zarr_pointer(&self.root, node, ".zattrs", ""),
+                    format!("expected a JSON object, found {}", json_kind(&other)),
+                )),
+            }
+        };
+        if let Some(zarray) = self.read_document(node, ".zarray")? {
+            if !zarray.is_object() {
+                return Err(Error::format(
+                    Location::zarr_pointer(&self.root, node, ".zarray", ""),
+                    format!("expected a JSON object, found {}", json_kind(&zarray)),
+                ));
+            }
+            return Ok(Some(NodeMeta {
+                format: ZarrFormat::V2,
+                node_type: NodeType::Array,
+                attributes: zattrs()?,
+                array: Some(zarray),
+                attributes_document: ".zattrs",
+            }));
+        }
+        let has_zgroup = self.read_document(node, ".zgroup")?.is_some();
+        let attributes = zattrs()?;
+        if has_zgroup || !attributes.is_empty() {
+            return Ok(Some(NodeMeta {
+                format: ZarrFormat::V2,
+                node_type: NodeType::Group,
+                attributes,
+                array: None,
+                attributes_document: ".zattrs",
+            }));
+        }
+        Ok(None)
+    }
+
+    fn v3_node(&self, node: &str, doc: Value) -> Result<NodeMeta> {
+        let loc = |ptr: &str| Location::zarr_pointer(&self.root, node, "zarr.json", ptr);
+        let Value::Object(obj) = &doc else {
+            return Err(Error::format(
+                loc(""),
+                format!("expected a JSON object, found {}", json_kind(&doc)),
+            ));
+        };
+        match obj.get("zarr_format") {
+            Some(v) if v.as_u64() == Some(3) => {}
+            Some(v) => {
+                return Err(Error::format(
+                    loc("/zarr_format"),
+                    format!("expected zarr_format 3 in zarr.json, found {v}"),
+                ));
+            }
+            None => {
+                return Err(Error::format(
+                    loc(""),
+                    "expected the key zarr_format, found none",
+                ));
+            }
+        }
+        let node_type = match obj.get("node_type").and_then(Value::as_str) {
+            Some("group") => NodeType::Group,
+            Some("array") => NodeType::Array,
+            other => {
+                return Err(Error::format(
+                    loc("/node_type"),
+                    format!("expected node_type \"group\" or \"array\", found {other:?}"),
+                ));
+            }
+        };
+        let attributes = match obj.get("attributes") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(other) => {
+                return Err(Error::format(
+                    loc("/attributes"),
+                    format!("expected an object, found {}", json_kind(other)),
+                ));
+            }
+        };
+        let array = (node_type == NodeType::Array).then_some(doc);
+        Ok(NodeMeta {
+            format: ZarrFormat::V3,
+            node_type,
+            attributes,
+            array,
+            attributes_document: "zarr.json",
+        })
+    }
+
+    /// Resolves `relative` (a path from OME metadata) against `parent`, refusing absolute
+    /// paths, `..`, empty segments and symbolic links that lead outside the root.
+    pub(crate) fn child_path(&self, parent: &str, relative: &str, at: &Location) -> Result<String> {
+        let bad = |why: &str| {
+            Error::format(
+                at.clone(),
+                format!("expected a relative path inside the group, found {relative:?} ({why})"),
+            )
+        };
+        if relative.is_empty() {
+            return Err(bad("empty"));
+        }
+        if relative.contains('\\') || relative.contains('\0') {
+            return Err(bad("backslash or NUL"));
+        }
+        let rel = Path::new(relative);
+        for comp in rel.components() {
+            match comp {
+                Component::Normal(_) => {}
+                Component::ParentDir => return Err(bad("contains \"..\"")),
+                Component::RootDir | Component::Prefix(_) => return Err(bad("absolute")),
+                Component::CurDir => return Err(bad("contains \".\"")),
+            }
+        }
+        if relative.split('/').any(str::is_empty) {
+            return Err(bad("empty path segment"));
+        }
+        let joined = if parent.is_empty() {
+            relative.to_string()
+        } else {
+            format!("{parent}/{relative}")
+        };
+        let dir = self.node_dir(&joined);
+        if let Ok(canonical) = fs::canonicalize(&dir)
+            && !canonical.starts_with(&self.canonical_root) {
+                return Err(bad("a symbolic link leads outside the dataset root"));
+            }
+        Ok(joined)
+    }
+
+    /// Names of the sub-directories of `node` (for hierarchies that do not list children).
+    pub(crate) fn list_children(&self, node: &str) -> Result<Vec<String>> {
+        let dir = self.node_dir(node);
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io(self.location(node), e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(self.location(node), e))?;
+            if entry.file_type().is_ok_and(|t| t.is_dir())
+                && let Some(name) = entry.file_name().to_str() {
+                    names.push(name.to_string());
+                }
+            if names.len() > self.limits.max_list_entries {
+                return Err(Error::limits(
+                    self.location(node),
+                    format!(
+                        "more than {} entries in the directory",
+                        self.limits.max_list_entries
+                    ),
+                ));
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// A word for the JSON type of a value, for messages.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_paths_never_escape() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Limits::default()).unwrap();
+        let at = Location::None;
+        assert_eq!(store.child_path("", "0", &at).unwrap(), "0");
+        assert_eq!(store.child_path("A/1", "0", &at).unwrap(), "A/1/0");
+        for bad in ["../x", "/etc", "a/../../b", "", "a//b", "./a", "a\\b"] {
+            let e = store.child_path("", bad, &at).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Format, "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/tmp", dir.path().join("link")).unwrap();
+            let e = store.child_path("", "link", &at).unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{e}");
+        }
+    }
+
+    #[test]
+    fn oversized_and_malformed_documents_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("zarr.json"), b"{\"zarr_format\": 3,").unwrap();
+        let store = Store::open(dir.path(), Limits::default()).unwrap();
+        let e = store.node("").unwrap_err();
+        assert!(e.to_string().contains("malformed JSON"), "{e}");
+        let limits = Limits {
+            max_metadata_bytes: 4,
+            ..Limits::default()
+        };
+        let store = Store::open(dir.path(), limits).unwrap();
+        assert_eq!(
+            store.node("").unwrap_err().kind(),
+            crate::ErrorKind::LimitsExceeded
+        );
+    }
+}

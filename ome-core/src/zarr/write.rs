@@ -1,0 +1,851 @@
+//! Writing multiscale OME-Zarr images: level 0 from memory or from a region source, each
+//! next level downsampled in parallel, chunks (or shards) encoded in parallel, group
+//! metadata last, and the whole dataset renamed into place only when it is complete.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+use zarrs::array::{Array, ArrayBytes, ArrayMetadata, CodecOptions};
+
+use super::array::ZarrArray;
+use super::codecs::{ArraySpec, zarr_json_v3, zarray_v2};
+use super::staging::{StagingStore, check_target, commit_dir, discard_dir, staging_dir_for};
+use super::store::{NodeType, Store};
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::metadata::{
+    Axis, CoordinateTransformation, Dataset, ImageLabel, Multiscale, NgffVersion, OmeAttributes,
+    Omero, OmeroChannel, Window,
+};
+use crate::options::{Compression, Limits, NoProgress, Progress};
+use crate::pyramid::{self, Downsample, LevelCount};
+use crate::source::{RegionSource, copy_region};
+use crate::with_dtype;
+
+/// How to write an OME-Zarr image.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WriteOptions {
+    /// NGFF version: 0.4 (Zarr v2) or 0.5 (Zarr v3). Default 0.5.
+    pub version: NgffVersion,
+    /// Chunk shape of level 0 (inner chunk when sharded); clipped to each level's shape.
+    /// Default: 1 for time and channel axes, 256 for the last two spatial axes, and for a
+    /// third spatial axis as many planes as make a chunk of about 8 MiB.
+    pub chunks: Option<Vec<u64>>,
+    /// Shard shape (0.5 only); a multiple of the chunk shape on every axis.
+    pub shards: Option<Vec<u64>>,
+    /// Chunk compression. Default blosc zstd level 1 with byte shuffle.
+    pub compression: Compression,
+    /// Downsampling method for the pyramid. Default mean.
+    pub downsample: Downsample,
+    /// Per-axis factor between levels. Default 2 on the last two spatial axes (y, x).
+    pub factors: Option<Vec<u64>>,
+    /// How many levels. Default: until the smallest downsampled side is at most 256.
+    pub levels: LevelCount,
+    /// Replace an existing output (only once the new one is complete).
+    pub overwrite: bool,
+    /// Worker threads; default all cores.
+    pub jobs: Option<usize>,
+    /// Limits for reading back levels.
+    pub limits: Limits,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            version: NgffVersion::V0_5,
+            chunks: None,
+            shards: None,
+            compression: Compression::default(),
+            downsample: Downsample::Mean,
+            factors: None,
+            levels: LevelCount::MinSize(256),
+            overwrite: false,
+            jobs: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What an image is: axes, physical scale, names. Written into `multiscales` and `omero`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ImageMetadata {
+    /// One axis per array dimension, in order.
+    pub axes: Vec<Axis>,
+    /// Physical size of one level-0 pixel per axis (default 1).
+    pub scale: Option<Vec<f64>>,
+    /// Physical position of the level-0 origin per axis (default none).
+    pub translation: Option<Vec<f64>>,
+    /// Name of the multiscale image.
+    pub name: Option<String>,
+    /// Channel names (omero `label`), one per channel.
+    pub channel_names: Vec<String>,
+    /// Channel colours as `RRGGBB`, one per channel.
+    pub channel_colors: Vec<String>,
+}
+
+impl ImageMetadata {
+    /// Axes from a string of axis letters such as `tczyx`: `t` time, `c` channel, anything
+    /// else space.
+    ///
+    /// # Errors
+    /// A usage error for repeated letters.
+    pub fn from_axis_letters(letters: &str) -> Result<Self> {
+        let mut axes: Vec<Axis> = Vec::new();
+        for ch in letters.chars() {
+            let name = ch.to_string();
+            if axes.iter().any(|a| a.name == name) {
+                return Err(Error::usage(format!(
+                    "axis {name:?} appears twice in {letters:?}"
+                )));
+            }
+            let kind = match ch {
+                't' => "time",
+                'c' => "channel",
+                _ => "space",
+            };
+            axes.push(Axis {
+                name,
+                axis_type: Some(kind.to_string()),
+                ..Axis::default()
+            });
+        }
+        Ok(ImageMetadata {
+            axes,
+            ..ImageMetadata::default()
+        })
+    }
+
+    /// Default axes for an array of `ndim` dimensions: `yx`, `zyx`, `czyx`, `tczyx`.
+    ///
+    /// # Errors
+    /// A usage error for fewer than 2 or more than 5 dimensions.
+    pub fn default_for_ndim(ndim: usize) -> Result<Self> {
+        match ndim {
+            2..=5 => Self::from_axis_letters(&"tczyx"[5 - ndim..]),
+            _ => Err(Error::usage(format!(
+                "expected 2 to 5 dimensions for default axes, found {ndim}; give axes"
+            ))),
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WriteSummary {
+    /// Shape of every level, level 0 first.
+    pub level_shapes: Vec<Vec<u64>>,
+    /// Bytes written to storage (chunks and metadata).
+    pub bytes_written: u64,
+}
+
+/// The fully checked plan of one pyramid.
+#[derive(Debug)]
+struct Plan {
+    version: NgffVersion,
+    dtype: DType,
+    factors: Vec<u64>,
+    level_shapes: Vec<Vec<u64>>,
+    level_chunks: Vec<Vec<u64>>,
+    level_shards: Vec<Option<Vec<u64>>>,
+    names: Vec<String>,
+    channel_axis: Option<usize>,
+}
+
+fn default_chunks(axes: &[Axis], shape: &[u64], dtype: DType) -> Vec<u64> {
+    let spatial: Vec<usize> = (0..axes.len())
+        .filter(|&i| axes[i].axis_type.as_deref() == Some("space"))
+        .collect();
+    let yx: Vec<usize> = spatial.iter().rev().take(2).copied().collect();
+    let mut chunks = vec![1u64; shape.len()];
+    for &i in &yx {
+        chunks[i] = shape[i].clamp(1, 256);
+    }
+    let plane: u64 = yx.iter().map(|&i| chunks[i]).product::<u64>() * dtype.size() as u64;
+    for &i in &spatial {
+        if !yx.contains(&i) {
+            chunks[i] = ((8u64 << 20) / plane.max(1)).clamp(1, shape[i].max(1));
+        }
+    }
+    // Axes of unknown type get their full extent when small, else 1.
+    for (i, a) in axes.iter().enumerate() {
+        if a.axis_type.is_none() && !yx.contains(&i) {
+            chunks[i] = if shape[i] <= 16 { shape[i].max(1) } else { 1 };
+        }
+    }
+    chunks
+}
+
+fn default_factors(axes: &[Axis]) -> Vec<u64> {
+    let mut f = vec![1u64; axes.len()];
+    let spatial: Vec<usize> = (0..axes.len())
+        .filter(|&i| axes[i].axis_type.as_deref() == Some("space"))
+        .collect();
+    for &i in spatial.iter().rev().take(2) {
+        f[i] = 2;
+    }
+    f
+}
+
+fn make_plan(
+    shape: &[u64],
+    dtype: DType,
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+) -> Result<Plan> {
+    let n = shape.len();
+    if !matches!(opts.version, NgffVersion::V0_4 | NgffVersion::V0_5) {
+        return Err(Error::usage(format!(
+            "can write NGFF 0.4 or 0.5, not {}",
+            opts.version.as_str()
+        )));
+    }
+    if meta.axes.len() != n {
+        return Err(Error::usage(format!(
+            "expected {n} axes for a {n}-dimensional array, found {}",
+            meta.axes.len()
+        )));
+    }
+    if !(2..=5).contains(&n) {
+        return Err(Error::usage(format!(
+            "NGFF 0.4 and 0.5 images have 2 to 5 dimensions, found {n}"
+        )));
+    }
+    if shape.contains(&0) {
+        return Err(Error::usage(format!(
+            "cannot write an empty array of shape {shape:?}"
+        )));
+    }
+    for (what, v) in [("scale", &meta.scale), ("translation", &meta.translation)] {
+        if let Some(v) = v {
+            if v.len() != n {
+                return Err(Error::usage(format!(
+                    "expected {n} {what} values, found {}",
+                    v.len()
+                )));
+            }
+            if v.iter().any(|x| !x.is_finite()) || (what == "scale" && v.iter().any(|&x| x <= 0.0))
+            {
+                return Err(Error::usage(format!(
+                    "{what} values must be finite (and positive for scale), found {v:?}"
+                )));
+            }
+        }
+    }
+    let chunks = match &opts.chunks {
+        Some(c) => c.clone(),
+        None => default_chunks(&meta.axes, shape, dtype),
+    };
+    if chunks.len() != n || chunks.contains(&0) {
+        return Err(Error::usage(format!(
+            "expected {n} positive chunk extents, found {chunks:?}"
+        )));
+    }
+    if let Some(shards) = &opts.shards {
+        if opts.version == NgffVersion::V0_4 {
+            return Err(Error::usage(
+                "sharding needs Zarr v3: write NGFF 0.5 to use shards",
+            ));
+        }
+        if shards.len() != n
+            || shards
+                .iter()
+                .zip(&chunks)
+                .any(|(&s, &c)| s == 0 || s % c != 0)
+        {
+            return Err(Error::usage(format!(
+                "expected a shard shape that is a multiple of the chunk shape {chunks:?} on every axis, found {shards:?}"
+            )));
+        }
+    }
+    let factors = match &opts.factors {
+        Some(f) => f.clone(),
+        None => default_factors(&meta.axes),
+    };
+    let level_shapes = pyramid::plan_levels(shape, &factors, opts.levels)?;
+    let mut level_chunks = Vec::new();
+    let mut level_shards = Vec::new();
+    for ls in &level_shapes {
+        let c: Vec<u64> = chunks.iter().zip(ls).map(|(&c, &s)| c.min(s)).collect();
+        let sh = opts.shards.as_ref().map(|shards| {
+            shards
+                .iter()
+                .zip(ls)
+                .zip(&c)
+                .map(|((&sh, &s), &ci)| sh.min(s.div_ceil(ci) * ci))
+                .collect::<Vec<u64>>()
+        });
+        level_chunks.push(c);
+        level_shards.push(sh);
+    }
+    let names = meta.axes.iter().map(|a| a.name.clone()).collect();
+    let channel_axis = meta
+        .axes
+        .iter()
+        .position(|a| a.axis_type.as_deref() == Some("channel"));
+    Ok(Plan {
+        version: opts.version,
+        dtype,
+        factors,
+        level_shapes,
+        level_chunks,
+        level_shards,
+        names,
+        channel_axis,
+    })
+}
+
+/// Per-channel running minimum and maximum of level 0, for omero windows.
+struct ChannelRange {
+    axis: Option<usize>,
+    ranges: Mutex<Vec<(f64, f64)>>,
+}
+
+impl ChannelRange {
+    fn new(axis: Option<usize>, channels: usize) -> Self {
+        ChannelRange {
+            axis,
+            ranges: Mutex::new(vec![(f64::INFINITY, f64::NEG_INFINITY); channels]),
+        }
+    }
+
+    fn update<T: Element>(&self, start: &[u64], block: &ArrayViewD<'_, T>) {
+        let fold = |v: ArrayViewD<'_, T>| {
+            v.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                    let x = x.to_f64();
+                    if x.is_nan() {
+                        (lo, hi)
+                    } else {
+                        (lo.min(x), hi.max(x))
+                    }
+                })
+        };
+        let local: Vec<(usize, (f64, f64))> = match self.axis {
+            Some(ax) => (0..block.shape()[ax])
+                .map(|j| {
+                    (
+                        start[ax] as usize + j,
+                        fold(block.index_axis(ndarray::Axis(ax), j)),
+                    )
+                })
+                .collect(),
+            None => vec![(0, fold(block.view()))],
+        };
+        if let Ok(mut ranges) = self.ranges.lock() {
+            for (c, (lo, hi)) in local {
+                if let Some(r) = ranges.get_mut(c) {
+                    r.0 = r.0.min(lo);
+                    r.1 = r.1.max(hi);
+                }
+            }
+        }
+    }
+
+    fn take(self) -> Vec<(f64, f64)> {
+        self.ranges.into_inner().unwrap_or_default()
+    }
+}
+
+/// Indices of every chunk of a regular grid.
+fn grid_indices(shape: &[u64], chunk: &[u64]) -> Vec<Vec<u64>> {
+    let counts: Vec<u64> = shape
+        .iter()
+        .zip(chunk)
+        .map(|(&s, &c)| s.div_ceil(c))
+        .collect();
+    let total: u64 = counts.iter().product();
+    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut idx = vec![0u64; shape.len()];
+    for _ in 0..total {
+        out.push(idx.clone());
+        for d in (0..idx.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < counts[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+/// Pads an edge block to the full chunk shape with zeros (the fill value).
+fn pad_to<T: Element>(block: ArrayD<T>, full: &[usize]) -> ArrayD<T> {
+    if block.shape() == full {
+        return block;
+    }
+    let mut out = ArrayD::<T>::default(IxDyn(full));
+    out.slice_each_axis_mut(|ax| Slice::from(0..block.shape()[ax.axis.index()]))
+        .assign(&block);
+    out
+}
+
+type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
+
+/// Encodes and stores every storage chunk (shard, when sharded) of one level.
+fn write_level<T: Element>(
+    array: &Array<StagingStore>,
+    level_shape: &[u64],
+    storage_chunk: &[u64],
+    produce: &Producer<'_, T>,
+    range: Option<&ChannelRange>,
+    progress: &dyn Progress,
+    location: &Location,
+) -> Result<()> {
+    // Outer parallelism over chunks; the codecs of one chunk run on one thread, so the
+    // pools are never nested (see zarrs' concurrency notes).
+    let options = CodecOptions::default().with_concurrent_target(1);
+    let full: Vec<usize> = storage_chunk.iter().map(|&c| c as usize).collect();
+    grid_indices(level_shape, storage_chunk)
+        .par_iter()
+        .try_for_each(|idx| {
+            let start: Vec<u64> = idx
+                .iter()
+                .zip(storage_chunk)
+                .map(|(&i, &c)| i * c)
+                .collect();
+            let shape: Vec<u64> = start
+                .iter()
+                .zip(storage_chunk)
+                .zip(level_shape)
+                .map(|((&s, &c), &n)| c.min(n - s))
+                .collect();
+            let block = produce(&start, &shape)?;
+            if block
+                .shape()
+                .iter()
+                .map(|&d| d as u64)
+                .ne(shape.iter().copied())
+            {
+                return Err(Error::format(
+                    location.clone(),
+                    format!(
+                        "the source returned a block of shape {:?} for a region of shape {shape:?}",
+                        block.shape()
+                    ),
+                ));
+            }
+            if let Some(range) = range {
+                range.update(&start, &block.view());
+            }
+            let bytes = block.len() as u64 * T::DTYPE.size() as u64;
+            let block = pad_to(block, &full).as_standard_layout().into_owned();
+            let slice = block
+                .as_slice()
+                .ok_or_else(|| Error::format(location.clone(), "block is not contiguous"))?;
+            let data = ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(slice)));
+            array.store_chunk_opt(idx, data, &options).map_err(|e| {
+                Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
+            })?;
+            progress.advance(bytes);
+            Ok(())
+        })
+}
+
+fn array_document(plan: &Plan, level: usize, compression: Compression) -> Value {
+    let spec = ArraySpec {
+        shape: &plan.level_shapes[level],
+        chunks: &plan.level_chunks[level],
+        shards: plan.level_shards[level].as_deref(),
+        dtype: plan.dtype,
+        compression,
+        dimension_names: &plan.names,
+    };
+    match plan.version {
+        NgffVersion::V0_4 => zarray_v2(&spec),
+        _ => zarr_json_v3(&spec),
+    }
+}
+
+fn create_array(
+    store: &Arc<StagingStore>,
+    node: &str,
+    doc: &Value,
+    loc: &Location,
+) -> Result<Array<StagingStore>> {
+    let metadata: ArrayMetadata = match doc.get("zarr_format").and_then(Value::as_u64) {
+        Some(2) => ArrayMetadata::V2(
+            serde_json::from_value(doc.clone())
+                .map_err(|e| Error::format(loc.clone(), e.to_string()))?,
+        ),
+        _ => ArrayMetadata::V3(
+            serde_json::from_value(doc.clone())
+                .map_err(|e| Error::format(loc.clone(), e.to_string()))?,
+        ),
+    };
+    let array = Array::new_with_metadata(Arc::clone(store), &format!("/{node}"), metadata)
+        .map_err(|e| Error::usage(format!("cannot create the array {node}: {e}")))?;
+    Ok(array)
+}
+
+fn write_json(path: &Path, value: &Value) -> Result<()> {
+    let text = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::format(Location::file(path), e.to_string()))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
+    }
+    std::fs::write(path, text).map_err(|e| Error::io(Location::file(path), e))
+}
+
+/// Writes group metadata: `.zgroup` + `.zattrs` (v2) or `zarr.json` (v3).
+pub(crate) fn write_group(
+    dir: &Path,
+    version: NgffVersion,
+    attributes: Map<String, Value>,
+) -> Result<()> {
+    match version {
+        NgffVersion::V0_4 => {
+            write_json(&dir.join(".zgroup"), &json!({"zarr_format": 2}))?;
+            write_json(&dir.join(".zattrs"), &Value::Object(attributes))
+        }
+        _ => write_json(
+            &dir.join("zarr.json"),
+            &json!({"zarr_format": 3, "node_type": "group", "attributes": attributes}),
+        ),
+    }
+}
+
+const DEFAULT_COLORS: [&str; 6] = ["00FF00", "FF00FF", "00FFFF", "FF0000", "0000FF", "FFFF00"];
+
+fn multiscale_metadata(
+    plan: &Plan,
+    meta: &ImageMetadata,
+    method: Downsample,
+) -> Result<Multiscale> {
+    let n = plan.level_shapes[0].len();
+    let base_scale = meta.scale.clone().unwrap_or_else(|| vec![1.0; n]);
+    let base_translation = meta.translation.clone().unwrap_or_else(|| vec![0.0; n]);
+    let datasets = (0..plan.level_shapes.len())
+        .map(|k| {
+            let scale = pyramid::level_scale(&base_scale, &plan.factors, k)?;
+            let translation = pyramid::level_translation(
+                &base_translation,
+                &base_scale,
+                &plan.factors,
+                k,
+                method,
+            )?;
+            let mut transforms = vec![CoordinateTransformation::scale(scale)];
+            if translation.iter().any(|&t| t != 0.0) {
+                transforms.push(CoordinateTransformation::translation(translation));
+            }
+            Ok(Dataset {
+                path: k.to_string(),
+                coordinate_transformations: Some(transforms),
+                ..Dataset::default()
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let method_name = method.to_string();
+    Ok(Multiscale {
+        name: meta.name.clone(),
+        axes: Some(meta.axes.clone()),
+        datasets,
+        r#type: Some(method_name.clone()),
+        metadata: Some(
+            json!({"method": format!("ome-core {method_name} downsampling"), "version": env!("CARGO_PKG_VERSION")}),
+        ),
+        ..Multiscale::default()
+    })
+}
+
+fn omero_metadata(plan: &Plan, meta: &ImageMetadata, ranges: &[(f64, f64)]) -> Omero {
+    let channels = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, &(lo, hi))| {
+            let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 0.0) };
+            let color = meta.channel_colors.get(i).cloned().unwrap_or_else(|| {
+                if ranges.len() == 1 {
+                    "FFFFFF".to_string()
+                } else {
+                    DEFAULT_COLORS[i % DEFAULT_COLORS.len()].to_string()
+                }
+            });
+            OmeroChannel {
+                label: Some(
+                    meta.channel_names
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("Channel {i}")),
+                ),
+                color: Some(color),
+                window: Some(Window {
+                    min: Some(lo),
+                    max: Some(hi),
+                    start: Some(lo),
+                    end: Some(hi),
+                    ..Window::default()
+                }),
+                active: Some(true),
+                coefficient: Some(1.0),
+                family: Some("linear".to_string()),
+                inverted: Some(false),
+                ..OmeroChannel::default()
+            }
+        })
+        .collect();
+    let _ = plan;
+    Omero {
+        channels,
+        ..Omero::default()
+    }
+}
+
+/// Where level 0 comes from.
+enum Level0<'a, T: Element> {
+    Memory(ArrayViewD<'a, T>),
+    Source(&'a dyn RegionSource),
+}
+
+/// Writes the arrays of one pyramid under `dir` (a staging directory) and returns the
+/// multiscale metadata and the per-channel ranges of level 0.
+fn write_pyramid<T: Element>(
+    dir: &Path,
+    level0: Level0<'_, T>,
+    plan: &Plan,
+    opts: &WriteOptions,
+    progress: &dyn Progress,
+) -> Result<(Vec<(f64, f64)>, u64)> {
+    let store = Arc::new(StagingStore::new(dir));
+    let loc = Location::file(dir);
+    let docs: Vec<Value> = (0..plan.level_shapes.len())
+        .map(|k| array_document(plan, k, opts.compression))
+        .collect();
+    let arrays = docs
+        .iter()
+        .enumerate()
+        .map(|(k, doc)| {
+            let a = create_array(&store, &k.to_string(), doc, &loc)?;
+            a.store_metadata()
+                .map_err(|e| Error::storage(loc.clone(), e.to_string()))?;
+            Ok(a)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let total: u64 = plan
+        .level_shapes
+        .iter()
+        .map(|s| s.iter().product::<u64>())
+        .sum::<u64>()
+        * plan.dtype.size() as u64;
+    progress.set_total(total);
+    let channels = plan
+        .channel_axis
+        .map_or(1, |c| plan.level_shapes[0][c] as usize);
+    let range = ChannelRange::new(plan.channel_axis, channels);
+    let storage_chunk = |k: usize| {
+        plan.level_shards[k]
+            .clone()
+            .unwrap_or_else(|| plan.level_chunks[k].clone())
+    };
+    let level_loc = |k: usize| Location::file(dir.join(k.to_string()));
+
+    match level0 {
+        Level0::Memory(view) => {
+            let produce = |start: &[u64], shape: &[u64]| Ok(copy_region(&view, start, shape));
+            write_level(
+                &arrays[0],
+                &plan.level_shapes[0],
+                &storage_chunk(0),
+                &produce,
+                Some(&range),
+                progress,
+                &level_loc(0),
+            )?;
+            // Each level is computed from the one above, in memory: at most a third of the
+            // input extra, and no decoding of what was just encoded.
+            let mut previous: Option<ArrayD<T>> = None;
+            for (k, array) in arrays.iter().enumerate().skip(1) {
+                let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
+                let next = match &previous {
+                    None => pyramid::downsample(view.view(), &factors, opts.downsample)?,
+                    Some(p) => pyramid::downsample(p.view(), &factors, opts.downsample)?,
+                };
+                let next_view = next.view();
+                let produce =
+                    |start: &[u64], shape: &[u64]| Ok(copy_region(&next_view, start, shape));
+                write_level(array, &plan.level_shapes[k], &storage_chunk(k), &produce, None, progress, &level_loc(k))?;
+                previous = Some(next);
+            }
+        }
+        Level0::Source(source) => {
+            let produce = |start: &[u64], shape: &[u64]| {
+                let block = source.read_region(start, shape)?;
+                T::from_dyn_array_owned(block).map_err(|b| {
+                    Error::format(
+                        loc.clone(),
+                        format!(
+                            "the source returned {} data, expected {}",
+                            b.dtype(),
+                            T::DTYPE
+                        ),
+                    )
+                })
+            };
+            write_level(
+                &arrays[0],
+                &plan.level_shapes[0],
+                &storage_chunk(0),
+                &produce,
+                Some(&range),
+                progress,
+                &level_loc(0),
+            )?;
+            // Each next level reads back regions of the level above from the store: memory
+            // stays bounded by the regions in flight, whatever the image size.
+            let read_store = Store::open(dir, opts.limits)?;
+            let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
+            let halo = pyramid::required_halo(opts.downsample, &factors);
+            let single = CodecOptions::default().with_concurrent_target(1);
+            for (k, array) in arrays.iter().enumerate().skip(1) {
+                let prev_node = (k - 1).to_string();
+                let meta = read_store
+                    .node(&prev_node)?
+                    .filter(|m| m.node_type == NodeType::Array)
+                    .ok_or_else(|| {
+                        Error::storage(level_loc(k - 1), "level just written is missing")
+                    })?;
+                let prev = ZarrArray::open(&read_store, &prev_node, &meta)?;
+                let prev_shape = plan.level_shapes[k - 1].clone();
+                let produce = |start: &[u64], shape: &[u64]| {
+                    let mut in_start = Vec::with_capacity(start.len());
+                    let mut in_shape = Vec::with_capacity(start.len());
+                    let mut before = Vec::with_capacity(start.len());
+                    let mut after = Vec::with_capacity(start.len());
+                    for d in 0..start.len() {
+                        let f = plan.factors[d];
+                        let lo = start[d] * f;
+                        let hi = ((start[d] + shape[d]) * f).min(prev_shape[d]);
+                        let h = halo[d] as u64;
+                        let lo_h = lo.saturating_sub(h);
+                        let hi_h = (hi + h).min(prev_shape[d]);
+                        before.push((lo - lo_h) as usize);
+                        after.push((hi_h - hi) as usize);
+                        in_start.push(lo_h);
+                        in_shape.push(hi_h - lo_h);
+                    }
+                    let input: ArrayD<T> = prev.read_region_typed(&in_start, &in_shape, &single)?;
+                    pyramid::downsample_region(
+                        input.view(),
+                        &before,
+                        &after,
+                        &factors,
+                        opts.downsample,
+                    )
+                };
+                write_level(
+                    array,
+                    &plan.level_shapes[k],
+                    &storage_chunk(k),
+                    &produce,
+                    None,
+                    progress,
+                    &level_loc(k),
+                )?;
+            }
+        }
+    }
+    Ok((range.take(), store.bytes_written()))
+}
+
+fn run_in_pool<R: Send>(jobs: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R> {
+    match jobs {
+        None => Ok(f()),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| Error::usage(format!("cannot start {n} worker threads: {e}")))?;
+            Ok(pool.install(f))
+        }
+    }
+}
+
+fn write_image_impl<T: Element>(
+    path: &Path,
+    level0: Level0<'_, T>,
+    shape: &[u64],
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+    image_label: Option<ImageLabel>,
+    progress: &dyn Progress,
+) -> Result<WriteSummary> {
+    let plan = make_plan(shape, T::DTYPE, meta, opts)?;
+    check_target(path, opts.overwrite)?;
+    let staging = staging_dir_for(path)?;
+    let result = run_in_pool(opts.jobs, || -> Result<u64> {
+        let (ranges, bytes) = write_pyramid(&staging, level0, &plan, opts, progress)?;
+        let multiscale = multiscale_metadata(&plan, meta, opts.downsample)?;
+        let omero = if image_label.is_none() {
+            Some(omero_metadata(&plan, meta, &ranges))
+        } else {
+            None
+        };
+        let attrs = OmeAttributes::new_image(plan.version, multiscale, omero, image_label.clone());
+        // Group metadata last: until it exists, nothing claims to be an image.
+        write_group(&staging, plan.version, attrs.to_attributes())?;
+        Ok(bytes)
+    })
+    .and_then(|r| r);
+    match result {
+        Ok(bytes) => {
+            commit_dir(&staging, path, opts.overwrite)?;
+            Ok(WriteSummary {
+                level_shapes: plan.level_shapes,
+                bytes_written: bytes,
+            })
+        }
+        Err(e) => {
+            discard_dir(&staging);
+            Err(e)
+        }
+    }
+}
+
+/// Writes an in-memory array as a multiscale OME-Zarr image at `path`.
+///
+/// # Errors
+/// Usage errors for inconsistent options (axes, chunks, shards, version), storage errors.
+/// On error nothing is left at `path`.
+pub fn write_ome_zarr<T: Element>(
+    path: impl AsRef<Path>,
+    data: ArrayViewD<'_, T>,
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<WriteSummary> {
+    let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
+    write_image_impl(
+        path.as_ref(),
+        Level0::Memory(data),
+        &shape,
+        meta,
+        opts,
+        None,
+        progress.unwrap_or(&NoProgress),
+    )
+}
+
+/// Writes an image produced region by region (larger than memory) at `path`. Memory use
+/// is bounded by the chunks in flight, not by the image size.
+///
+/// # Errors
+/// As [`write_ome_zarr`], plus the source's own errors.
+pub fn write_ome_zarr_from_source(
+    path: impl AsRef<Path>,
+    source: &dyn RegionSource,
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<WriteSummary> {
+    let shape = source.shape().to_vec();
+    with_dtype!(source.dtype(), T => write_image_impl::<T>(path.as_ref(), Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress)))
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Create $REPO/.venv with the pinned Python test and benchmark harness
+# (tests/interop, benches/gen_data.py, benches/peers.py).
+#
+# Idempotent: a stamp in .venv records the hash of the requirement files and the
+# interpreter; when it matches, the script exits at once.
+#
+# Environment:
+#   PYTHON   interpreter to build the venv from (default: python3.11, else python3 >= 3.11)
+#   VENV     venv location (default: $REPO/.venv)
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$REPO/.venv}"
+REQ="$REPO/scripts/requirements-test.txt"
+LOCK="$REPO/scripts/requirements-lock.txt"
+
+pick_python() {
+    if [[ -n "${PYTHON:-}" ]]; then echo "$PYTHON"; return; fi
+    local c
+    for c in python3.11 python3 python; do
+        if command -v "$c" >/dev/null 2>&1 &&
+           "$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+            command -v "$c"; return
+        fi
+    done
+    echo "setup-venv: no python >= 3.11 found (set PYTHON=...)" >&2
+    exit 2
+}
+PY="$(pick_python)"
+
+stamp_of() {
+    {
+        "$PY" -c 'import sys; print(sys.version)'
+        cat "$REQ" "$LOCK"
+    } | sha256sum | cut -d' ' -f1
+}
+want="$(stamp_of)"
+stamp="$VENV/.harness-stamp"
+if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "setup-venv: $VENV up to date"
+    exit 0
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    "$PY" -m venv "$VENV"
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+"$VENV/bin/python" -m pip install -q --upgrade pip
+# The lock pins every transitive package; the top-level file is applied as a
+# constraint check so that a stale lock fails loudly instead of drifting.
+"$VENV/bin/python" -m pip install -q -r "$LOCK" -c "$REQ"
+"$VENV/bin/python" -m pip check >/dev/null
+echo "$want" > "$stamp"
+echo "setup-venv: $VENV ready ($("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'))"

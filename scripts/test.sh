@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, property, spec-data and CLI tests), then the
+# Python interop suite against zarr-python, ome-zarr-py, ngff-zarr, ome-zarr-models and
+# tensorstore, installed pinned into .venv by scripts/setup-venv.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d ../shared/spec-data ]; then
+  echo "NOTE: ../shared/spec-data not found: tests that read the official spec data will say SKIPPED"
+fi
+
+echo "== cargo test (workspace)"
+cargo test --workspace --locked 2>&1
+
+echo "== cargo build ome (for the interop suite)"
+cargo build --locked -p ome-cli -p ome-benches 2>&1
+
+echo "== python environment"
+bash scripts/setup-venv.sh
+
+echo "== pytest interop"
+export OME_BIN="$PWD/target/debug/ome"
+export OME_BENCH="$PWD/target/debug/ome-bench"
+.venv/bin/python -m pytest tests/interop -q -p no:cacheprovider
