@@ -4,12 +4,14 @@
 mod array;
 mod codecs;
 mod hierarchy;
+mod raw;
 mod staging;
 mod store;
 mod write;
 
 pub(crate) use array::ZarrArray;
 pub use hierarchy::OmeZarr;
+pub use raw::{Hierarchy, RawArray, RawNode};
 pub use store::ZarrFormat;
 pub use write::{
     ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,
