@@ -52,6 +52,7 @@ pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Sh
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{
+    LabelOptions, PlateWriter, write_labels,
     ImageMetadata, OmeZarr, WriteOptions, WriteSummary, ZarrFormat, write_ome_zarr,
     write_ome_zarr_from_source,
 };

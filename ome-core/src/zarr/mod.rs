@@ -4,6 +4,8 @@
 mod array;
 mod codecs;
 mod hierarchy;
+mod labels;
+mod plate;
 mod raw;
 mod staging;
 mod store;
@@ -11,6 +13,8 @@ mod write;
 
 pub(crate) use array::ZarrArray;
 pub use hierarchy::OmeZarr;
+pub use labels::{LabelOptions, write_labels};
+pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
 pub use store::ZarrFormat;
 pub use write::{

@@ -557,7 +557,7 @@ fn multiscale_metadata(
     })
 }
 
-fn omero_metadata(plan: &Plan, meta: &ImageMetadata, ranges: &[(f64, f64)]) -> Omero {
+fn omero_metadata(meta: &ImageMetadata, ranges: &[(f64, f64)]) -> Omero {
     let channels = ranges
         .iter()
         .enumerate()
@@ -593,7 +593,6 @@ fn omero_metadata(plan: &Plan, meta: &ImageMetadata, ranges: &[(f64, f64)]) -> O
             }
         })
         .collect();
-    let _ = plan;
     Omero {
         channels,
         ..Omero::default()
@@ -601,7 +600,7 @@ fn omero_metadata(plan: &Plan, meta: &ImageMetadata, ranges: &[(f64, f64)]) -> O
 }
 
 /// Where level 0 comes from.
-enum Level0<'a, T: Element> {
+pub(crate) enum Level0<'a, T: Element> {
     Memory(ArrayViewD<'a, T>),
     Source(&'a dyn RegionSource),
 }
@@ -769,8 +768,10 @@ fn run_in_pool<R: Send>(jobs: Option<usize>, f: impl FnOnce() -> R + Send) -> Re
     }
 }
 
-fn write_image_impl<T: Element>(
-    path: &Path,
+/// Writes a whole image (arrays, then group metadata) into the directory `dir`, which is
+/// already inside a staging area. Returns the plan's level shapes and the bytes written.
+pub(crate) fn write_image_into<T: Element>(
+    dir: &Path,
     level0: Level0<'_, T>,
     shape: &[u64],
     meta: &ImageMetadata,
@@ -779,30 +780,26 @@ fn write_image_impl<T: Element>(
     progress: &dyn Progress,
 ) -> Result<WriteSummary> {
     let plan = make_plan(shape, T::DTYPE, meta, opts)?;
-    check_target(path, opts.overwrite)?;
-    let staging = staging_dir_for(path)?;
-    let result = run_in_pool(opts.jobs, || -> Result<u64> {
-        let (ranges, bytes) = write_pyramid(&staging, level0, &plan, opts, progress)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(Location::file(dir), e))?;
+    let bytes = run_in_pool(opts.jobs, || -> Result<u64> {
+        let (ranges, bytes) = write_pyramid(dir, level0, &plan, opts, progress)?;
         let multiscale = multiscale_metadata(&plan, meta, opts.downsample)?;
-        let omero = if image_label.is_none() {
-            Some(omero_metadata(&plan, meta, &ranges))
-        } else {
-            None
-        };
+        let omero = if image_label.is_none() { Some(omero_metadata(meta, &ranges)) } else { None };
         let attrs = OmeAttributes::new_image(plan.version, multiscale, omero, image_label.clone());
         // Group metadata last: until it exists, nothing claims to be an image.
-        write_group(&staging, plan.version, attrs.to_attributes())?;
+        write_group(dir, plan.version, attrs.to_attributes())?;
         Ok(bytes)
-    })
-    .and_then(|r| r);
-    match result {
-        Ok(bytes) => {
-            commit_dir(&staging, path, opts.overwrite)?;
-            Ok(WriteSummary {
-                level_shapes: plan.level_shapes,
-                bytes_written: bytes,
-            })
-        }
+    })??;
+    Ok(WriteSummary { level_shapes: plan.level_shapes, bytes_written: bytes })
+}
+
+/// Runs `write` into a fresh staging directory for `target` and renames the result into
+/// place only when it succeeded; on failure nothing is left behind.
+pub(crate) fn staged<R>(target: &Path, overwrite: bool, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
+    check_target(target, overwrite)?;
+    let staging = staging_dir_for(target)?;
+    match write(&staging).and_then(|r| commit_dir(&staging, target, overwrite).map(|()| r)) {
+        Ok(r) => Ok(r),
         Err(e) => {
             discard_dir(&staging);
             Err(e)
@@ -823,15 +820,9 @@ pub fn write_ome_zarr<T: Element>(
     progress: Option<&dyn Progress>,
 ) -> Result<WriteSummary> {
     let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
-    write_image_impl(
-        path.as_ref(),
-        Level0::Memory(data),
-        &shape,
-        meta,
-        opts,
-        None,
-        progress.unwrap_or(&NoProgress),
-    )
+    staged(path.as_ref(), opts.overwrite, |dir| {
+        write_image_into(dir, Level0::Memory(data), &shape, meta, opts, None, progress.unwrap_or(&NoProgress))
+    })
 }
 
 /// Writes an image produced region by region (larger than memory) at `path`. Memory use
@@ -847,5 +838,7 @@ pub fn write_ome_zarr_from_source(
     progress: Option<&dyn Progress>,
 ) -> Result<WriteSummary> {
     let shape = source.shape().to_vec();
-    with_dtype!(source.dtype(), T => write_image_impl::<T>(path.as_ref(), Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress)))
+    staged(path.as_ref(), opts.overwrite, |dir| {
+        with_dtype!(source.dtype(), T => write_image_into::<T>(dir, Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress)))
+    })
 }
