@@ -9,6 +9,12 @@ if [ ! -d ../shared/spec-data ]; then
   echo "NOTE: ../shared/spec-data not found: tests that read the official spec data will say SKIPPED"
 fi
 
+# xmllint checks written OME-XML against the official XSD (the test says SKIPPED without it).
+if ! command -v xmllint >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing xmllint (libxml2-utils)"
+  (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null 2>&1 || echo "NOTE: could not install xmllint"
+fi
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked 2>&1
 

@@ -2,6 +2,11 @@
 //! and prints one JSON object per run, for `benches/peers.py` to compare with the peers
 //! measured in the same run.
 
+// Chunk buffers of 128 KiB to 128 MiB come and go by the thousand: mimalloc reuses them
+// where glibc maps and unmaps each one, which costs a page fault per 4 KiB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -55,6 +60,10 @@ enum Cmd {
     Floor {
         #[arg(long)]
         input: PathBuf,
+        /// Bytes per compressed piece (8 MiB = one (1,1,64,256,256) uint16 chunk;
+        /// 131072 = one (1,1,1,256,256) inner chunk of a shard).
+        #[arg(long, default_value_t = 8 << 20)]
+        chunk_bytes: usize,
     },
 }
 
@@ -121,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let bytes = data.len() * data.dtype().size();
             json!({"seconds": seconds, "bytes": bytes, "peak_rss_bytes": peak_rss()})
         }
-        Cmd::Floor { input } => floor(&input)?,
+        Cmd::Floor { input, chunk_bytes } => floor(&input, chunk_bytes)?,
     };
     println!("{out}");
     Ok(())
@@ -129,7 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Compresses, decompresses and downsamples the data once on every core, without any
 /// I/O or framework around it: the rate no writer on this machine can beat.
-fn floor(input: &PathBuf) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+fn floor(input: &PathBuf, chunk: usize) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     use zarrs::array::codec::{
         BloscCompressionLevel, BloscCompressor, BloscShuffleMode, blosc_compress_bytes,
         blosc_decompress_bytes,
@@ -140,7 +149,6 @@ fn floor(input: &PathBuf) -> Result<serde_json::Value, Box<dyn std::error::Error
     };
     let slice = a.as_slice().ok_or("not contiguous")?;
     let bytes: &[u8] = bytemuck::cast_slice(slice);
-    let chunk = 8 << 20;
     let level = BloscCompressionLevel::try_from(1u8).map_err(|e| format!("{e:?}"))?;
     let t = Instant::now();
     let compressed: Vec<Vec<u8>> = bytes
@@ -181,6 +189,7 @@ fn floor(input: &PathBuf) -> Result<serde_json::Value, Box<dyn std::error::Error
         "downsample_gbps": bytes.len() as f64 / downsample / 1e9,
         "blosc_zstd1_ratio": ratio,
         "threads": rayon::current_num_threads(),
+        "chunk_bytes": chunk,
         "check": half.len(),
     }))
 }

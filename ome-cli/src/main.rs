@@ -3,6 +3,11 @@
 mod convert;
 mod info;
 
+// Chunk buffers of 128 KiB to 128 MiB come and go by the thousand: mimalloc reuses them
+// where glibc maps and unmaps each one, which costs a page fault per 4 KiB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -37,6 +37,7 @@ mod image;
 mod location;
 pub mod metadata;
 mod npy;
+pub mod ome_xml;
 mod options;
 pub mod pyramid;
 mod selection;
@@ -52,7 +53,6 @@ pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Sh
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{
-    LabelOptions, PlateWriter, write_labels,
-    ImageMetadata, OmeZarr, WriteOptions, WriteSummary, ZarrFormat, write_ome_zarr,
-    write_ome_zarr_from_source,
+    ImageMetadata, LabelOptions, OmeZarr, PlateWriter, WriteOptions, WriteSummary, ZarrFormat,
+    write_labels, write_ome_zarr, write_ome_zarr_from_source,
 };

@@ -1,5 +1,58 @@
 //! # ome-validate
 //!
-//! The rule-catalogued validator for OME-Zarr and OME-TIFF is being built (see the
-//! project's validator issue). Today this crate only hosts the workspace slot; use
-//! `ome info` from `ome-cli` to check that a dataset opens.
+//! A rule-catalogued validator for OME-Zarr (OME-NGFF 0.1 to 0.5 and 0.6rc0) and, later,
+//! OME-TIFF. Every finding names a stable rule code (`NGFF-AX-003`), a severity taken
+//! from the spec keyword (MUST → error, SHOULD → warning), what was expected and what was
+//! found, the node, document and JSON Pointer, the spec section, and the rule's page in
+//! `spec/rules/`.
+//!
+//! ```no_run
+//! use ome_validate::{Depth, Options, Verdict, validate};
+//!
+//! # fn main() -> Result<(), ome_validate::Error> {
+//! let report = validate(&["image.ome.zarr".into()], &Options::with_depth(Depth::Hierarchy))?;
+//! for f in report.findings() {
+//!     println!("{} {} {}: {}", f.severity, f.code, f.location, f.message);
+//! }
+//! assert!(report.verdict != Verdict::Invalid);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Depths
+//! | Depth | What is read |
+//! |---|---|
+//! | [`Depth::Attributes`] | one metadata document |
+//! | [`Depth::Hierarchy`] (default) | every node the metadata names, array metadata included |
+//! | [`Depth::Data`] | also a bounded, evenly spread sample of chunks per array |
+//!
+//! ## Layers
+//! `target` (what was given) → `rules/ngff` (attribute, hierarchy and data checks, which
+//! emit codes) → `registry` (one table: severity per version, section, page) →
+//! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers).
+//! The library never prints; the `ome-validate` binary renders.
+//!
+//! ## Hostile input
+//! Documents are size-limited, JSON nesting is bounded by the parser, paths from metadata
+//! never leave the hierarchy root, chunk reads are bounded by [`ome_core::Limits`] and
+//! [`DataLimits`]; an unreadable node is a finding (`NGFF-HIER-001`) and the walk goes on.
+
+mod context;
+mod engine;
+mod error;
+mod finding;
+mod registry;
+mod report;
+mod rule;
+mod rules;
+mod target;
+
+pub use engine::{DataLimits, Options, validate, validate_attributes, validate_path};
+pub use error::{Error, Result};
+pub use finding::{Finding, FindingLocation, SpecReference};
+pub use ome_core::metadata::NgffVersion;
+pub use registry::{rule, rules};
+pub use report::{
+    REPORT_SCHEMA_VERSION, Report, Summary, TargetKind, TargetReport, TextOptions, Verdict,
+    render_conformance, render_json, render_jsonl, render_text,
+};
+pub use rule::{Depth, Family, Rule, Severity, Versions, version_str};

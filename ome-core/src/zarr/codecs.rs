@@ -210,16 +210,17 @@ pub(crate) fn array_layout(doc: &Value) -> Option<ArrayLayout> {
     let grid = u64_list(doc.pointer("/chunk_grid/configuration/chunk_shape"))?;
     let codecs = doc.get("codecs").and_then(Value::as_array)?;
     if let [only] = codecs.as_slice()
-        && only.get("name").and_then(Value::as_str) == Some("sharding_indexed") {
-            let conf = only.get("configuration")?;
-            let inner = u64_list(conf.get("chunk_shape"))?;
-            let inner_codecs = conf.get("codecs").and_then(Value::as_array)?;
-            return Some(ArrayLayout {
-                chunks: inner,
-                shards: Some(grid),
-                codecs: inner_codecs.iter().map(describe_codec).collect(),
-            });
-        }
+        && only.get("name").and_then(Value::as_str) == Some("sharding_indexed")
+    {
+        let conf = only.get("configuration")?;
+        let inner = u64_list(conf.get("chunk_shape"))?;
+        let inner_codecs = conf.get("codecs").and_then(Value::as_array)?;
+        return Some(ArrayLayout {
+            chunks: inner,
+            shards: Some(grid),
+            codecs: inner_codecs.iter().map(describe_codec).collect(),
+        });
+    }
     Some(ArrayLayout {
         chunks: grid,
         shards: None,

@@ -160,9 +160,10 @@ impl OmeZarr {
             return Ok(Vec::new());
         }
         if let Ok(ome_group) = self.child("OME")
-            && let Some(series) = &ome_group.ome.series {
-                return Ok(series.clone());
-            }
+            && let Some(series) = &ome_group.ome.series
+        {
+            return Ok(series.clone());
+        }
         let mut numbered: Vec<(u64, String)> = self
             .store
             .list_children(&self.node)?
@@ -287,17 +288,18 @@ impl OmeZarr {
         for (i, level) in levels.iter().enumerate() {
             for (what, v) in [("scale", &level.scale), ("translation", &level.translation)] {
                 if let Some(v) = v
-                    && v.len() != ndim {
-                        return Err(Error::format(
-                            loc(&format!(
-                                "{prefix}/multiscales/0/datasets/{i}/coordinateTransformations"
-                            )),
-                            format!(
-                                "expected {ndim} {what} values to match the axes, found {}",
-                                v.len()
-                            ),
-                        ));
-                    }
+                    && v.len() != ndim
+                {
+                    return Err(Error::format(
+                        loc(&format!(
+                            "{prefix}/multiscales/0/datasets/{i}/coordinateTransformations"
+                        )),
+                        format!(
+                            "expected {ndim} {what} values to match the axes, found {}",
+                            v.len()
+                        ),
+                    ));
+                }
             }
         }
         Ok(Image {

@@ -8,7 +8,9 @@ use std::path::Path;
 use ndarray::ArrayViewD;
 
 use super::hierarchy::OmeZarr;
-use super::write::{ImageMetadata, Level0, WriteOptions, WriteSummary, staged, write_group, write_image_into};
+use super::write::{
+    ImageMetadata, Level0, WriteOptions, WriteSummary, staged, write_group, write_image_into,
+};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -36,7 +38,11 @@ impl Default for LabelOptions {
     fn default() -> Self {
         let mut write = WriteOptions::default();
         write.downsample = Downsample::Mode;
-        LabelOptions { write, colors: None, properties: None }
+        LabelOptions {
+            write,
+            colors: None,
+            properties: None,
+        }
     }
 }
 
@@ -96,7 +102,9 @@ pub fn write_labels<T: Element>(
     let node = OmeZarr::open(image_path)?;
     let image = node.image()?;
     if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(Error::usage(format!("expected a label name without '/' or a leading '.', found {name:?}")));
+        return Err(Error::usage(format!(
+            "expected a label name without '/' or a leading '.', found {name:?}"
+        )));
     }
     if data.ndim() != image.axes().len() {
         return Err(Error::usage(format!(
@@ -111,7 +119,10 @@ pub fn write_labels<T: Element>(
         other => {
             return Err(Error::unsupported(
                 Location::file(image_path),
-                format!("can add labels to NGFF 0.4 or 0.5 images, found {}", other.map_or("no version", |v| v.as_str())),
+                format!(
+                    "can add labels to NGFF 0.4 or 0.5 images, found {}",
+                    other.map_or("no version", |v| v.as_str())
+                ),
             ));
         }
     };
@@ -129,13 +140,24 @@ pub fn write_labels<T: Element>(
     let image_label = ImageLabel {
         colors,
         properties: opts.properties.clone(),
-        source: Some(LabelSource { image: Some("../../".to_string()), ..LabelSource::default() }),
+        source: Some(LabelSource {
+            image: Some("../../".to_string()),
+            ..LabelSource::default()
+        }),
         ..ImageLabel::default()
     };
     let labels_dir = image_path.join("labels");
     let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
     let summary = staged(&labels_dir.join(name), write.overwrite, |dir| {
-        write_image_into(dir, Level0::Memory(data), &shape, &meta, &write, Some(image_label), &NoProgress)
+        write_image_into(
+            dir,
+            Level0::Memory(data),
+            &shape,
+            &meta,
+            &write,
+            Some(image_label),
+            &NoProgress,
+        )
     })?;
     // The list is updated last, once the label image is complete.
     let mut names = node.label_names()?;

@@ -7,6 +7,7 @@ mod hierarchy;
 mod labels;
 mod plate;
 mod raw;
+mod shard;
 mod staging;
 mod store;
 mod write;

@@ -31,7 +31,9 @@ pub struct PlateWriter {
 fn check_name(kind: &str, name: &str) -> Result<()> {
     // NGFF 0.4 "plate": row and column names MUST contain only alphanumeric characters.
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::usage(format!("expected an alphanumeric {kind} name, found {name:?}")));
+        return Err(Error::usage(format!(
+            "expected an alphanumeric {kind} name, found {name:?}"
+        )));
     }
     Ok(())
 }
@@ -74,7 +76,9 @@ impl PlateWriter {
 
     fn index(names: &[String], kind: &str, name: &str) -> Result<usize> {
         names.iter().position(|n| n == name).ok_or_else(|| {
-            Error::usage(format!("{kind} {name:?} is not one of the plate's {kind}s {names:?}"))
+            Error::usage(format!(
+                "{kind} {name:?} is not one of the plate's {kind}s {names:?}"
+            ))
         })
     }
 
@@ -92,12 +96,23 @@ impl PlateWriter {
     ) -> Result<String> {
         let r = Self::index(&self.rows, "row", row)?;
         let c = Self::index(&self.columns, "column", column)?;
-        let staging = self.staging.as_ref().ok_or_else(|| Error::usage("the plate is already finished"))?;
+        let staging = self
+            .staging
+            .as_ref()
+            .ok_or_else(|| Error::usage("the plate is already finished"))?;
         let fields = self.wells.entry((r, c)).or_default();
         let field = fields.len().to_string();
         let dir = staging.join(row).join(column).join(&field);
         let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
-        write_image_into(&dir, Level0::Memory(data), &shape, meta, &self.opts, None, &NoProgress)?;
+        write_image_into(
+            &dir,
+            Level0::Memory(data),
+            &shape,
+            meta,
+            &self.opts,
+            None,
+            &NoProgress,
+        )?;
         fields.push(field.clone());
         Ok(format!("{row}/{column}/{field}"))
     }
@@ -107,8 +122,13 @@ impl PlateWriter {
     /// # Errors
     /// Storage errors; a usage error for a plate without any field.
     pub fn finish(mut self) -> Result<()> {
-        let staging = self.staging.take().ok_or_else(|| Error::usage("the plate is already finished"))?;
-        let result = self.write_metadata(&staging).and_then(|()| commit_dir(&staging, &self.target, self.opts.overwrite));
+        let staging = self
+            .staging
+            .take()
+            .ok_or_else(|| Error::usage("the plate is already finished"))?;
+        let result = self
+            .write_metadata(&staging)
+            .and_then(|()| commit_dir(&staging, &self.target, self.opts.overwrite));
         if result.is_err() {
             discard_dir(&staging);
         }
@@ -128,12 +148,20 @@ impl PlateWriter {
             let well = Well {
                 images: fields
                     .iter()
-                    .map(|f| WellImage { path: f.clone(), acquisition: Some(0), ..WellImage::default() })
+                    .map(|f| WellImage {
+                        path: f.clone(),
+                        acquisition: Some(0),
+                        ..WellImage::default()
+                    })
                     .collect(),
                 ..Well::default()
             };
             let dir = staging.join(row).join(column);
-            write_group(&dir, version, OmeAttributes::new_well(version, well).to_attributes())?;
+            write_group(
+                &dir,
+                version,
+                OmeAttributes::new_well(version, well).to_attributes(),
+            )?;
             // Row groups are plain groups.
             write_group(&staging.join(row), version, serde_json::Map::new())?;
             field_count = field_count.max(fields.len() as u64);
@@ -157,7 +185,11 @@ impl PlateWriter {
             field_count: Some(field_count),
             ..Plate::default()
         };
-        write_group(staging, version, OmeAttributes::new_plate(version, plate).to_attributes())
+        write_group(
+            staging,
+            version,
+            OmeAttributes::new_plate(version, plate).to_attributes(),
+        )
     }
 }
 

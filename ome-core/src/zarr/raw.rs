@@ -50,7 +50,9 @@ impl Hierarchy {
     /// # Errors
     /// Storage errors when the directory cannot be read.
     pub fn open(root: impl AsRef<Path>, limits: Limits) -> Result<Self> {
-        Ok(Hierarchy { store: Arc::new(Store::open(root.as_ref(), limits)?) })
+        Ok(Hierarchy {
+            store: Arc::new(Store::open(root.as_ref(), limits)?),
+        })
     }
 
     /// The root directory.
@@ -114,7 +116,9 @@ impl Hierarchy {
         let meta = self.store.node(&node.path)?.ok_or_else(|| {
             crate::Error::format(self.store.location(&node.path), "the node has no metadata")
         })?;
-        Ok(RawArray { inner: ZarrArray::open(&self.store, &node.path, &meta)? })
+        Ok(RawArray {
+            inner: ZarrArray::open(&self.store, &node.path, &meta)?,
+        })
     }
 }
 

@@ -275,9 +275,10 @@ impl Store {
         };
         let dir = self.node_dir(&joined);
         if let Ok(canonical) = fs::canonicalize(&dir)
-            && !canonical.starts_with(&self.canonical_root) {
-                return Err(bad("a symbolic link leads outside the dataset root"));
-            }
+            && !canonical.starts_with(&self.canonical_root)
+        {
+            return Err(bad("a symbolic link leads outside the dataset root"));
+        }
         Ok(joined)
     }
 
@@ -289,9 +290,10 @@ impl Store {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(self.location(node), e))?;
             if entry.file_type().is_ok_and(|t| t.is_dir())
-                && let Some(name) = entry.file_name().to_str() {
-                    names.push(name.to_string());
-                }
+                && let Some(name) = entry.file_name().to_str()
+            {
+                names.push(name.to_string());
+            }
             if names.len() > self.limits.max_list_entries {
                 return Err(Error::limits(
                     self.location(node),

@@ -10,9 +10,11 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use zarrs::array::{Array, ArrayBytes, ArrayMetadata, CodecOptions};
+use zarrs::storage::WritableStorageTraits;
 
 use super::array::ZarrArray;
 use super::codecs::{ArraySpec, zarr_json_v3, zarray_v2};
+use super::shard::{InnerCodecs, encode_shard};
 use super::staging::{StagingStore, check_target, commit_dir, discard_dir, staging_dir_for};
 use super::store::{NodeType, Store};
 use crate::dtype::{DType, Element};
@@ -391,8 +393,10 @@ fn pad_to<T: Element>(block: ArrayD<T>, full: &[usize]) -> ArrayD<T> {
 type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
 
 /// Encodes and stores every storage chunk (shard, when sharded) of one level.
+#[allow(clippy::too_many_arguments)]
 fn write_level<T: Element>(
     array: &Array<StagingStore>,
+    inner: Option<&InnerCodecs>,
     level_shape: &[u64],
     storage_chunk: &[u64],
     produce: &Producer<'_, T>,
@@ -437,14 +441,42 @@ fn write_level<T: Element>(
                 range.update(&start, &block.view());
             }
             let bytes = block.len() as u64 * T::DTYPE.size() as u64;
-            let block = pad_to(block, &full).as_standard_layout().into_owned();
+            let block = pad_to(block, &full);
+            // Producers hand out standard-layout blocks; anything else is copied once here.
+            let block = if block.is_standard_layout() {
+                block
+            } else {
+                block.as_standard_layout().into_owned()
+            };
             let slice = block
                 .as_slice()
                 .ok_or_else(|| Error::format(location.clone(), "block is not contiguous"))?;
-            let data = ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(slice)));
-            array.store_chunk_opt(idx, data, &options).map_err(|e| {
-                Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
-            })?;
+            if let Some(inner) = inner {
+                let shard = encode_shard(
+                    &block.view(),
+                    inner,
+                    array.data_type(),
+                    array.fill_value(),
+                    location,
+                )?;
+                if let Some(shard) = shard {
+                    array
+                        .storage()
+                        .set(&array.chunk_key(idx), shard.into())
+                        .map_err(|e| {
+                            Error::storage(
+                                location.clone(),
+                                format!("cannot write shard {idx:?}: {e}"),
+                            )
+                        })?;
+                }
+            } else {
+                let data =
+                    ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(slice)));
+                array.store_chunk_opt(idx, data, &options).map_err(|e| {
+                    Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
+                })?;
+            }
             progress.advance(bytes);
             Ok(())
         })
@@ -629,6 +661,16 @@ fn write_pyramid<T: Element>(
             Ok(a)
         })
         .collect::<Result<Vec<_>>>()?;
+    let inners = docs
+        .iter()
+        .enumerate()
+        .map(|(k, doc)| {
+            plan.level_shards[k]
+                .as_ref()
+                .map(|_| InnerCodecs::from_document(doc, &loc))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>>>()?;
     let total: u64 = plan
         .level_shapes
         .iter()
@@ -652,6 +694,7 @@ fn write_pyramid<T: Element>(
             let produce = |start: &[u64], shape: &[u64]| Ok(copy_region(&view, start, shape));
             write_level(
                 &arrays[0],
+                inners[0].as_ref(),
                 &plan.level_shapes[0],
                 &storage_chunk(0),
                 &produce,
@@ -671,7 +714,16 @@ fn write_pyramid<T: Element>(
                 let next_view = next.view();
                 let produce =
                     |start: &[u64], shape: &[u64]| Ok(copy_region(&next_view, start, shape));
-                write_level(array, &plan.level_shapes[k], &storage_chunk(k), &produce, None, progress, &level_loc(k))?;
+                write_level(
+                    array,
+                    inners[k].as_ref(),
+                    &plan.level_shapes[k],
+                    &storage_chunk(k),
+                    &produce,
+                    None,
+                    progress,
+                    &level_loc(k),
+                )?;
                 previous = Some(next);
             }
         }
@@ -691,6 +743,7 @@ fn write_pyramid<T: Element>(
             };
             write_level(
                 &arrays[0],
+                inners[0].as_ref(),
                 &plan.level_shapes[0],
                 &storage_chunk(0),
                 &produce,
@@ -742,6 +795,7 @@ fn write_pyramid<T: Element>(
                 };
                 write_level(
                     array,
+                    inners[k].as_ref(),
                     &plan.level_shapes[k],
                     &storage_chunk(k),
                     &produce,
@@ -784,18 +838,29 @@ pub(crate) fn write_image_into<T: Element>(
     let bytes = run_in_pool(opts.jobs, || -> Result<u64> {
         let (ranges, bytes) = write_pyramid(dir, level0, &plan, opts, progress)?;
         let multiscale = multiscale_metadata(&plan, meta, opts.downsample)?;
-        let omero = if image_label.is_none() { Some(omero_metadata(meta, &ranges)) } else { None };
+        let omero = if image_label.is_none() {
+            Some(omero_metadata(meta, &ranges))
+        } else {
+            None
+        };
         let attrs = OmeAttributes::new_image(plan.version, multiscale, omero, image_label.clone());
         // Group metadata last: until it exists, nothing claims to be an image.
         write_group(dir, plan.version, attrs.to_attributes())?;
         Ok(bytes)
     })??;
-    Ok(WriteSummary { level_shapes: plan.level_shapes, bytes_written: bytes })
+    Ok(WriteSummary {
+        level_shapes: plan.level_shapes,
+        bytes_written: bytes,
+    })
 }
 
 /// Runs `write` into a fresh staging directory for `target` and renames the result into
 /// place only when it succeeded; on failure nothing is left behind.
-pub(crate) fn staged<R>(target: &Path, overwrite: bool, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
+pub(crate) fn staged<R>(
+    target: &Path,
+    overwrite: bool,
+    write: impl FnOnce(&Path) -> Result<R>,
+) -> Result<R> {
     check_target(target, overwrite)?;
     let staging = staging_dir_for(target)?;
     match write(&staging).and_then(|r| commit_dir(&staging, target, overwrite).map(|()| r)) {
@@ -821,7 +886,15 @@ pub fn write_ome_zarr<T: Element>(
 ) -> Result<WriteSummary> {
     let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
     staged(path.as_ref(), opts.overwrite, |dir| {
-        write_image_into(dir, Level0::Memory(data), &shape, meta, opts, None, progress.unwrap_or(&NoProgress))
+        write_image_into(
+            dir,
+            Level0::Memory(data),
+            &shape,
+            meta,
+            opts,
+            None,
+            progress.unwrap_or(&NoProgress),
+        )
     })
 }
 
@@ -838,7 +911,9 @@ pub fn write_ome_zarr_from_source(
     progress: Option<&dyn Progress>,
 ) -> Result<WriteSummary> {
     let shape = source.shape().to_vec();
-    staged(path.as_ref(), opts.overwrite, |dir| {
-        with_dtype!(source.dtype(), T => write_image_into::<T>(dir, Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress)))
-    })
+    staged(
+        path.as_ref(),
+        opts.overwrite,
+        |dir| with_dtype!(source.dtype(), T => write_image_into::<T>(dir, Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress))),
+    )
 }

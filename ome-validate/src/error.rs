@@ -1,0 +1,24 @@
+//! The one error type of `ome-validate`: the validator could not run (exit code 2).
+//! Problems *in* the data are findings, never errors.
+
+use std::path::PathBuf;
+
+/// Why a validation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The target does not exist or cannot be read at all.
+    #[error("{}: cannot read the target ({message})", path.display())]
+    Target {
+        /// The target as given.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The options make no sense (an unknown rule code in `--select`).
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

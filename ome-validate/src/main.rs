@@ -1,0 +1,268 @@
+//! `ome-validate`: validate OME-Zarr targets against the rule catalogue.
+//!
+//! Exit codes: 0 pass, 1 findings at or above `--fail-on`, 2 the tool could not run.
+//! `--format conformance` prints `{"valid": bool, "message": str}` and exits 0.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ome_validate::{
+    Depth, NgffVersion, Options, Severity, TextOptions, render_conformance, render_json,
+    render_jsonl, render_text, rule, rules,
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ome-validate",
+    version,
+    about = "Validate OME-Zarr (OME-NGFF 0.1-0.6rc0) against a catalogue of rules"
+)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// Targets: Zarr hierarchies (directories) or attributes JSON files; validated in parallel.
+    #[arg(required = true)]
+    targets: Vec<PathBuf>,
+    /// How deep to validate.
+    #[arg(long, value_enum, default_value_t = DepthArg::Hierarchy)]
+    depth: DepthArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Lowest severity that fails the run (exit code 1; `valid: false` in conformance mode).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Report only these codes or code prefixes (comma-separated, repeatable).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Never report these codes or code prefixes (comma-separated, repeatable).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Require this OME-NGFF version (also assumed where a document declares none).
+    #[arg(long, value_parser = parse_version)]
+    ngff_version: Option<NgffVersion>,
+    /// Colours in text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Most chunks decoded per array at the data depth.
+    #[arg(long, default_value_t = 64)]
+    max_chunks: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show the page of one rule.
+    Rule {
+        /// The rule code, e.g. NGFF-AX-003.
+        code: String,
+    },
+    /// List every rule.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum DepthArg {
+    Attributes,
+    Hierarchy,
+    Data,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Conformance,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum RulesFormat {
+    Text,
+    Json,
+    Md,
+}
+
+fn parse_version(s: &str) -> Result<NgffVersion, String> {
+    NgffVersion::parse(s)
+        .ok_or_else(|| format!("expected an OME-NGFF version (0.1 to 0.6rc0), found {s:?}"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Some(Command::Rule { code }) => show_rule(&code),
+        Some(Command::Rules { format }) => list_rules(format),
+        None => check(&cli.check),
+    }
+}
+
+fn out(s: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(s.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+fn show_rule(code: &str) -> ExitCode {
+    match rule(code) {
+        Some(r) => out(r.page),
+        None => {
+            eprintln!("error: expected a rule code (see `ome-validate rules`), found {code:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn severities(r: &ome_validate::Rule) -> Vec<(String, String)> {
+    r.versions()
+        .map(|v| {
+            (
+                ome_validate::version_str(v).to_string(),
+                r.severity(v).map(|s| s.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn list_rules(format: RulesFormat) -> ExitCode {
+    let mut s = String::new();
+    match format {
+        RulesFormat::Json => {
+            let list: Vec<serde_json::Value> = rules()
+                .iter()
+                .map(|r| {
+                    let sev: serde_json::Map<String, serde_json::Value> = severities(r)
+                        .into_iter()
+                        .map(|(v, s)| (v, s.into()))
+                        .collect();
+                    serde_json::json!({
+                        "code": r.code, "title": r.title, "area": r.area(), "depth": r.depth,
+                        "severity": sev, "section": r.section, "page": r.page_path(),
+                    })
+                })
+                .collect();
+            s = serde_json::to_string_pretty(&list).unwrap_or_default();
+            s.push('\n');
+        }
+        RulesFormat::Md => {
+            s.push_str("| Code | Title | Depth | Severity by version |\n|---|---|---|---|\n");
+            for r in rules() {
+                let sev: Vec<String> = severities(r)
+                    .into_iter()
+                    .map(|(v, s)| format!("{v}: {s}"))
+                    .collect();
+                s.push_str(&format!(
+                    "| [{}]({}.md) | {} | {} | {} |\n",
+                    r.code,
+                    r.code,
+                    r.title,
+                    r.depth.as_str(),
+                    sev.join(", ")
+                ));
+            }
+        }
+        RulesFormat::Text => {
+            for r in rules() {
+                let sev: Vec<String> = severities(r)
+                    .into_iter()
+                    .map(|(v, s)| format!("{v}:{s}"))
+                    .collect();
+                s.push_str(&format!(
+                    "{:<14} {:<10} {}  [{}]\n",
+                    r.code,
+                    r.depth.as_str(),
+                    r.title,
+                    sev.join(" ")
+                ));
+            }
+        }
+    }
+    out(&s)
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let mut options = Options::with_depth(match args.depth {
+        DepthArg::Attributes => Depth::Attributes,
+        DepthArg::Hierarchy => Depth::Hierarchy,
+        DepthArg::Data => Depth::Data,
+    });
+    options.ngff_version = args.ngff_version;
+    options.select = args.select.clone();
+    options.ignore = args.ignore.clone();
+    options.data.max_chunks_per_array = args.max_chunks;
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    let report = match ome_validate::validate(&args.targets, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match args.format {
+        Format::Text => {
+            let color = match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            render_text(&report, TextOptions::with_color(color))
+        }
+        Format::Json => render_json(&report),
+        Format::Jsonl => render_jsonl(&report),
+        Format::Conformance => render_conformance(&report, threshold),
+    };
+    let code = out(&text);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    if args.format != Format::Conformance && report.fails(threshold) {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
