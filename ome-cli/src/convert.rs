@@ -156,13 +156,14 @@ fn write_options(args: &ConvertArgs) -> Result<WriteOptions> {
     Ok(o)
 }
 
-/// Metadata of an existing image carried over to its copy.
-fn metadata_of(image: &Image) -> ImageMetadata {
+/// Metadata of an existing image carried over to its copy; the pixel size and offset
+/// are those of the level that becomes the new level 0.
+fn metadata_of(image: &Image, level: usize) -> ImageMetadata {
     let mut meta = ImageMetadata::default();
     meta.axes = image.axes().to_vec();
-    if let Some(level0) = image.levels().first() {
-        meta.scale = level0.scale.clone();
-        meta.translation = level0.translation.clone();
+    if let Some(source) = image.levels().get(level) {
+        meta.scale = source.scale.clone();
+        meta.translation = source.translation.clone();
     }
     meta.name = image.name().map(str::to_string);
     meta.channel_names = image
@@ -246,7 +247,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             write_ome_zarr_from_source(&args.output, &reader, &meta, &opts, Some(&bar)).map(|_| ())
         } else {
             let image = open_image(&args.input)?;
-            let mut meta = metadata_of(&image);
+            let mut meta = metadata_of(&image, args.level);
             if args.axes.is_some() {
                 return Err(Error::usage(
                     "--axes applies to .npy input; OME-Zarr input keeps its axes",

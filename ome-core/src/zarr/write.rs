@@ -917,3 +917,84 @@ pub fn write_ome_zarr_from_source(
         |dir| with_dtype!(source.dtype(), T => write_image_into::<T>(dir, Level0::Source(source), &shape, meta, opts, None, progress.unwrap_or(&NoProgress))),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::metadata::schema_testing::{assert_valid, validator};
+    use crate::zarr::{LabelOptions, PlateWriter, write_labels};
+
+    fn group_attributes(dir: &Path, version: NgffVersion) -> Value {
+        match version {
+            NgffVersion::V0_4 => {
+                serde_json::from_slice(&std::fs::read(dir.join(".zattrs")).unwrap()).unwrap()
+            }
+            _ => {
+                let doc: Value =
+                    serde_json::from_slice(&std::fs::read(dir.join("zarr.json")).unwrap()).unwrap();
+                doc["attributes"].clone()
+            }
+        }
+    }
+
+    /// What this crate writes passes the official JSON schemas, strict variants included
+    /// (NGFF 0.4 / 0.5 `schemas/`).
+    #[test]
+    fn written_metadata_passes_the_official_schemas() {
+        for (version, v) in [(NgffVersion::V0_4, "0.4"), (NgffVersion::V0_5, "0.5")] {
+            let (Some(image), Some(strict), Some(label), Some(plate), Some(well)) = (
+                validator(v, "image.schema"),
+                validator(v, "strict_image.schema"),
+                validator(v, "label.schema"),
+                validator(v, "plate.schema"),
+                validator(v, "well.schema"),
+            ) else {
+                return;
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("img.ome.zarr");
+            let data = ndarray::ArrayD::<u8>::from_shape_fn(IxDyn(&[2, 3, 40, 40]), |ix| {
+                (ix[2] + ix[3]) as u8
+            });
+            let mut meta = ImageMetadata::from_axis_letters("czyx").unwrap();
+            meta.name = Some("schema check".into());
+            meta.scale = Some(vec![1.0, 2.0, 0.5, 0.5]);
+            meta.axes[2].unit = Some("micrometer".into());
+            let mut opts = WriteOptions::default();
+            opts.version = version;
+            opts.levels = LevelCount::Exactly(3);
+            write_ome_zarr(&path, data.view(), &meta, &opts, None).unwrap();
+            let attrs = group_attributes(&path, version);
+            assert_valid(&image, &attrs, "image");
+            assert_valid(&strict, &attrs, "strict image");
+
+            let mut lo = LabelOptions::default();
+            lo.write.levels = LevelCount::Exactly(2);
+            write_labels(&path, "cells", data.view(), &lo).unwrap();
+            assert_valid(
+                &label,
+                &group_attributes(&path.join("labels/cells"), version),
+                "label",
+            );
+
+            let plate_path = dir.path().join("plate.ome.zarr");
+            let mut pw =
+                PlateWriter::create(&plate_path, Some("p"), &["A", "B"], &["1"], &opts).unwrap();
+            pw.write_field("B", "1", data.view(), &meta).unwrap();
+            pw.finish().unwrap();
+            assert_valid(&plate, &group_attributes(&plate_path, version), "plate");
+            assert_valid(
+                &well,
+                &group_attributes(&plate_path.join("B/1"), version),
+                "well",
+            );
+            assert_valid(
+                &image,
+                &group_attributes(&plate_path.join("B/1/0"), version),
+                "field",
+            );
+        }
+    }
+}

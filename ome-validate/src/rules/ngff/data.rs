@@ -120,12 +120,15 @@ fn decode(
         .zip(&unit)
         .map(|(s, c)| s.div_ceil(*c))
         .collect();
-    let total: u64 = grid.iter().product();
-    let max = options.data.max_chunks_per_array.max(1) as u64;
-    let picks: Vec<u64> = if total <= max {
+    let total: u128 = grid
+        .iter()
+        .try_fold(1u128, |a, b| a.checked_mul(u128::from(*b)))
+        .unwrap_or(u128::MAX);
+    let max = options.data.max_chunks_per_array.max(1) as u128;
+    let picks: Vec<u128> = if total <= max {
         (0..total).collect()
     } else {
-        (0..max).map(|i| i * total / max).collect()
+        (0..max).map(|i| i.saturating_mul(total / max)).collect()
     };
     let complete = total <= max;
     let results: Vec<Result<(f64, f64, BTreeSet<i128>), String>> = picks
@@ -134,10 +137,15 @@ fn decode(
             let mut idx = vec![0u64; grid.len()];
             let mut rest = linear;
             for d in (0..grid.len()).rev() {
-                idx[d] = rest % grid[d];
-                rest /= grid[d];
+                let g = u128::from(grid[d].max(1));
+                idx[d] = u64::try_from(rest % g).unwrap_or(0);
+                rest /= g;
             }
-            let start: Vec<u64> = idx.iter().zip(&unit).map(|(i, c)| i * c).collect();
+            let start: Vec<u64> = idx
+                .iter()
+                .zip(&unit)
+                .map(|(i, c)| i.saturating_mul(*c))
+                .collect();
             let size: Vec<u64> = start
                 .iter()
                 .zip(&unit)
