@@ -67,6 +67,57 @@ enum Cmd {
     },
 }
 
+/// Samples the anonymous resident memory (heap, not the page cache of memory-mapped
+/// input) every 5 ms on a background thread; the peak is what a writer itself holds.
+struct AnonPeak {
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AnonPeak {
+    fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(status_kib("RssAnon:") * 1024, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
+        AnonPeak {
+            peak,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        self.peak
+            .load(Ordering::Relaxed)
+            .max(status_kib("RssAnon:") * 1024)
+    }
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -110,6 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             opts.compression = compression.parse()?;
             opts.downsample = Downsample::Mean;
             opts.overwrite = true;
+            let anon = AnonPeak::start();
             let (seconds, summary) = if from_source {
                 let t = Instant::now();
                 let s = write_ome_zarr_from_source(&out, &reader, &meta, &opts, None)?;
@@ -120,7 +172,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let s = ome_core::with_dyn_array!(&data, a, _T => write_ome_zarr(&out, a.view(), &meta, &opts, None))?;
                 (t.elapsed().as_secs_f64(), s)
             };
-            json!({"seconds": seconds, "bytes_written": summary.bytes_written, "levels": summary.level_shapes, "peak_rss_bytes": peak_rss()})
+            let input_bytes = reader.shape().iter().product::<u64>() * reader.dtype().size() as u64;
+            json!({
+                "seconds": seconds, "bytes_written": summary.bytes_written, "levels": summary.level_shapes,
+                "peak_rss_bytes": peak_rss(), "peak_anon_bytes": anon.finish(), "input_bytes": input_bytes,
+                "from_source": from_source,
+            })
         }
         Cmd::ReadZarr { path, level } => {
             let image = Image::open(&path)?;
@@ -128,7 +185,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let data = image.read(level, &Selection::all())?;
             let seconds = t.elapsed().as_secs_f64();
             let bytes = data.len() * data.dtype().size();
-            json!({"seconds": seconds, "bytes": bytes, "peak_rss_bytes": peak_rss()})
+            // The same digest peers.py takes of every peer's read (blake2b, 16 bytes, of the
+            // little-endian bytes), computed after the timing.
+            let digest = ome_core::with_dyn_array!(&data, a, _T => {
+                use blake2::digest::{Update, VariableOutput};
+                let mut h = blake2::Blake2bVar::new(16).map_err(|e| e.to_string())?;
+                let std = a.as_standard_layout();
+                h.update(bytemuck::cast_slice(std.as_slice().ok_or("not contiguous")?));
+                let mut out = [0u8; 16];
+                h.finalize_variable(&mut out).map_err(|e| e.to_string())?;
+                out.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            });
+            json!({"seconds": seconds, "bytes": bytes, "shape": data.shape(), "checksum": digest, "peak_rss_bytes": peak_rss()})
         }
         Cmd::Floor { input, chunk_bytes } => floor(&input, chunk_bytes)?,
     };
