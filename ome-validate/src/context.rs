@@ -167,7 +167,7 @@ pub(crate) fn as_int(v: &Value) -> Option<i128> {
         return Some(i128::from(u));
     }
     let f = v.as_f64()?;
-    (f.fract() == 0.0 && f.abs() < 1e30).then(|| f as i128)
+    (f.fract() == 0.0 && f.abs() < 1e30).then_some(f as i128)
 }
 
 /// A canonical rendering (object keys sorted) for uniqueness checks, as JSON Schema's

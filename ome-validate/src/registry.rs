@@ -177,10 +177,10 @@ mod tests {
                 .file_name()
                 .to_string_lossy()
                 .into_owned();
-            if let Some(code) = name.strip_suffix(".md") {
-                if code != "README" {
-                    pages.insert(code.to_string());
-                }
+            if let Some(code) = name.strip_suffix(".md")
+                && code != "README"
+            {
+                pages.insert(code.to_string());
             }
         }
         let codes: HashSet<String> = RULES.iter().map(|r| r.code.to_string()).collect();

@@ -14,6 +14,9 @@ use super::arrays::Level;
 use crate::context::{Scope, Sink};
 use crate::engine::Options;
 
+/// Per sampled region: value range and distinct label values, or a finding message.
+type RegionStats = Result<(f64, f64, BTreeSet<i128>), String>;
+
 /// Most distinct label values tracked per label image.
 const MAX_DISTINCT_LABELS: usize = 65_536;
 
@@ -49,36 +52,36 @@ pub(crate) fn check_levels(
             .filter(|v| **v != 0 && !colors.contains(v))
             .copied()
             .collect();
-        if !missing.is_empty() {
-            if let Some(Some(l0)) = levels.first() {
-                let s = Scope::new(&scope.node, &scope.document, scope.version);
-                let shown: Vec<String> = missing.iter().take(10).map(ToString::to_string).collect();
-                sink.emit(&s, "NGFF-DATA-003", "", format!(
+        if !missing.is_empty()
+            && let Some(Some(l0)) = levels.first()
+        {
+            let s = Scope::new(&scope.node, &scope.document, scope.version);
+            let shown: Vec<String> = missing.iter().take(10).map(ToString::to_string).collect();
+            sink.emit(&s, "NGFF-DATA-003", "", format!(
                     "expected every non-zero label value in {} to have a color, found {} without: {}{}",
                     l0.node, missing.len(), shown.join(", "), if missing.len() > 10 { ", ..." } else { "" }
                 ));
-            }
         }
     }
-    if let Some(Some(s0)) = stats.first() {
-        if s0.complete {
-            for (level, st) in levels.iter().zip(&stats).skip(1) {
-                let (Some(level), Some(st)) = (level, st) else {
-                    continue;
-                };
-                if st.min < s0.min || st.max > s0.max {
-                    let s = Scope::new(&level.node, level.document(), scope.version);
-                    sink.emit_in(
-                        &s,
-                        None,
-                        "NGFF-DATA-004",
-                        "",
-                        format!(
-                            "expected values within level 0's range [{}, {}], found [{}, {}]",
-                            s0.min, s0.max, st.min, st.max
-                        ),
-                    );
-                }
+    if let Some(Some(s0)) = stats.first()
+        && s0.complete
+    {
+        for (level, st) in levels.iter().zip(&stats).skip(1) {
+            let (Some(level), Some(st)) = (level, st) else {
+                continue;
+            };
+            if st.min < s0.min || st.max > s0.max {
+                let s = Scope::new(&level.node, level.document(), scope.version);
+                sink.emit_in(
+                    &s,
+                    None,
+                    "NGFF-DATA-004",
+                    "",
+                    format!(
+                        "expected values within level 0's range [{}, {}], found [{}, {}]",
+                        s0.min, s0.max, st.min, st.max
+                    ),
+                );
             }
         }
     }
@@ -112,7 +115,7 @@ fn decode(
     };
     let shape = level.shape.clone();
     let unit: Vec<u64> = level.chunks.clone();
-    if shape.iter().any(|x| *x == 0) {
+    if shape.contains(&0) {
         return None;
     }
     let grid: Vec<u64> = shape
@@ -131,7 +134,7 @@ fn decode(
         (0..max).map(|i| i.saturating_mul(total / max)).collect()
     };
     let complete = total <= max;
-    let results: Vec<Result<(f64, f64, BTreeSet<i128>), String>> = picks
+    let results: Vec<RegionStats> = picks
         .par_iter()
         .map(|&linear| {
             let mut idx = vec![0u64; grid.len()];
@@ -248,7 +251,7 @@ fn check_keys(sink: &mut Sink<'_>, root: &Path, scope: &Scope, level: &Level, op
         }
         let body = match prefix {
             Some(p) => match key.strip_prefix(p) {
-                Some(rest) if rest.is_empty() => "",
+                Some("") => "",
                 Some(rest) => match rest.strip_prefix(sep.as_str()) {
                     Some(r) => r,
                     None => continue,
@@ -321,10 +324,10 @@ fn list_files(
                 continue;
             }
             list_files(base, &path, out, max, depth + 1, max_depth);
-        } else if ft.is_file() {
-            if let Ok(rel) = path.strip_prefix(base) {
-                out.push(rel.to_path_buf());
-            }
+        } else if ft.is_file()
+            && let Ok(rel) = path.strip_prefix(base)
+        {
+            out.push(rel.to_path_buf());
         }
     }
 }

@@ -169,24 +169,24 @@ impl Walker<'_> {
                 );
             }
         }
-        if let (Some(p), Some(d)) = (parent, meta.declared) {
-            if p != d {
-                let at = if meta.namespaced {
-                    ptr(&meta.base, "version")
-                } else {
-                    meta.base.clone()
-                };
-                sink.emit(
-                    &scope,
-                    "NGFF-VER-005",
-                    &at,
-                    format!(
-                        "expected version {} as in the parent group, found {}",
-                        version_str(p),
-                        version_str(d)
-                    ),
-                );
-            }
+        if let (Some(p), Some(d)) = (parent, meta.declared)
+            && p != d
+        {
+            let at = if meta.namespaced {
+                ptr(&meta.base, "version")
+            } else {
+                meta.base.clone()
+            };
+            sink.emit(
+                &scope,
+                "NGFF-VER-005",
+                &at,
+                format!(
+                    "expected version {} as in the parent group, found {}",
+                    version_str(p),
+                    version_str(d)
+                ),
+            );
         }
         meta
     }
@@ -329,19 +329,19 @@ impl Walker<'_> {
         label: &ImageInfo,
         image: Option<&ImageInfo>,
     ) {
-        if let Some(image) = image {
-            if label.levels.len() != image.levels.len() {
-                sink.emit(
-                    scope,
-                    "NGFF-LBL-011",
-                    "",
-                    format!(
-                        "expected {} levels as in the image, found {}",
-                        image.levels.len(),
-                        label.levels.len()
-                    ),
-                );
-            }
+        if let Some(image) = image
+            && label.levels.len() != image.levels.len()
+        {
+            sink.emit(
+                scope,
+                "NGFF-LBL-011",
+                "",
+                format!(
+                    "expected {} levels as in the image, found {}",
+                    image.levels.len(),
+                    label.levels.len()
+                ),
+            );
         }
         for level in label.levels.iter().flatten() {
             if !level.is_integer() {
@@ -523,17 +523,15 @@ impl Walker<'_> {
                 let at = ptr(&ptr(&ptr(&meta.base, "well"), "images"), i);
                 if let (Some(ids), Some(a)) =
                     (acquisitions, img.get("acquisition").and_then(as_int))
+                    && !ids.is_empty()
+                    && !ids.contains(&a)
                 {
-                    if !ids.is_empty() && !ids.contains(&a) {
-                        s.emit(
-                            &scope,
-                            "NGFF-WL-005",
-                            &ptr(&at, "acquisition"),
-                            format!(
-                                "expected one of the plate's acquisition ids {ids:?}, found {a}"
-                            ),
-                        );
-                    }
+                    s.emit(
+                        &scope,
+                        "NGFF-WL-005",
+                        &ptr(&at, "acquisition"),
+                        format!("expected one of the plate's acquisition ids {ids:?}, found {a}"),
+                    );
                 }
                 if let Some(path) = img.get("path").and_then(Value::as_str) {
                     self.field(

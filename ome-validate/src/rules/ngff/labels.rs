@@ -114,17 +114,16 @@ pub(crate) fn check_image_label(
                 let at_i = ptr(&ptr(at, "colors"), i);
                 if let Some(value) =
                     check_label_value(sink, scope, "NGFF-LBL-003", c, &at_i, "color")
+                    && let Some(j) = seen.insert(value.clone(), i)
                 {
-                    if let Some(j) = seen.insert(value.clone(), i) {
-                        sink.emit(
-                            scope,
-                            "NGFF-LBL-005",
-                            &ptr(&at_i, "label-value"),
-                            format!(
-                                "expected unique label-value entries, found {value} at {j} and {i}"
-                            ),
-                        );
-                    }
+                    sink.emit(
+                        scope,
+                        "NGFF-LBL-005",
+                        &ptr(&at_i, "label-value"),
+                        format!(
+                            "expected unique label-value entries, found {value} at {j} and {i}"
+                        ),
+                    );
                 }
                 if let Some(rgba) = c.get("rgba") {
                     let ok = rgba.as_array().is_some_and(|a| {
@@ -193,15 +192,15 @@ pub(crate) fn check_image_label(
     match obj.get("source") {
         None => {}
         Some(Value::Object(src)) => {
-            if let Some(img) = src.get("image") {
-                if !img.is_string() {
-                    sink.emit(
-                        scope,
-                        "NGFF-LBL-008",
-                        &ptr(&ptr(at, "source"), "image"),
-                        format!("expected source image to be a string, found {}", kind(img)),
-                    );
-                }
+            if let Some(img) = src.get("image")
+                && !img.is_string()
+            {
+                sink.emit(
+                    scope,
+                    "NGFF-LBL-008",
+                    &ptr(&ptr(at, "source"), "image"),
+                    format!("expected source image to be a string, found {}", kind(img)),
+                );
             }
         }
         Some(v) => sink.emit(

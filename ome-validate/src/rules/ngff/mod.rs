@@ -99,27 +99,27 @@ fn infer_version(ome: &Map<String, Value>, namespaced: bool) -> NgffVersion {
         }
         return NgffVersion::V0_5;
     }
-    if let Some(Value::Array(ms)) = ome.get("multiscales") {
-        if let Some(m) = ms.first() {
-            return match m.get("axes") {
-                Some(Value::Array(axes)) if axes.iter().all(Value::is_string) => NgffVersion::V0_3,
-                Some(_) => NgffVersion::V0_4,
-                None => {
-                    let transforms = m
-                        .get("datasets")
-                        .and_then(Value::as_array)
-                        .is_some_and(|d| {
-                            d.iter()
-                                .any(|d| d.get("coordinateTransformations").is_some())
-                        });
-                    if transforms {
-                        NgffVersion::V0_4
-                    } else {
-                        NgffVersion::V0_2
-                    }
+    if let Some(Value::Array(ms)) = ome.get("multiscales")
+        && let Some(m) = ms.first()
+    {
+        return match m.get("axes") {
+            Some(Value::Array(axes)) if axes.iter().all(Value::is_string) => NgffVersion::V0_3,
+            Some(_) => NgffVersion::V0_4,
+            None => {
+                let transforms = m
+                    .get("datasets")
+                    .and_then(Value::as_array)
+                    .is_some_and(|d| {
+                        d.iter()
+                            .any(|d| d.get("coordinateTransformations").is_some())
+                    });
+                if transforms {
+                    NgffVersion::V0_4
+                } else {
+                    NgffVersion::V0_2
                 }
-            };
-        }
+            }
+        };
     }
     NgffVersion::V0_4
 }
@@ -176,10 +176,18 @@ pub(crate) fn check_attributes<'v>(
     for (p, v) in &declared_strings {
         match v {
             Value::String(s) if NgffVersion::parse(s).is_some() => {
-                if let Some(d) = declared {
-                    if NgffVersion::parse(s) != Some(d) {
-                        sink.emit(&scope, "NGFF-VER-005", p, format!("expected version {}, as declared first in the document, found {s:?}", version_str(d)));
-                    }
+                if let Some(d) = declared
+                    && NgffVersion::parse(s) != Some(d)
+                {
+                    sink.emit(
+                        &scope,
+                        "NGFF-VER-005",
+                        p,
+                        format!(
+                            "expected version {}, as declared first in the document, found {s:?}",
+                            version_str(d)
+                        ),
+                    );
                 }
             }
             Value::String(s) => sink.emit(
@@ -196,23 +204,23 @@ pub(crate) fn check_attributes<'v>(
             ),
         }
     }
-    if let (Some(req), Some(d)) = (input.required, declared) {
-        if req != d {
-            let at = declared_strings
-                .first()
-                .map(|(p, _)| p.clone())
-                .unwrap_or_default();
-            sink.emit(
-                &scope,
-                "NGFF-VER-006",
-                &at,
-                format!(
-                    "expected version {}, found {}",
-                    version_str(req),
-                    version_str(d)
-                ),
-            );
-        }
+    if let (Some(req), Some(d)) = (input.required, declared)
+        && req != d
+    {
+        let at = declared_strings
+            .first()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default();
+        sink.emit(
+            &scope,
+            "NGFF-VER-006",
+            &at,
+            format!(
+                "expected version {}, found {}",
+                version_str(req),
+                version_str(d)
+            ),
+        );
     }
     if namespaced && !ome.contains_key("version") {
         sink.emit(
@@ -264,15 +272,15 @@ pub(crate) fn check_attributes<'v>(
     if let Some(w) = ome.get("well") {
         plate::check_well(sink, &scope, w, &ptr(&base, "well"), namespaced);
     }
-    if let Some(layout) = ome.get("bioformats2raw.layout") {
-        if layout.as_f64() != Some(3.0) {
-            sink.emit(
-                &scope,
-                "NGFF-B2R-001",
-                &ptr(&base, "bioformats2raw.layout"),
-                format!("expected bioformats2raw.layout 3, found {}", show(layout)),
-            );
-        }
+    if let Some(layout) = ome.get("bioformats2raw.layout")
+        && layout.as_f64() != Some(3.0)
+    {
+        sink.emit(
+            &scope,
+            "NGFF-B2R-001",
+            &ptr(&base, "bioformats2raw.layout"),
+            format!("expected bioformats2raw.layout 3, found {}", show(layout)),
+        );
     }
     if let Some(series) = ome.get("series") {
         let ok = series

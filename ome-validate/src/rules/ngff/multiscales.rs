@@ -151,16 +151,16 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
                 format!("expected datasets to be a list, found {}", kind(v)),
             ),
         }
-        if let Some(ct) = obj.get("coordinateTransformations") {
-            if matches!(scope.version, NgffVersion::V0_4 | NgffVersion::V0_5) {
-                check_transforms(
-                    sink,
-                    scope,
-                    ct,
-                    &ptr(&at, "coordinateTransformations"),
-                    naxes,
-                );
-            }
+        if let Some(ct) = obj.get("coordinateTransformations")
+            && matches!(scope.version, NgffVersion::V0_4 | NgffVersion::V0_5)
+        {
+            check_transforms(
+                sink,
+                scope,
+                ct,
+                &ptr(&at, "coordinateTransformations"),
+                naxes,
+            );
         }
     }
 }
@@ -272,18 +272,18 @@ fn check_transforms(
                                     values.len()
                                 ),
                             );
-                        } else if let Some(n) = naxes {
-                            if values.len() != n {
-                                sink.emit(
-                                    scope,
-                                    "NGFF-CT-005",
-                                    &ptr(&at, name),
-                                    format!(
-                                        "expected {n} {name} values (one per axis), found {}",
-                                        values.len()
-                                    ),
-                                );
-                            }
+                        } else if let Some(n) = naxes
+                            && values.len() != n
+                        {
+                            sink.emit(
+                                scope,
+                                "NGFF-CT-005",
+                                &ptr(&at, name),
+                                format!(
+                                    "expected {n} {name} values (one per axis), found {}",
+                                    values.len()
+                                ),
+                            );
                         }
                     }
                     // 0.4 allows the values in a binary file named by `path`.
@@ -352,10 +352,10 @@ fn check_transforms(
             ),
         );
     }
-    if let (Some(&s), Some(&t)) = (scales.first(), translations.first()) {
-        if t < s {
-            sink.emit(scope, "NGFF-CT-004", &ptr(at, t), format!("expected the translation after the scale, found it at index {t} before the scale at index {s}"));
-        }
+    if let (Some(&s), Some(&t)) = (scales.first(), translations.first())
+        && t < s
+    {
+        sink.emit(scope, "NGFF-CT-004", &ptr(at, t), format!("expected the translation after the scale, found it at index {t} before the scale at index {s}"));
     }
 }
 

@@ -91,16 +91,17 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
                 "expected the key color in the channel, found none",
             ),
             None => {}
-            Some(Value::String(s)) => {
-                if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    sink.emit(
-                        scope,
-                        "NGFF-OM-004",
-                        &ptr(&at, "color"),
-                        format!("expected six hexadecimal digits (RRGGBB), found {s:?}"),
-                    );
-                }
+            Some(Value::String(s))
+                if (s.len() != 6 || !s.bytes().all(|b| b.is_ascii_hexdigit())) =>
+            {
+                sink.emit(
+                    scope,
+                    "NGFF-OM-004",
+                    &ptr(&at, "color"),
+                    format!("expected six hexadecimal digits (RRGGBB), found {s:?}"),
+                );
             }
+            Some(Value::String(_)) => {}
             Some(v) => sink.emit(
                 scope,
                 "NGFF-OM-003",
@@ -115,15 +116,15 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
             ("inverted", "a boolean"),
             ("coefficient", "a number"),
         ] {
-            if let Some(v) = ch.get(key) {
-                if kind(v) != want {
-                    sink.emit(
-                        scope,
-                        "NGFF-OM-005",
-                        &ptr(&at, key),
-                        format!("expected {key} to be {want}, found {}", kind(v)),
-                    );
-                }
+            if let Some(v) = ch.get(key)
+                && kind(v) != want
+            {
+                sink.emit(
+                    scope,
+                    "NGFF-OM-005",
+                    &ptr(&at, key),
+                    format!("expected {key} to be {want}, found {}", kind(v)),
+                );
             }
         }
     }

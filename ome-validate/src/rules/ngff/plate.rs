@@ -97,19 +97,20 @@ fn check_names(
         }
         names.push(name);
     }
-    if seen.len() == list.len() {
-        if let Some((a, b)) = first_duplicate(list) {
-            sink.emit(
-                scope,
-                "NGFF-PL-004",
-                &ptr(&at, b),
-                format!("expected distinct entries in {key}, found item {b} equal to item {a}"),
-            );
-        }
+    if seen.len() == list.len()
+        && let Some((a, b)) = first_duplicate(list)
+    {
+        sink.emit(
+            scope,
+            "NGFF-PL-004",
+            &ptr(&at, b),
+            format!("expected distinct entries in {key}, found item {b} equal to item {a}"),
+        );
     }
     names
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_nonneg_int(
     sink: &mut Sink<'_>,
     scope: &Scope,
@@ -249,15 +250,15 @@ pub(crate) fn check_plate(
                         None
                     }
                 };
-                if let Some(p) = path {
-                    if let Some(j) = paths.insert(p, i) {
-                        sink.emit(
-                            scope,
-                            "NGFF-PL-005",
-                            &ptr(&at_i, "path"),
-                            format!("expected unique well paths, found {p:?} at {j} and {i}"),
-                        );
-                    }
+                if let Some(p) = path
+                    && let Some(j) = paths.insert(p, i)
+                {
+                    sink.emit(
+                        scope,
+                        "NGFF-PL-005",
+                        &ptr(&at_i, "path"),
+                        format!("expected unique well paths, found {p:?} at {j} and {i}"),
+                    );
                 }
                 let mut index = |key: &str| -> Option<usize> {
                     match well.get(key) {
@@ -432,25 +433,27 @@ fn check_well_path(
     }
     let row = ri.map(|i| rows.get(i).cloned().flatten());
     let col = ci.map(|i| columns.get(i).cloned().flatten());
-    if let (Some(i), Some(None)) = (ri, &row) {
-        if rows.len() <= i && !rows.is_empty() {
-            sink.emit(
-                scope,
-                "NGFF-PL-007",
-                &ptr(at, "rowIndex"),
-                format!("expected rowIndex below {}, found {i}", rows.len()),
-            );
-        }
+    if let (Some(i), Some(None)) = (ri, &row)
+        && rows.len() <= i
+        && !rows.is_empty()
+    {
+        sink.emit(
+            scope,
+            "NGFF-PL-007",
+            &ptr(at, "rowIndex"),
+            format!("expected rowIndex below {}, found {i}", rows.len()),
+        );
     }
-    if let (Some(i), Some(None)) = (ci, &col) {
-        if columns.len() <= i && !columns.is_empty() {
-            sink.emit(
-                scope,
-                "NGFF-PL-007",
-                &ptr(at, "columnIndex"),
-                format!("expected columnIndex below {}, found {i}", columns.len()),
-            );
-        }
+    if let (Some(i), Some(None)) = (ci, &col)
+        && columns.len() <= i
+        && !columns.is_empty()
+    {
+        sink.emit(
+            scope,
+            "NGFF-PL-007",
+            &ptr(at, "columnIndex"),
+            format!("expected columnIndex below {}, found {i}", columns.len()),
+        );
     }
     if let (Some(Some(r)), Some(Some(c))) = (&row, &col) {
         let want = format!("{r}/{c}");
@@ -567,25 +570,25 @@ pub(crate) fn check_well(
                 "expected the key path in the image, found none",
             ),
         }
-        if let Some(a) = im.get("acquisition") {
-            if as_int(a).is_none() {
-                sink.emit(
-                    scope,
-                    "NGFF-WL-003",
-                    &ptr(&at_i, "acquisition"),
-                    format!("expected acquisition to be an integer, found {}", show(a)),
-                );
-            }
-        }
-    }
-    if paths.len() == images.len() {
-        if let Some((a, b)) = first_duplicate(images) {
+        if let Some(a) = im.get("acquisition")
+            && as_int(a).is_none()
+        {
             sink.emit(
                 scope,
-                "NGFF-WL-001",
-                &ptr(&ptr(at, "images"), b),
-                format!("expected distinct images, found item {b} equal to item {a}"),
+                "NGFF-WL-003",
+                &ptr(&at_i, "acquisition"),
+                format!("expected acquisition to be an integer, found {}", show(a)),
             );
         }
+    }
+    if paths.len() == images.len()
+        && let Some((a, b)) = first_duplicate(images)
+    {
+        sink.emit(
+            scope,
+            "NGFF-WL-001",
+            &ptr(&ptr(at, "images"), b),
+            format!("expected distinct images, found item {b} equal to item {a}"),
+        );
     }
 }
