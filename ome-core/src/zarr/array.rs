@@ -117,6 +117,13 @@ impl ZarrArray {
                 ),
             ));
         }
+        // Element and byte counts must be representable, or chunk-grid arithmetic overflows.
+        if product(&shape).and_then(|n| n.checked_mul(8)).is_none() {
+            return Err(Error::format(
+                loc.clone().with_pointer("/shape"),
+                format!("expected a shape whose size fits in 64 bits, found {shape:?}"),
+            ));
+        }
         let dtype = dtype_of(doc, meta.format, &loc)?;
         let layout = array_layout(doc).ok_or_else(|| {
             Error::unsupported(

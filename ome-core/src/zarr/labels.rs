@@ -36,8 +36,10 @@ pub struct LabelOptions {
 
 impl Default for LabelOptions {
     fn default() -> Self {
-        let mut write = WriteOptions::default();
-        write.downsample = Downsample::Mode;
+        let write = WriteOptions {
+            downsample: Downsample::Mode,
+            ..WriteOptions::default()
+        };
         LabelOptions {
             write,
             colors: None,
@@ -126,11 +128,13 @@ pub fn write_labels<T: Element>(
             ));
         }
     };
-    let mut meta = ImageMetadata::default();
-    meta.axes = image.axes().to_vec();
-    meta.scale = image.levels().first().and_then(|l| l.scale.clone());
-    meta.translation = image.levels().first().and_then(|l| l.translation.clone());
-    meta.name = Some(name.to_string());
+    let meta = ImageMetadata {
+        axes: image.axes().to_vec(),
+        scale: image.levels().first().and_then(|l| l.scale.clone()),
+        translation: image.levels().first().and_then(|l| l.translation.clone()),
+        name: Some(name.to_string()),
+        ..ImageMetadata::default()
+    };
     let mut write = opts.write.clone();
     write.version = version;
     let colors = match &opts.colors {

@@ -955,16 +955,17 @@ mod tests {
             };
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("img.ome.zarr");
-            let data = ndarray::ArrayD::<u8>::from_shape_fn(IxDyn(&[2, 3, 40, 40]), |ix| {
-                (ix[2] + ix[3]) as u8
-            });
+            let data =
+                ArrayD::<u8>::from_shape_fn(IxDyn(&[2, 3, 40, 40]), |ix| (ix[2] + ix[3]) as u8);
             let mut meta = ImageMetadata::from_axis_letters("czyx").unwrap();
             meta.name = Some("schema check".into());
             meta.scale = Some(vec![1.0, 2.0, 0.5, 0.5]);
             meta.axes[2].unit = Some("micrometer".into());
-            let mut opts = WriteOptions::default();
-            opts.version = version;
-            opts.levels = LevelCount::Exactly(3);
+            let opts = WriteOptions {
+                version,
+                levels: LevelCount::Exactly(3),
+                ..WriteOptions::default()
+            };
             write_ome_zarr(&path, data.view(), &meta, &opts, None).unwrap();
             let attrs = group_attributes(&path, version);
             assert_valid(&image, &attrs, "image");
