@@ -206,14 +206,22 @@ fn oversized_chunks_and_reads_hit_the_limits() {
     let dir = tempfile::tempdir().unwrap();
     let p = image(dir.path(), NgffVersion::V0_5, false);
     edit_json(&p.join("0/zarr.json"), |v| {
-        v["shape"] = json!([2, 4_000_000_000u64, 4_000_000_000u64]);
+        v["shape"] = json!([2, 1_000_000_000u64, 1_000_000_000u64]);
         v["chunk_grid"]["configuration"]["chunk_shape"] =
-            json!([1, 2_000_000_000u64, 2_000_000_000u64]);
+            json!([1, 500_000_000u64, 500_000_000u64]);
     });
     assert_err(
         &open_and_read(&p),
         ErrorKind::LimitsExceeded,
         &["0/zarr.json", "exceeds the limit"],
+    );
+    edit_json(&p.join("0/zarr.json"), |v| {
+        v["shape"] = json!([u64::MAX, u64::MAX, 2])
+    });
+    assert_err(
+        &open_and_read(&p),
+        ErrorKind::Format,
+        &["0/zarr.json#/shape", "64 bits"],
     );
 
     let p = image(&dir.path().join("b"), NgffVersion::V0_5, false);
