@@ -497,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
                 out = stores[w] if w in READ_WORKLOADS else os.path.join(work, f"{w}-{tool}")
                 if w in WRITE_WORKLOADS:
                     shutil.rmtree(out, ignore_errors=True)
+                # Flush the previous tool's dirty pages first, so that no tool pays for
+                # another's writeback.
+                os.sync()
                 rc, so, se, rss = run_child(tool_cmd(tool, w, input_path, out, ome_bench), args.timeout)
                 doc = last_json(so) if rc == 0 else None
                 if doc is None or "seconds" not in doc:

@@ -118,6 +118,11 @@ fn status_kib(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Resets the kernel's peak-RSS counter of this process (`clear_refs` value 5).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -148,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             from_source,
         } => {
             let reader = NpyReader::open(&input)?;
+            let dtype_size = reader.dtype().size() as u64;
             let meta = ImageMetadata::default_for_ndim(reader.shape().len())?;
             let mut opts = WriteOptions::default();
             opts.version = if ngff_version == "0.4" {
@@ -168,11 +174,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (t.elapsed().as_secs_f64(), s)
             } else {
                 let data = reader.read_all()?;
+                // The .npy is memory-mapped: its pages count towards RSS. Unmap it and reset
+                // the peak, so the figure is the array in memory plus what writing adds,
+                // as for the peers (which load with np.load).
+                drop(reader);
+                reset_peak_rss();
                 let t = Instant::now();
                 let s = ome_core::with_dyn_array!(&data, a, _T => write_ome_zarr(&out, a.view(), &meta, &opts, None))?;
                 (t.elapsed().as_secs_f64(), s)
             };
-            let input_bytes = reader.shape().iter().product::<u64>() * reader.dtype().size() as u64;
+            let input_bytes = summary.level_shapes[0].iter().product::<u64>() * dtype_size;
             json!({
                 "seconds": seconds, "bytes_written": summary.bytes_written, "levels": summary.level_shapes,
                 "peak_rss_bytes": peak_rss(), "peak_anon_bytes": anon.finish(), "input_bytes": input_bytes,
@@ -218,38 +229,39 @@ fn floor(input: &PathBuf, chunk: usize) -> Result<serde_json::Value, Box<dyn std
     let slice = a.as_slice().ok_or("not contiguous")?;
     let bytes: &[u8] = bytemuck::cast_slice(slice);
     let level = BloscCompressionLevel::try_from(1u8).map_err(|e| format!("{e:?}"))?;
-    let t = Instant::now();
-    let compressed: Vec<Vec<u8>> = bytes
-        .par_chunks(chunk)
-        .map(|c| {
-            blosc_compress_bytes(
-                c,
-                level,
-                BloscShuffleMode::Shuffle,
-                2,
-                BloscCompressor::Zstd,
-                0,
-                1,
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    let compress = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let total: usize = compressed
-        .par_iter()
-        .zip(bytes.par_chunks(chunk))
-        .map(|(c, orig)| blosc_decompress_bytes(c, orig.len(), 1).map(|d| d.len()))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .sum();
-    let decompress = t.elapsed().as_secs_f64();
-    let mut factors = vec![1usize; a.ndim()];
-    let n = factors.len();
-    factors[n - 1] = 2;
-    factors[n - 2] = 2;
-    let t = Instant::now();
-    let half = ome_core::pyramid::downsample(a.view(), &factors, Downsample::Mean)?;
-    let downsample = t.elapsed().as_secs_f64();
+    // Best of three passes of each component: the floor is the fastest this machine
+    // managed, not an average dragged down by whatever else ran.
+    let mut compress = f64::INFINITY;
+    let mut decompress = f64::INFINITY;
+    let mut downsample = f64::INFINITY;
+    let mut compressed: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0usize;
+    let mut half_len = 0usize;
+    for _ in 0..3 {
+        let t = Instant::now();
+        compressed = bytes
+            .par_chunks(chunk)
+            .map(|c| blosc_compress_bytes(c, level, BloscShuffleMode::Shuffle, 2, BloscCompressor::Zstd, 0, 1))
+            .collect::<Result<_, _>>()?;
+        compress = compress.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        total = compressed
+            .par_iter()
+            .zip(bytes.par_chunks(chunk))
+            .map(|(c, orig)| blosc_decompress_bytes(c, orig.len(), 1).map(|d| d.len()))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .sum();
+        decompress = decompress.min(t.elapsed().as_secs_f64());
+        let mut factors = vec![1usize; a.ndim()];
+        let n = factors.len();
+        factors[n - 1] = 2;
+        factors[n - 2] = 2;
+        let t = Instant::now();
+        let half = ome_core::pyramid::downsample(a.view(), &factors, Downsample::Mean)?;
+        downsample = downsample.min(t.elapsed().as_secs_f64());
+        half_len = half.len();
+    }
     let ratio = bytes.len() as f64 / compressed.iter().map(Vec::len).sum::<usize>() as f64;
     Ok(json!({
         "compress_gbps": bytes.len() as f64 / compress / 1e9,
@@ -258,6 +270,6 @@ fn floor(input: &PathBuf, chunk: usize) -> Result<serde_json::Value, Box<dyn std
         "blosc_zstd1_ratio": ratio,
         "threads": rayon::current_num_threads(),
         "chunk_bytes": chunk,
-        "check": half.len(),
+        "check": half_len,
     }))
 }
