@@ -178,7 +178,7 @@ fn check_document(
     );
     if !meta.kinds.any() {
         let scope = Scope::new("", document, meta.version);
-        sink.emit(&scope, "NGFF-HIER-002", base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well or bioformats2raw.layout), found none");
+        sink.emit(&scope, "NGFF-HIER-002", base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
     }
     Some(meta.version)
 }

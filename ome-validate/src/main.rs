@@ -56,6 +56,12 @@ struct CheckArgs {
     /// Most chunks decoded per array at the data depth.
     #[arg(long, default_value_t = 64)]
     max_chunks: usize,
+    /// Largest metadata document read, in bytes (default: ome_core::Limits, 64 MiB).
+    #[arg(long)]
+    max_metadata_bytes: Option<u64>,
+    /// Largest decoded chunk, shard or tile, in bytes (default: ome_core::Limits, 1 GiB).
+    #[arg(long)]
+    max_chunk_bytes: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +237,12 @@ fn check(args: &CheckArgs) -> ExitCode {
     options.select = args.select.clone();
     options.ignore = args.ignore.clone();
     options.data.max_chunks_per_array = args.max_chunks;
+    if let Some(bytes) = args.max_metadata_bytes {
+        options.limits.max_metadata_bytes = bytes;
+    }
+    if let Some(bytes) = args.max_chunk_bytes {
+        options.limits.max_chunk_bytes = bytes;
+    }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

@@ -186,6 +186,36 @@ fn conformance_mode_always_exits_zero() {
 }
 
 #[test]
+fn limit_flags_reach_the_reader() {
+    let Some(dir) = synthetic() else { return };
+    let (code, out, _) = run(
+        &dir,
+        &[
+            "--max-metadata-bytes",
+            "16",
+            "valid/v0.5/plate_1x2.ome.zarr",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("NGFF-HIER-001") && out.contains("limit of 16 bytes"),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        &dir,
+        &[
+            "--depth",
+            "data",
+            "--max-chunk-bytes",
+            "8",
+            "valid/v0.5/image_tczyx_labels.ome.zarr",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("NGFF-DATA-001"), "{out}");
+}
+
+#[test]
 fn rule_pages_and_listing() {
     let dir = std::env::temp_dir();
     let (code, out, _) = run(&dir, &["rule", "NGFF-AX-003"]);

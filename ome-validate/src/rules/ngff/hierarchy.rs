@@ -207,7 +207,7 @@ impl Walker<'_> {
         let meta = self.attrs(sink, &raw, None);
         let scope = Scope::new("", raw.attributes_document, meta.version);
         if !meta.kinds.any() {
-            sink.emit(&scope, "NGFF-HIER-002", &meta.base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well or bioformats2raw.layout), found none");
+            sink.emit(&scope, "NGFF-HIER-002", &meta.base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
             return Some(meta.version);
         }
         if self.options.depth == Depth::Attributes {

@@ -2,12 +2,14 @@
 //! data rules per array.
 
 pub(crate) mod arrays;
+mod coordinates;
 pub(crate) mod data;
 pub(crate) mod hierarchy;
 mod labels;
 mod multiscales;
 mod omero;
 mod plate;
+mod scene;
 
 use ome_core::metadata::NgffVersion;
 use serde_json::{Map, Value};
@@ -25,6 +27,8 @@ pub(crate) struct Kinds {
     pub(crate) well: bool,
     pub(crate) bf2raw: bool,
     pub(crate) series: bool,
+    /// 0.6 `scene`.
+    pub(crate) scene: bool,
 }
 
 impl Kinds {
@@ -36,6 +40,7 @@ impl Kinds {
             || self.well
             || self.bf2raw
             || self.series
+            || self.scene
     }
 }
 
@@ -253,9 +258,15 @@ pub(crate) fn check_attributes<'v>(
         well: ome.contains_key("well"),
         bf2raw: ome.contains_key("bioformats2raw.layout"),
         series: ome.contains_key("series"),
+        scene: version >= NgffVersion::V0_6 && ome.contains_key("scene"),
     };
     if let Some(ms) = ome.get("multiscales") {
         multiscales::check(sink, &scope, ms, &ptr(&base, "multiscales"), namespaced);
+    }
+    if let Some(sc) = ome.get("scene")
+        && version >= NgffVersion::V0_6
+    {
+        scene::check(sink, &scope, sc, &ptr(&base, "scene"));
     }
     if let Some(om) = ome.get("omero") {
         omero::check(sink, &scope, om, &ptr(&base, "omero"));

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use ome_core::metadata::{NgffVersion, is_known_space_unit, is_known_time_unit};
 use serde_json::Value;
 
+use super::coordinates;
 use crate::context::{Scope, Sink, first_duplicate, kind, ptr, show};
 
 /// The parts of an axis the order rules need.
@@ -15,6 +16,8 @@ pub(crate) enum AxisType {
     Time,
     Channel,
     Custom,
+    /// 0.6: an array (index) axis.
+    Array,
 }
 
 pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, namespaced: bool) {
@@ -108,6 +111,10 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
                 format!("expected metadata to be an object, found {}", kind(v)),
             ),
         }
+        if scope.version >= NgffVersion::V0_6 {
+            check_multiscale_06(sink, scope, obj, &at);
+            continue;
+        }
         let naxes = if scope.version >= NgffVersion::V0_3 {
             match obj.get("axes") {
                 None => {
@@ -119,7 +126,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
                     );
                     None
                 }
-                Some(axes) => check_axes(sink, scope, axes, &ptr(&at, "axes")),
+                Some(axes) => check_axes(sink, scope, axes, &ptr(&at, "axes"), true),
             }
         } else {
             None
@@ -162,6 +169,112 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
                 naxes,
             );
         }
+    }
+}
+
+/// 0.6: coordinate systems, dataset transformations to the intrinsic system, additional
+/// transformations, and the graph they form.
+fn check_multiscale_06(
+    sink: &mut Sink<'_>,
+    scope: &Scope,
+    obj: &serde_json::Map<String, Value>,
+    at: &str,
+) {
+    let at_cs = ptr(at, "coordinateSystems");
+    let systems = match obj.get("coordinateSystems") {
+        Some(cs) => coordinates::check_systems(sink, scope, cs, &at_cs, true),
+        None => {
+            sink.emit(
+                scope,
+                "NGFF-CS-001",
+                at,
+                "expected the key coordinateSystems in the multiscale, found none",
+            );
+            Vec::new()
+        }
+    };
+    let mut intrinsic: Option<(String, String)> = None;
+    let mut edges = Vec::new();
+    match obj.get("datasets") {
+        None => sink.emit(
+            scope,
+            "NGFF-MS-002",
+            at,
+            "expected the key datasets in the multiscale, found none",
+        ),
+        Some(Value::Array(ds)) if ds.is_empty() => sink.emit(
+            scope,
+            "NGFF-MS-002",
+            &ptr(at, "datasets"),
+            "expected at least one dataset, found an empty list",
+        ),
+        Some(Value::Array(ds)) => {
+            for (j, d) in ds.iter().enumerate() {
+                let at_d = ptr(&ptr(at, "datasets"), j);
+                check_dataset(sink, scope, d, &at_d, None);
+                let Value::Object(dobj) = d else { continue };
+                let Some(ct) = dobj.get("coordinateTransformations") else {
+                    sink.emit(
+                        scope,
+                        "NGFF-CT-001",
+                        &at_d,
+                        "expected the key coordinateTransformations in the dataset, found none",
+                    );
+                    continue;
+                };
+                let path = dobj.get("path").and_then(Value::as_str);
+                let at_ct = ptr(&at_d, "coordinateTransformations");
+                let Some(out) =
+                    coordinates::check_dataset_transforms(sink, scope, ct, &at_ct, path, &systems)
+                else {
+                    continue;
+                };
+                match &intrinsic {
+                    None => intrinsic = Some((out, at_ct)),
+                    Some((first, first_at)) if *first != out => sink.emit(
+                        scope,
+                        "NGFF-CT-012",
+                        &ptr(&ptr(&ptr(&at_ct, 0), "output"), "name"),
+                        format!("expected the same output.name for every dataset (the intrinsic system {first:?} at {first_at}), found {out:?}"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        Some(v) => sink.emit(
+            scope,
+            "NGFF-MS-002",
+            &ptr(at, "datasets"),
+            format!("expected datasets to be a list, found {}", kind(v)),
+        ),
+    }
+    if let Some(ct) = obj.get("coordinateTransformations") {
+        let at_ct = ptr(at, "coordinateTransformations");
+        coordinates::check_multiscale_transforms(
+            sink,
+            scope,
+            ct,
+            &at_ct,
+            intrinsic.as_ref().map(|(n, _)| n.as_str()),
+            &systems,
+        );
+        for t in ct.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let name = |key: &str| {
+                let io = t.get(key)?;
+                if io.get("path").is_some_and(|p| !p.is_null()) {
+                    return None;
+                }
+                io.get("name")?.as_str().map(str::to_string)
+            };
+            if let (Some(a), Some(b)) = (name("input"), name("output")) {
+                edges.push((a, b));
+            }
+        }
+    }
+    if let Some((name, _)) = &intrinsic
+        && systems.iter().any(|s| &s.name == name)
+    {
+        coordinates::check_connected(sink, scope, &at_cs, &systems, name, &edges);
     }
 }
 
@@ -365,6 +478,7 @@ pub(crate) fn check_axes(
     scope: &Scope,
     axes: &Value,
     at: &str,
+    multiscale: bool,
 ) -> Option<usize> {
     let Value::Array(list) = axes else {
         sink.emit(
@@ -375,7 +489,7 @@ pub(crate) fn check_axes(
         );
         return None;
     };
-    if !(2..=5).contains(&list.len()) {
+    if multiscale && !(2..=5).contains(&list.len()) {
         sink.emit(
             scope,
             "NGFF-AX-002",
@@ -402,6 +516,14 @@ pub(crate) fn check_axes(
             continue;
         };
         match obj.get("name") {
+            Some(Value::String(n)) if n.is_empty() && scope.version >= NgffVersion::V0_6 => {
+                sink.emit(
+                    scope,
+                    "NGFF-AX-001",
+                    &ptr(&at_i, "name"),
+                    "expected a non-empty axis name, found \"\"",
+                );
+            }
             Some(Value::String(n)) => {
                 if let Some(j) = names.insert(n.as_str(), i) {
                     sink.emit(
@@ -425,7 +547,50 @@ pub(crate) fn check_axes(
                 "expected the key name in the axis, found none",
             ),
         }
+        for key in ["longName", "discrete"] {
+            let Some(v) = obj.get(key) else { continue };
+            let ok = if key == "discrete" {
+                v.is_boolean()
+            } else {
+                v.is_string()
+            };
+            if scope.version >= NgffVersion::V0_6 && !ok {
+                let want = if key == "discrete" {
+                    "a boolean"
+                } else {
+                    "a string"
+                };
+                sink.emit(
+                    scope,
+                    "NGFF-AX-005",
+                    &ptr(&at_i, key),
+                    format!("expected the axis {key} to be {want}, found {}", kind(v)),
+                );
+            }
+        }
         let ty = match obj.get("type") {
+            None if scope.version >= NgffVersion::V0_6 => {
+                sink.emit(
+                    scope,
+                    "NGFF-CS-004",
+                    &at_i,
+                    "expected the key type (array, space, time, channel, coordinate or displacement) in the axis, found none",
+                );
+                Some(AxisType::Custom)
+            }
+            Some(Value::String(t)) if scope.version >= NgffVersion::V0_6 => {
+                Some(match t.as_str() {
+                    "space" => AxisType::Space,
+                    "time" => AxisType::Time,
+                    "channel" => AxisType::Channel,
+                    "array" => AxisType::Array,
+                    "coordinate" | "displacement" => AxisType::Custom,
+                    other => {
+                        sink.emit(scope, "NGFF-CS-004", &ptr(&at_i, "type"), format!("expected axis type array, space, time, channel, coordinate or displacement, found the custom type {other:?}"));
+                        AxisType::Custom
+                    }
+                })
+            }
             None => {
                 sink.emit(
                     scope,
@@ -491,6 +656,27 @@ pub(crate) fn check_axes(
         .iter()
         .filter(|t| **t == Some(AxisType::Space))
         .count();
+    let array = types
+        .iter()
+        .filter(|t| **t == Some(AxisType::Array))
+        .count();
+    if scope.version >= NgffVersion::V0_6 {
+        // axes.schema: 1 to 5 axes, and either 2-3 space axes or at least 2 array axes
+        // (exactly one of the two). In a multiscale the space count is NGFF-AX-004's.
+        let space_ok = (2..=3).contains(&space);
+        let schema_ok = (1..=5).contains(&list.len()) && (space_ok != (array >= 2));
+        if !schema_ok && (!multiscale || (space_ok && array >= 2)) {
+            sink.emit(
+                scope,
+                "NGFF-CS-005",
+                at,
+                format!("expected 1 to 5 axes with either 2 or 3 space axes or at least 2 array axes, found {} axes ({space} space, {array} array)", list.len()),
+            );
+        }
+    }
+    if !multiscale {
+        return Some(list.len());
+    }
     if !(2..=3).contains(&space) {
         sink.emit(
             scope,
@@ -502,7 +688,12 @@ pub(crate) fn check_axes(
     let time = types.iter().filter(|t| **t == Some(AxisType::Time)).count();
     let other = types
         .iter()
-        .filter(|t| matches!(t, Some(AxisType::Channel | AxisType::Custom)))
+        .filter(|t| {
+            matches!(
+                t,
+                Some(AxisType::Channel | AxisType::Custom | AxisType::Array)
+            )
+        })
         .count();
     if time > 1 || other > 1 {
         sink.emit(scope, "NGFF-AX-009", at, format!("expected at most one time axis and one channel or custom axis, found {time} time and {other} channel or custom"));
@@ -510,7 +701,7 @@ pub(crate) fn check_axes(
     // Order: time, then channel/custom, then space (rank must not decrease).
     let rank = |t: &AxisType| match t {
         AxisType::Time => 0,
-        AxisType::Channel | AxisType::Custom => 1,
+        AxisType::Channel | AxisType::Custom | AxisType::Array => 1,
         AxisType::Space => 2,
     };
     let mut last = 0;

@@ -12,6 +12,15 @@ fn alphanumeric(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// 0.6 §well-md: a Zarr node name with the recommended character set.
+fn node_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.bytes().all(|b| b == b'.')
+        && !s.starts_with("__")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// Checks `rows` or `columns`; returns the names (None where an entry has no name).
 fn check_names(
     sink: &mut Sink<'_>,
@@ -540,7 +549,16 @@ pub(crate) fn check_well(
         };
         match im.get("path") {
             Some(Value::String(p)) => {
-                if !alphanumeric(p) {
+                if scope.version >= NgffVersion::V0_6 {
+                    if !node_name(p) {
+                        sink.emit(
+                            scope,
+                            "NGFF-WL-002",
+                            &ptr(&at_i, "path"),
+                            format!("expected a field path of characters a-z, A-Z, 0-9, -, _ and . (not only periods, not starting with __), found {p:?}"),
+                        );
+                    }
+                } else if !alphanumeric(p) {
                     sink.emit(
                         scope,
                         "NGFF-WL-002",
