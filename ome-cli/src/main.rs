@@ -2,6 +2,7 @@
 
 mod convert;
 mod info;
+mod limits;
 
 // Chunk buffers of 128 KiB to 128 MiB come and go by the thousand: mimalloc reuses them
 // where glibc maps and unmaps each one, which costs a page fault per 4 KiB.
@@ -20,6 +21,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +78,9 @@ impl ome_core::Progress for Bar {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The `--max-...` flags parse and combine here; `info` and `convert` open their inputs
+    // with these limits once they take a `Limits` argument.
+    let _limits = cli.limits.limits();
     let result = match cli.command {
         Command::Info { path, json } => info::run(&path, json),
         Command::Convert(args) => convert::run(&args),

@@ -4,15 +4,26 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::ome_xml::XmlLimits;
 
 /// Resource limits applied to every input. The defaults are safe for untrusted data
 /// (uploads to a repository); raise them for trusted data sets with larger chunks.
+///
+/// The fields are public and the struct is `#[non_exhaustive]`: start from
+/// [`Limits::default()`] and assign the fields to change. The `ome` CLI sets every field
+/// from a `--max-...` flag; `README.md` ("Limits for untrusted input") lists them.
+///
+/// ```
+/// let mut limits = ome_core::Limits::default();
+/// limits.max_chunk_bytes = 2 << 30; // trusted data with 2 GiB shards
+/// assert_eq!(limits.xml_limits().max_depth, limits.max_xml_depth);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
     /// Largest metadata document (`zarr.json`, `.zattrs`, `.zarray`, `.zgroup`) read, in bytes.
     pub max_metadata_bytes: u64,
-    /// Largest decoded chunk (or shard, or inner chunk) in bytes.
+    /// Largest decoded chunk (or shard, or inner chunk, or TIFF tile or strip) in bytes.
     pub max_chunk_bytes: u64,
     /// Largest decoded region one read may return, in bytes.
     pub max_read_bytes: u64,
@@ -20,16 +31,50 @@ pub struct Limits {
     pub max_dimensions: usize,
     /// Most pyramid levels, labels, wells or fields listed by one document.
     pub max_list_entries: usize,
+    /// Deepest nesting of arrays and objects in a JSON metadata document (the document
+    /// itself is depth 1). NGFF metadata needs 7 (`attributes/ome/multiscales/[]/datasets/
+    /// []/coordinateTransformations/[]/scale`); deeper documents are what a parser's stack
+    /// and a validator's walk must not be handed unbounded.
+    pub max_json_depth: usize,
+    /// Most elements an array (or a TIFF image) may declare. Chunks that are never written
+    /// read as the fill value, so a tiny dataset can declare an exabyte; this bounds the work
+    /// a full read or a conversion is asked to do.
+    pub max_array_elements: u64,
+    /// Most IFDs in the main chain of a TIFF file (SubIFDs not counted).
+    pub max_tiff_ifds: usize,
+    /// Largest OME-XML document (TIFF ImageDescription or companion file), in bytes.
+    pub max_xml_bytes: usize,
+    /// Deepest element nesting in an OME-XML document (the root element is depth 1).
+    pub max_xml_depth: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        let xml = XmlLimits::default();
         Limits {
             max_metadata_bytes: 64 << 20,
             max_chunk_bytes: 1 << 30,
             max_read_bytes: 16 << 30,
             max_dimensions: 32,
             max_list_entries: 1 << 20,
+            max_json_depth: 64,
+            // 4 Ti elements: a 2 000 000 x 2 000 000 slide, or 16 384^3 with 1 000 time points.
+            max_array_elements: 1 << 42,
+            max_tiff_ifds: 1 << 20,
+            max_xml_bytes: xml.max_bytes,
+            max_xml_depth: xml.max_depth,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits for the OME-XML parser: [`Limits::max_xml_bytes`] and
+    /// [`Limits::max_xml_depth`], the other XML limits at their defaults.
+    pub fn xml_limits(&self) -> XmlLimits {
+        XmlLimits {
+            max_bytes: self.max_xml_bytes,
+            max_depth: self.max_xml_depth,
+            ..XmlLimits::default()
         }
     }
 }
@@ -237,6 +282,16 @@ impl Progress for NoProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_limits_are_safe_and_consistent() {
+        let l = Limits::default();
+        assert_eq!(l.xml_limits(), XmlLimits::default());
+        // Every NGFF document needs depth 7; leave room for extensions, not for stack bombs.
+        assert!((8..=128).contains(&l.max_json_depth));
+        assert!(l.max_array_elements < u64::MAX / 8);
+        assert!(l.max_chunk_bytes <= l.max_read_bytes);
+    }
 
     #[test]
     fn compression_strings_round_trip() {

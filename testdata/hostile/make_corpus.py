@@ -1,0 +1,806 @@
+#!/usr/bin/env python3
+"""Writes the hostile-input corpus: malformed OME-Zarr, TIFF and OME-XML inputs.
+
+Usage: make_corpus.py OUTDIR            writes every case under OUTDIR and OUTDIR/manifest.json
+       make_corpus.py --manifest FILE   writes only the manifest (testdata/hostile/manifest.json)
+
+Python 3.8+ standard library only (zlib, gzip, struct, json), so the corpus can be made on
+any machine; `ome-cli/tests/hostile_corpus.rs` runs this script into a temporary directory
+and checks the manifest it prints against the committed `manifest.json`.
+
+Each case has an expected outcome:
+  expect           substrings (case-insensitive), at least one of which the error message of
+                   each command that must fail contains: the message names the problem
+  info_may_succeed the problem lies in chunk/tile bytes, which `ome info` never reads
+  pending          why the strict assertion is not yet made (a reader that does not exist
+                   yet, a limit not wired yet); the test still requires no panic, a non-zero
+                   exit of convert/validate, bounded memory and time, and reports the rest
+Bomb sizes are chosen so a reader that decodes without a bound goes well past 512 MiB.
+"""
+
+import gzip
+import json
+import os
+import struct
+import sys
+import zlib
+
+CASES = []
+
+TIFF_PENDING = "OME-TIFF reader not there yet: any non-zero exit naming the file"
+BOMB_PENDING = ("zarrs decodes a compressed chunk to its end before comparing with the expected size: "
+                "needs a bounded decoder in ome-core (read at most max_chunk_bytes + 1)")
+XML_VIA_CLI = "OME-XML file: the CLI takes no XML input; ome_xml::parse_bytes names the problem"
+
+
+def case(name, fmt, problem, expect, info_may_succeed=False, pending=None, ext=None):
+    if ext is None:
+        ext = {"zarr": "", "tiff": ".tif", "xml": ".ome.xml"}[fmt]
+
+    def register(fn):
+        CASES.append(
+            {
+                "name": name,
+                "path": name + ext,
+                "format": fmt,
+                "problem": problem,
+                "expect": expect,
+                "info_may_succeed": info_may_succeed,
+                "pending": pending,
+                "make": fn,
+            }
+        )
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def jdump(obj):
+    return json.dumps(obj, allow_nan=True)
+
+
+def zstd_rle_bomb(total):
+    """A zstd frame of RLE blocks of 128 KiB zero bytes: 4 bytes per 128 KiB decoded."""
+    block = 128 << 10
+    out = bytearray(struct.pack("<I", 0xFD2FB528))
+    out += bytes([0x00, 7 << 3])  # no content size, window 2^17
+    n = total // block
+    for i in range(n):
+        last = 1 if i == n - 1 else 0
+        header = last | (1 << 1) | (block << 3)
+        out += struct.pack("<I", header)[:3] + b"\x00"
+    return bytes(out)
+
+
+def deflate_zeros(total, wrap):
+    """zlib (wrap='zlib') or gzip (wrap='gzip') stream of `total` zero bytes."""
+    wbits = 31 if wrap == "gzip" else 15
+    c = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    piece = bytes(16 << 20)
+    out = []
+    for _ in range(total // len(piece)):
+        out.append(c.compress(piece))
+    out.append(c.flush())
+    return b"".join(out)
+
+
+AXES_YX = [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+
+
+def v3_root_attrs(datasets=None, axes=None):
+    return {
+        "ome": {
+            "version": "0.5",
+            "multiscales": [
+                {
+                    "name": "hostile",
+                    "axes": axes if axes is not None else AXES_YX,
+                    "datasets": datasets
+                    if datasets is not None
+                    else [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0, 1.0]}]}],
+                }
+            ],
+        }
+    }
+
+
+def v3_array(shape=(64, 64), chunks=(64, 64), dtype="uint8", codecs=None, **extra):
+    doc = {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": list(shape),
+        "data_type": dtype,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": 0,
+        "codecs": codecs if codecs is not None else [{"name": "bytes", "configuration": {"endian": "little"}}],
+    }
+    doc.update(extra)
+    return doc
+
+
+def v3_image(d, array=None, root_attrs=None, chunks=None, root_text=None, array_text=None):
+    """A 0.5 image with one level `0`; `chunks` maps chunk keys under 0/ to bytes."""
+    root = {"zarr_format": 3, "node_type": "group", "attributes": root_attrs or v3_root_attrs()}
+    write(os.path.join(d, "zarr.json"), root_text if root_text is not None else jdump(root))
+    if array_text is not None:
+        write(os.path.join(d, "0", "zarr.json"), array_text)
+    elif array is not False:
+        write(os.path.join(d, "0", "zarr.json"), jdump(array or v3_array()))
+    for key, data in (chunks or {}).items():
+        write(os.path.join(d, "0", key), data)
+
+
+def v2_image(d, zarray=None, zattrs=None, chunks=None, zattrs_text=None):
+    write(os.path.join(d, ".zgroup"), jdump({"zarr_format": 2}))
+    attrs = zattrs or {
+        "multiscales": [
+            {
+                "version": "0.4",
+                "axes": AXES_YX,
+                "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0, 1.0]}]}],
+            }
+        ]
+    }
+    write(os.path.join(d, ".zattrs"), zattrs_text if zattrs_text is not None else jdump(attrs))
+    za = {
+        "zarr_format": 2,
+        "shape": [64, 64],
+        "chunks": [64, 64],
+        "dtype": "|u1",
+        "compressor": {"id": "zlib", "level": 1},
+        "fill_value": 0,
+        "order": "C",
+        "filters": None,
+        "dimension_separator": "/",
+    }
+    za.update(zarray or {})
+    write(os.path.join(d, "0", ".zarray"), jdump(za))
+    for key, data in (chunks or {}).items():
+        write(os.path.join(d, "0", key), data)
+
+
+GZIP = [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "gzip", "configuration": {"level": 5}}]
+ZSTD = [
+    {"name": "bytes", "configuration": {"endian": "little"}},
+    {"name": "zstd", "configuration": {"level": 1, "checksum": False}},
+]
+BLOSC = [
+    {"name": "bytes", "configuration": {"endian": "little"}},
+    {
+        "name": "blosc",
+        "configuration": {"cname": "zstd", "clevel": 1, "shuffle": "noshuffle", "typesize": 1, "blocksize": 0},
+    },
+]
+
+
+def sharded(inner=(16, 16), index_location="end"):
+    return [
+        {
+            "name": "sharding_indexed",
+            "configuration": {
+                "chunk_shape": list(inner),
+                "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+                "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+                "index_location": index_location,
+            },
+        }
+    ]
+
+
+def shard_bytes(entries, payload=b""):
+    """A shard: payload then an index of (offset, nbytes) u64 pairs."""
+    return payload + b"".join(struct.pack("<QQ", o, n) for o, n in entries)
+
+
+def nest(depth, leaf=0):
+    return "[" * depth + str(leaf) + "]" * depth
+
+
+# ---------------------------------------------------------------- Zarr cases
+
+LIMIT = ["limit", "exceed"]
+DECODE = ["decod", "decompress", "chunk", "codec", "size", "length", "expected"]
+
+
+@case("zarr-zstd-bomb", "zarr", "zstd chunk of 64x64 u8 that decompresses to 2 GiB",
+      DECODE + LIMIT, info_may_succeed=True, pending=BOMB_PENDING)
+def _(d):
+    v3_image(d, array=v3_array(codecs=ZSTD), chunks={"c/0/0": zstd_rle_bomb(2 << 30)})
+
+
+@case("zarr-gzip-bomb", "zarr", "gzip chunk of 64x64 u8 that inflates to 1 GiB",
+      DECODE + LIMIT, info_may_succeed=True, pending=BOMB_PENDING)
+def _(d):
+    v3_image(d, array=v3_array(codecs=GZIP), chunks={"c/0/0": deflate_zeros(1 << 30, "gzip")})
+
+
+@case("zarr-v2-zlib-bomb", "zarr", "v2 zlib chunk of 64x64 u8 that inflates to 1 GiB",
+      DECODE + LIMIT, info_may_succeed=True, pending=BOMB_PENDING)
+def _(d):
+    v2_image(d, chunks={"0/0": deflate_zeros(1 << 30, "zlib")})
+
+
+@case("zarr-blosc-header-lies", "zarr", "blosc chunk whose header claims 2 GiB decoded",
+      DECODE + ["blosc"] + LIMIT, info_may_succeed=True)
+def _(d):
+    hdr = struct.pack("<BBBBIII", 2, 1, 0x02, 1, 0x7FFFFFFF, 0x7FFFFFFF, 16 + 8)
+    v3_image(d, array=v3_array(codecs=BLOSC), chunks={"c/0/0": hdr + bytes(8)})
+
+
+@case("zarr-blosc-memcpy-short", "zarr", "blosc memcpyed chunk shorter than its header says",
+      DECODE + ["blosc"], info_may_succeed=True)
+def _(d):
+    hdr = struct.pack("<BBBBIII", 2, 1, 0x02, 1, 4096, 4096, 4096 + 16)
+    v3_image(d, array=v3_array(codecs=BLOSC), chunks={"c/0/0": hdr + bytes(100)})
+
+
+@case("zarr-gzip-garbage", "zarr", "gzip chunk that is not a gzip stream", DECODE + ["gzip", "header"],
+      info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=GZIP), chunks={"c/0/0": b"\x1f\x8b\x08\x00garbage" * 10})
+
+
+@case("zarr-zstd-truncated", "zarr", "zstd chunk cut in the middle", DECODE + ["zstd"], info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=ZSTD), chunks={"c/0/0": zstd_rle_bomb(1 << 20)[:40]})
+
+
+@case("zarr-raw-chunk-short", "zarr", "uncompressed chunk with fewer bytes than its shape", DECODE,
+      info_may_succeed=True)
+def _(d):
+    v3_image(d, chunks={"c/0/0": bytes(100)})
+
+
+@case("zarr-raw-chunk-long", "zarr", "uncompressed chunk with more bytes than its shape", DECODE,
+      info_may_succeed=True)
+def _(d):
+    v3_image(d, chunks={"c/0/0": bytes(64 * 64 + 7)})
+
+
+@case("zarr-huge-shape-overflow", "zarr", "shape whose byte size overflows 64 bits",
+      ["shape", "64 bits", "overflow"])
+def _(d):
+    v3_image(d, array=v3_array(shape=(1 << 40, 1 << 40), chunks=(64, 64)))
+
+
+@case("zarr-huge-shape-exabyte", "zarr", "shape of 2^60 elements with small chunks (all fill value)",
+      ["shape", "limit", "exceed", "elements"],
+      pending="convert aborts allocating 2^48 bytes: Limits::max_array_elements is defined but not yet "
+              "enforced by zarr/array.rs, and convert's region planning allocates by array size")
+def _(d):
+    v3_image(d, array=v3_array(shape=(1 << 30, 1 << 30), chunks=(64, 64)))
+
+
+@case("zarr-huge-chunk", "zarr", "chunk shape of 2^40 bytes", LIMIT)
+def _(d):
+    v3_image(d, array=v3_array(shape=(1 << 20, 1 << 20), chunks=(1 << 20, 1 << 20)))
+
+
+@case("zarr-zero-chunk", "zarr", "chunk shape with a zero extent", ["zero", "chunk"])
+def _(d):
+    v3_image(d, array=v3_array(chunks=(0, 64)))
+
+
+@case("zarr-negative-shape", "zarr", "negative array extent", ["shape", "non-negative", "integer"])
+def _(d):
+    v3_image(d, array=v3_array(shape=(-64, 64)))
+
+
+@case("zarr-float-shape", "zarr", "shape given as 1e20 floats", ["shape", "integer"])
+def _(d):
+    v3_image(d, array_text=jdump(v3_array()).replace('"shape": [64, 64]', '"shape": [1e20, 64]'))
+
+
+@case("zarr-too-many-dims", "zarr", "array with 40 dimensions", ["dimension"] + LIMIT)
+def _(d):
+    v3_image(d, array=v3_array(shape=[1] * 40, chunks=[1] * 40))
+
+
+@case("zarr-shape-chunk-rank", "zarr", "chunk shape rank differs from the array rank", ["dimension", "rank"])
+def _(d):
+    v3_image(d, array=v3_array(chunks=(64,)))
+
+
+@case("zarr-nan-scale", "zarr", "NaN in a scale transform (not JSON)", ["json", "nan", "expected"])
+def _(d):
+    a = v3_root_attrs()
+    a["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"] = [float("nan"), 1.0]
+    v3_image(d, root_attrs=a)
+
+
+@case("zarr-huge-number-scale", "zarr", "1e999 in a scale transform", ["json", "number", "range", "scale"])
+def _(d):
+    v3_image(d, root_text=jdump({"zarr_format": 3, "node_type": "group", "attributes": v3_root_attrs()})
+             .replace('"scale": [1.0, 1.0]', '"scale": [1e999, 1.0]'))
+
+
+@case("zarr-huge-fill-value", "zarr", "fill value 1e400 for uint8", ["fill", "json", "number", "range"])
+def _(d):
+    v3_image(d, array_text=jdump(v3_array()).replace('"fill_value": 0', '"fill_value": 1e400'))
+
+
+@case("zarr-fill-value-type", "zarr", "fill value of the wrong type", ["fill"])
+def _(d):
+    v3_image(d, array=v3_array(fill_value="banana"))
+
+
+@case("zarr-deep-json-root", "zarr", "zarr.json nested 100000 arrays deep", ["recursion", "depth", "nest", "json"])
+def _(d):
+    v3_image(d, root_text='{"zarr_format": 3, "node_type": "group", "attributes": {"x": ' + nest(100000) + "}}")
+
+
+@case("zarr-deep-json-attributes", "zarr", "attributes nested 120 arrays deep (below serde's 128)",
+      ["depth", "nest"],
+      pending="Limits::max_json_depth is defined but not yet enforced when attributes are read")
+def _(d):
+    a = v3_root_attrs()
+    a["deep"] = json.loads(nest(120))
+    v3_image(d, root_attrs=a)
+
+
+@case("zarr-v2-deep-zattrs", "zarr", ".zattrs nested 100000 objects deep", ["recursion", "depth", "nest", "json"])
+def _(d):
+    v2_image(d, zattrs_text='{"a":' * 100000 + "1" + "}" * 100000)
+
+
+@case("zarr-huge-metadata", "zarr", "zarr.json of 80 MiB", LIMIT + ["bytes"])
+def _(d):
+    root = jdump({"zarr_format": 3, "node_type": "group", "attributes": v3_root_attrs()})
+    v3_image(d, root_text=root[:-1] + ', "pad": "' + "x" * (80 << 20) + '"}')
+
+
+@case("zarr-path-dotdot", "zarr", "dataset path ../outside", ["..", "path", "outside", "escape", "root"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(datasets=[{"path": "../outside", "coordinateTransformations": [
+        {"type": "scale", "scale": [1.0, 1.0]}]}]))
+    v3_image(os.path.join(os.path.dirname(d), "outside"))
+
+
+@case("zarr-path-absolute", "zarr", "dataset path /etc", ["path", "absolute", "outside", "escape", "root"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(datasets=[{"path": "/etc", "coordinateTransformations": [
+        {"type": "scale", "scale": [1.0, 1.0]}]}]))
+
+
+@case("zarr-path-nested-dotdot", "zarr", "dataset path 0/../../x", ["..", "path", "outside", "escape", "root"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(datasets=[{"path": "0/../../x", "coordinateTransformations": [
+        {"type": "scale", "scale": [1.0, 1.0]}]}]))
+
+
+@case("zarr-symlink-array-escape", "zarr", "level 0 is a symlink to an array outside the dataset",
+      ["symlink", "link", "outside", "escape", "root"])
+def _(d):
+    outside = os.path.join(os.path.dirname(d), "zarr-symlink-array-escape-target")
+    v3_image(outside)
+    v3_image(d, array=False)
+    os.symlink(os.path.join(outside, "0"), os.path.join(d, "0"))
+
+
+@case("zarr-symlink-chunk-etc", "zarr", "a chunk file that is a symlink to /etc/passwd",
+      ["symlink", "link", "outside", "escape", "root"], info_may_succeed=True,
+      pending="symlinks that leave the dataset root are not yet refused by the filesystem store")
+def _(d):
+    v3_image(d)
+    os.makedirs(os.path.join(d, "0", "c", "0"), exist_ok=True)
+    os.symlink("/etc/passwd", os.path.join(d, "0", "c", "0", "0"))
+
+
+@case("zarr-v2-dtype-unknown", "zarr", "v2 dtype <u3", ["dtype", "type", "data type", "unsupported"])
+def _(d):
+    v2_image(d, zarray={"dtype": "<u3"})
+
+
+@case("zarr-v3-dtype-unknown", "zarr", "v3 data type uint128", ["type", "unsupported", "uint128"])
+def _(d):
+    v3_image(d, array=v3_array(dtype="uint128"))
+
+
+@case("zarr-v2-dtype-odd-bytes", "zarr", "v2 <u2 chunk with an odd number of bytes", DECODE,
+      info_may_succeed=True)
+def _(d):
+    v2_image(d, zarray={"dtype": "<u2", "compressor": None}, chunks={"0/0": bytes(64 * 64 * 2 - 1)})
+
+
+@case("zarr-v2-compressor-unknown", "zarr", "v2 compressor lzma", ["compressor", "codec", "unsupported", "lzma"])
+def _(d):
+    v2_image(d, zarray={"compressor": {"id": "lzma"}})
+
+
+@case("zarr-shard-not-multiple", "zarr", "shard shape not a multiple of the inner chunk shape",
+      ["shard", "chunk", "multiple", "divis"],
+      pending="accepted today: zarr/array.rs should refuse shard shapes that inner chunks do not divide")
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded(inner=(24, 24))))
+
+
+@case("zarr-shard-index-past-end", "zarr", "shard index entries pointing past the end of the shard",
+      DECODE + ["shard", "index", "offset"], info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded()),
+             chunks={"c/0/0": shard_bytes([(1 << 40, 256)] * 16)})
+
+
+@case("zarr-shard-index-huge-nbytes", "zarr", "shard index entry of 2^63 bytes",
+      DECODE + ["shard", "index"], info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded()),
+             chunks={"c/0/0": shard_bytes([(0, 1 << 63)] * 16, bytes(256))})
+
+
+@case("zarr-shard-index-truncated", "zarr", "shard shorter than its index", DECODE + ["shard", "index"],
+      info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded()), chunks={"c/0/0": bytes(40)})
+
+
+@case("zarr-shard-inner-wrong-size", "zarr", "shard whose inner chunks have the wrong byte count",
+      DECODE + ["shard"], info_may_succeed=True)
+def _(d):
+    payload = bytes(16 * 100)
+    v3_image(d, array=v3_array(codecs=sharded()),
+             chunks={"c/0/0": shard_bytes([(i * 100, 100) for i in range(16)], payload)})
+
+
+@case("zarr-axes-shape-mismatch", "zarr", "three axes for a two-dimensional array", ["axes", "dimension"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(axes=AXES_YX + [{"name": "z", "type": "space"}]))
+
+
+@case("zarr-no-datasets", "zarr", "multiscales with an empty datasets list", ["datasets", "level", "empty"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(datasets=[]))
+
+
+@case("zarr-missing-array", "zarr", "level path naming no array", ["0", "array", "not found", "missing", "no such"])
+def _(d):
+    v3_image(d, array=False)
+
+
+@case("zarr-root-not-object", "zarr", "zarr.json that is a JSON array", ["json", "expected", "object"])
+def _(d):
+    v3_image(d, root_text="[1, 2, 3]")
+
+
+@case("zarr-root-binary", "zarr", "zarr.json holding binary garbage", ["json", "expected", "utf", "invalid"])
+def _(d):
+    v3_image(d, root_text=b"\x00\xff\xfe" * 100)
+
+
+@case("zarr-root-empty", "zarr", "empty zarr.json", ["json", "eof", "expected", "empty"])
+def _(d):
+    v3_image(d, root_text="")
+
+
+@case("zarr-scale-length", "zarr", "scale with one value for two axes", ["scale", "axes", "length", "dimension"])
+def _(d):
+    v3_image(d, root_attrs=v3_root_attrs(datasets=[{"path": "0", "coordinateTransformations": [
+        {"type": "scale", "scale": [1.0]}]}]))
+
+
+# ---------------------------------------------------------------- TIFF cases
+
+
+def tiff(entries_per_ifd, next_offsets=None, big_endian=False, extra=b"", ifd_at=8):
+    """A classic TIFF with IFDs at given places. `entries_per_ifd` is a list of (offset, entries,
+    next) where entries are (tag, type, count, value_u32)."""
+    e = ">" if big_endian else "<"
+    out = bytearray((b"MM" if big_endian else b"II") + struct.pack(e + "HI", 42, ifd_at))
+    for off, entries, nxt in entries_per_ifd:
+        if len(out) < off:
+            out += bytes(off - len(out))
+        ifd = struct.pack(e + "H", len(entries))
+        for tag, typ, count, value in entries:
+            ifd += struct.pack(e + "HHII", tag, typ, count, value)
+        ifd += struct.pack(e + "I", nxt)
+        out[off:off + len(ifd)] = ifd
+    return bytes(out) + extra
+
+
+def basic_entries(w=64, h=64, strip_off=200, strip_len=4096, compression=1, desc=None):
+    ents = [
+        (256, 4, 1, w),
+        (257, 4, 1, h),
+        (258, 3, 1, 8),
+        (259, 3, 1, compression),
+        (262, 3, 1, 1),
+        (273, 4, 1, strip_off),
+        (277, 3, 1, 1),
+        (278, 4, 1, h),
+        (279, 4, 1, strip_len),
+    ]
+    if desc is not None:
+        ents.append(desc)
+    return sorted(ents)
+
+
+def tiff_with_description(xml):
+    data = xml.encode() if isinstance(xml, str) else xml
+    desc_off = 8 + 2 + 10 * 12 + 4
+    pix_off = desc_off + len(data)
+    ents = basic_entries(strip_off=pix_off, desc=(270, 2, len(data), desc_off))
+    return tiff([(8, ents, 0)]) + data + bytes(4096)
+
+
+TIFF_NEEDLES = ["ifd", "tag", "tiff", "offset"]
+
+
+@case("tiff-ifd-self-cycle", "tiff", "IFD 0 whose next-IFD offset points to itself", ["cycle", "loop"] + TIFF_NEEDLES,
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(), 8)], extra=bytes(4096)))
+
+
+@case("tiff-ifd-two-cycle", "tiff", "IFD 0 -> IFD 1 -> IFD 0", ["cycle", "loop"] + TIFF_NEEDLES, pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(), 400), (400, basic_entries(), 8)], extra=bytes(4096)))
+
+
+@case("tiff-ifd-past-end", "tiff", "first IFD offset past the end of the file", ["offset", "end"] + TIFF_NEEDLES,
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", b"II" + struct.pack("<HI", 42, 0x7FFFFFF0) + bytes(64))
+
+
+@case("tiff-next-ifd-past-end", "tiff", "next-IFD offset past the end of the file", ["offset", "end"] + TIFF_NEEDLES,
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(), 0x7FFFFFF0)], extra=bytes(4096)))
+
+
+@case("tiff-strip-past-end", "tiff", "strip offset past the end of the file", ["offset", "strip"] + TIFF_NEEDLES,
+      info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(strip_off=0x7FFF0000), 0)]))
+
+
+@case("tiff-huge-entry-count", "tiff", "IFD claiming 65535 entries in a 30-byte file", TIFF_NEEDLES,
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", b"II" + struct.pack("<HIH", 42, 8, 0xFFFF) + bytes(20))
+
+
+@case("tiff-huge-tag-count", "tiff", "StripOffsets tag with count 2^32-1", ["count"] + TIFF_NEEDLES + LIMIT,
+      pending=TIFF_PENDING)
+def _(d):
+    ents = [e if e[0] != 273 else (273, 4, 0xFFFFFFFF, 200) for e in basic_entries()]
+    write(d + ".tif", tiff([(8, ents, 0)], extra=bytes(4096)))
+
+
+@case("tiff-tile-bomb", "tiff", "tiled 2^31 x 2^31 image with 65536 x 65536 tiles", LIMIT + TIFF_NEEDLES,
+      pending=TIFF_PENDING)
+def _(d):
+    ents = [
+        (256, 4, 1, 1 << 31), (257, 4, 1, 1 << 31), (258, 3, 1, 16), (259, 3, 1, 8), (262, 3, 1, 1),
+        (277, 3, 1, 1), (322, 4, 1, 65536), (323, 4, 1, 65536), (324, 4, 1, 400), (325, 4, 1, 100),
+    ]
+    write(d + ".tif", tiff([(8, ents, 0)], extra=bytes(600)))
+
+
+@case("tiff-deflate-bomb", "tiff", "one deflate strip of a 64x64 image inflating to 1 GiB",
+      ["decod", "decompress", "strip", "size"] + TIFF_NEEDLES + LIMIT, info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    bomb = deflate_zeros(1 << 30, "zlib")
+    write(d + ".tif", tiff([(8, basic_entries(strip_len=len(bomb), compression=8), 0)])
+          + bytes(200 - 138) + bomb)
+
+
+@case("tiff-deflate-garbage", "tiff", "deflate strip that is not a deflate stream",
+      ["decod", "deflate", "corrupt"] + TIFF_NEEDLES, info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(strip_len=4096, compression=8), 0)]) + bytes(62) + b"\xff" * 4096)
+
+
+@case("tiff-lzw-garbage", "tiff", "LZW strip that is not an LZW stream", ["decod", "lzw", "corrupt"] + TIFF_NEEDLES,
+      info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(strip_len=4096, compression=5), 0)]) + bytes(62) + b"\xa5" * 4096)
+
+
+@case("tiff-zero-dimensions", "tiff", "ImageWidth 0", ["width", "zero"] + TIFF_NEEDLES, pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", tiff([(8, basic_entries(w=0), 0)], extra=bytes(4096)))
+
+
+@case("tiff-bad-magic", "tiff", "byte order II with magic 43 but classic layout", TIFF_NEEDLES + ["magic", "header"],
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", b"II" + struct.pack("<HI", 43, 8) + bytes(64))
+
+
+@case("tiff-bigtiff-huge-offset", "tiff", "BigTIFF with first IFD at 2^63", ["offset"] + TIFF_NEEDLES,
+      pending=TIFF_PENDING, ext=".btf")
+def _(d):
+    write(d + ".btf", b"II" + struct.pack("<HHHQ", 43, 8, 0, 1 << 63) + bytes(64))
+
+
+@case("tiff-many-ifds", "tiff", "a chain of 200000 IFDs", ["ifd"] + LIMIT, pending=TIFF_PENDING)
+def _(d):
+    n = 200000
+    out = bytearray(b"II" + struct.pack("<HI", 42, 8))
+    for i in range(n):
+        nxt = 8 + (i + 1) * 18 if i + 1 < n else 0
+        out += struct.pack("<H", 1) + struct.pack("<HHII", 256, 4, 1, 1) + struct.pack("<I", nxt)
+    write(d + ".tif", bytes(out))
+
+
+@case("tiff-subifd-cycle", "tiff", "SubIFDs tag pointing back to IFD 0 (info of a plain TIFF need not follow SubIFDs)", ["cycle", "loop"] + TIFF_NEEDLES,
+      info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    ents = sorted(basic_entries() + [(330, 13, 1, 8)])
+    write(d + ".tif", tiff([(8, ents, 0)], extra=bytes(4096)))
+
+
+@case("tiff-truncated-header", "tiff", "a 5-byte file starting II*", TIFF_NEEDLES + ["header", "eof", "short"],
+      pending=TIFF_PENDING)
+def _(d):
+    write(d + ".tif", b"II*\x00\x08")
+
+
+@case("tiff-ome-xml-entity-bomb", "tiff", "OME-XML in ImageDescription with nested entities",
+      ["doctype", "entity", "dtd"] + TIFF_NEEDLES, pending=TIFF_PENDING, ext=".ome.tif")
+def _(d):
+    write(d + ".ome.tif", tiff_with_description(BILLION_LAUGHS))
+
+
+@case("tiff-ome-xml-deep", "tiff", "OME-XML in ImageDescription nested 100000 deep",
+      ["depth", "nest"] + TIFF_NEEDLES + LIMIT, pending=TIFF_PENDING, ext=".ome.tif")
+def _(d):
+    write(d + ".ome.tif", tiff_with_description(DEEP_XML))
+
+
+@case("tiff-ome-xml-huge-sizes", "tiff", "OME-XML whose Pixels declare 2^40 x 2^40 planes",
+      ["size"] + TIFF_NEEDLES + LIMIT, pending=TIFF_PENDING, ext=".ome.tif")
+def _(d):
+    write(d + ".ome.tif", tiff_with_description(ome_doc(size_x=str(1 << 40), size_y=str(1 << 40))))
+
+
+# ---------------------------------------------------------------- OME-XML cases
+
+OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+
+
+def ome_doc(size_x="64", size_y="64", extra_pixels_attrs="", body="", dim_order="XYZCT", size_c="1",
+            physical=""):
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<OME xmlns="{OME_NS}">'
+        f'<Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="{dim_order}" Type="uint8" '
+        f'SizeX="{size_x}" SizeY="{size_y}" SizeZ="1" SizeC="{size_c}" SizeT="1" {physical}{extra_pixels_attrs}>'
+        f'<Channel ID="Channel:0:0" SamplesPerPixel="1"/>{body}<TiffData/></Pixels></Image></OME>'
+    )
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE OME [\n<!ENTITY a "aaaaaaaaaa">\n'
+    + "".join(f'<!ENTITY {chr(98 + i)} "' + ("&" + chr(97 + i) + ";") * 10 + '">\n' for i in range(9))
+    + "]>\n" + ome_doc().split("\n", 1)[1].replace('ID="Image:0"', 'ID="Image:0" Name="&j;"')
+)
+
+DEEP_XML = f'<OME xmlns="{OME_NS}">' + "<X>" * 100000 + "</X>" * 100000 + "</OME>"
+
+
+@case("xml-billion-laughs", "xml", "nested entity expansion (billion laughs)", ["doctype", "dtd", "entity"],
+      pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", BILLION_LAUGHS)
+
+
+@case("xml-external-entity", "xml", "external entity reading /etc/passwd", ["doctype", "dtd", "entity"],
+      pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", '<?xml version="1.0"?>\n<!DOCTYPE OME [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+          + ome_doc().split("\n", 1)[1].replace('ID="Image:0"', 'ID="Image:0" Name="&x;"'))
+
+
+@case("xml-parameter-entity", "xml", "external parameter entity fetched from the network",
+      ["doctype", "dtd", "entity"], pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", '<?xml version="1.0"?>\n<!DOCTYPE OME [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]>\n'
+          + ome_doc().split("\n", 1)[1])
+
+
+@case("xml-undeclared-entity", "xml", "reference to an undeclared entity", ["entity", "&", "unknown", "reference"],
+      pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc().replace('ID="Image:0"', 'ID="Image:0" Name="&nope;"'))
+
+
+@case("xml-huge-attribute", "xml", "attribute value of 4 MiB", ["attribute"] + LIMIT, pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc().replace('ID="Image:0"', 'ID="Image:0" Name="' + "x" * (4 << 20) + '"'))
+
+
+@case("xml-deep-nesting", "xml", "elements nested 100000 deep", ["depth", "nest"] + LIMIT, pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", DEEP_XML)
+
+
+@case("xml-many-elements", "xml", "1.1 million Plane elements", ["element"] + LIMIT, pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc(body="<Plane/>" * 1_100_000))
+
+
+@case("xml-huge-document", "xml", "an OME-XML document of 80 MiB", ["bytes", "size"] + LIMIT, pending=XML_VIA_CLI)
+def _(d):
+    doc = ome_doc()
+    write(d + ".ome.xml", doc.replace("<Image", "<!--" + " " * (80 << 20) + "--><Image", 1))
+
+
+@case("xml-truncated", "xml", "document cut in the middle of an element", ["eof", "end", "unclosed", "expected"],
+      pending=XML_VIA_CLI)
+def _(d):
+    doc = ome_doc()
+    write(d + ".ome.xml", doc[: len(doc) // 2])
+
+
+@case("xml-not-utf8", "xml", "invalid UTF-8 bytes", ["utf", "encoding", "invalid"], pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc().encode().replace(b"Image:0", b"Image:\xff\xfe"))
+
+
+@case("xml-huge-size", "xml", "SizeX of 2^70", ["sizex", "size", "integer", "range"], pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc(size_x=str(1 << 70)))
+
+
+@case("xml-negative-size", "xml", "SizeY of -5", ["sizey", "size", "integer", "positive"], pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc(size_y="-5"))
+
+
+@case("xml-nan-physical-size", "xml", "PhysicalSizeX NaN", ["physicalsizex", "nan", "finite", "number"],
+      pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc(physical='PhysicalSizeX="NaN" '))
+
+
+@case("xml-bad-dimension-order", "xml", "DimensionOrder XXYZT", ["dimensionorder", "order"], pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", ome_doc(dim_order="XXYZT"))
+
+
+@case("xml-not-ome", "xml", "a well-formed XML document that is not OME", ["ome", "root", "expected"],
+      pending=XML_VIA_CLI)
+def _(d):
+    write(d + ".ome.xml", "<html><body/></html>")
+
+
+# ---------------------------------------------------------------- main
+
+
+def manifest():
+    return [{k: v for k, v in c.items() if k != "make"} for c in CASES]
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--manifest":
+        with open(sys.argv[2], "w") as f:
+            json.dump(manifest(), f, indent=1)
+            f.write("\n")
+        return
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    names = set()
+    for c in CASES:
+        assert c["name"] not in names, c["name"]
+        names.add(c["name"])
+        c["make"](os.path.join(out, c["name"]))
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest(), f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
