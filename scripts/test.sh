@@ -28,3 +28,8 @@ echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"
 export OME_BENCH="$PWD/target/debug/ome-bench"
 .venv/bin/python -m pytest tests/interop -q -p no:cacheprovider
+
+echo "== ome-py: build the bindings into .venv (debug profile, shares target/) and test them"
+(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
+.venv/bin/python -m pytest ome-py/tests -q -p no:cacheprovider
+.venv/bin/python -m mypy.stubtest ome_py

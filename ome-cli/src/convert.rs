@@ -1,4 +1,4 @@
-//! `ome convert`: OME-Zarr or .npy in, OME-Zarr or .npy out.
+//! `ome convert`: OME-Zarr, OME-TIFF (or plain TIFF) or .npy in; OME-Zarr, OME-TIFF or .npy out.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +12,11 @@ use ome_core::{
 
 #[derive(Debug, Args)]
 pub(crate) struct ConvertArgs {
-    /// Input: an OME-Zarr image (or a label image / plate field path inside one) or a .npy file.
+    /// Input: an OME-Zarr image (or a label image / plate field path inside one), an OME-TIFF,
+    /// plain TIFF or .companion.ome file, or a .npy file.
     input: PathBuf,
-    /// Output: a directory for OME-Zarr, or a file ending in .npy.
+    /// Output: a directory for OME-Zarr, a file ending in .ome.tif / .tif / .tiff / .btf for
+    /// OME-TIFF, or a file ending in .npy.
     output: PathBuf,
     /// NGFF version of OME-Zarr output: 0.4 (Zarr v2) or 0.5 (Zarr v3).
     #[arg(long, default_value = "0.5")]
@@ -67,9 +69,67 @@ pub(crate) struct ConvertArgs {
     /// Selection to export to .npy: "t=0,c=1,z=10:20".
     #[arg(long)]
     select: Option<String>,
+    /// Tile size of OME-TIFF output: "256" or "HEIGHT,WIDTH" (multiples of 16).
+    #[arg(long, default_value = "256")]
+    tile: String,
+    /// Write OME-TIFF output as BigTIFF (default: only when it could pass 4 GB).
+    #[arg(long)]
+    bigtiff: bool,
+    /// Series of a multi-image OME-TIFF input.
+    #[arg(long, default_value_t = 0)]
+    series: usize,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+fn is_tiff_path(p: &Path) -> bool {
+    let n = p.to_string_lossy().to_ascii_lowercase();
+    n.ends_with(".tif") || n.ends_with(".tiff") || n.ends_with(".btf") || n.ends_with(".tf8")
+}
+
+/// Whether `p` is a TIFF file (by magic number) or an OME-TIFF companion file.
+fn is_tiff_input(p: &Path) -> bool {
+    use std::io::Read;
+    if !p.is_file() {
+        return false;
+    }
+    if p.to_string_lossy().ends_with(".companion.ome") {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
+}
+
+fn tiff_options(args: &ConvertArgs) -> Result<ome_core::tiff::TiffWriteOptions> {
+    let mut o = ome_core::tiff::TiffWriteOptions::default();
+    if args.compression != "blosc-zstd:1" {
+        let (name, level) = match args.compression.split_once(':') {
+            Some((n, l)) => (
+                n,
+                Some(l.parse::<i32>().map_err(|_| {
+                    Error::usage(format!("expected NAME[:LEVEL] for --compression, found {:?}", args.compression))
+                })?),
+            ),
+            None => (args.compression.as_str(), None),
+        };
+        o.compression = name.parse()?;
+        o.compression_level = level;
+    }
+    let tile: Vec<u32> = parse_list(&args.tile, "--tile")?;
+    o.tile = match tile.as_slice() {
+        [t] => (*t, *t),
+        [h, w] => (*h, *w),
+        _ => return Err(Error::usage(format!("expected --tile N or H,W, found {:?}", args.tile))),
+    };
+    o.levels = args.levels;
+    o.downsample = args.downsample.parse::<Downsample>()?;
+    o.bigtiff = args.bigtiff.then_some(true);
+    o.overwrite = args.overwrite;
+    Ok(o)
 }
 
 fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Result<Vec<T>> {
@@ -185,7 +245,10 @@ fn metadata_of(image: &Image, level: usize) -> ImageMetadata {
     meta
 }
 
-fn open_image(path: &Path) -> Result<Image> {
+fn open_image(path: &Path, series: usize) -> Result<Image> {
+    if is_tiff_input(path) {
+        return std::sync::Arc::new(ome_core::tiff::OmeTiff::open(path)?).image(series);
+    }
     let node = OmeZarr::open(path)?;
     if node.attributes().multiscales.is_none() {
         let hint = match node.kind() {
@@ -211,6 +274,151 @@ fn open_image(path: &Path) -> Result<Image> {
     node.image()
 }
 
+/// OME-TIFF (or plain TIFF) to OME-Zarr in the bioformats2raw layout (NGFF 0.4 section
+/// "bioformats2raw.layout"): one image group per series at `<out>/<i>`, the full OME-XML at
+/// `<out>/OME/METADATA.ome.xml` and the `series` list in the `OME` group. Plain TIFF without
+/// OME-XML becomes a single image at `<out>`.
+fn tiff_to_zarr(args: &ConvertArgs, opts: &WriteOptions, bar: &crate::Bar) -> Result<()> {
+    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(&args.input)?);
+    let Some(ome) = tiff.ome_xml() else {
+        let image = tiff.clone().image(args.series)?;
+        let mut meta = metadata_of(&image, args.level);
+        apply_overrides(&mut meta, args)?;
+        let source = image.level_source(args.level)?;
+        return write_ome_zarr_from_source(&args.output, &source, &meta, opts, Some(bar)).map(|_| ());
+    };
+    let out = &args.output;
+    if out.exists() && !args.overwrite {
+        return Err(Error::usage(format!(
+            "{} exists; pass --overwrite to replace it",
+            out.display()
+        )));
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = parent.join(format!(".{name}.b2r-partial"));
+    let io = |p: &Path, e: std::io::Error| Error::io(ome_core::Location::file(p), e);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    }
+    std::fs::create_dir_all(staging.join("OME")).map_err(|e| io(&staging, e))?;
+    let result = (|| -> Result<()> {
+        let mut series = Vec::new();
+        for i in 0..tiff.series_count() {
+            let image = tiff.clone().image(i)?;
+            let mut meta = metadata_of(&image, args.level);
+            apply_overrides(&mut meta, args)?;
+            let mut o = opts.clone();
+            o.overwrite = false;
+            if args.levels.is_none() && args.level == 0 && image.levels().len() > 1 {
+                write_tiff_levels(&staging.join(i.to_string()), &image, &meta, &o, bar)?;
+            } else {
+                let source = image.level_source(args.level)?;
+                write_ome_zarr_from_source(staging.join(i.to_string()), &source, &meta, &o, Some(bar))?;
+            }
+            series.push(i.to_string());
+        }
+        let xml = ome_core::ome_xml::to_xml(ome);
+        let xml_path = staging.join("OME").join("METADATA.ome.xml");
+        std::fs::write(&xml_path, xml).map_err(|e| io(&xml_path, e))?;
+        let write_json = |p: PathBuf, v: serde_json::Value| {
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            std::fs::write(&p, text).map_err(|e| io(&p, e))
+        };
+        if opts.version == NgffVersion::V0_4 {
+            write_json(staging.join(".zgroup"), serde_json::json!({"zarr_format": 2}))?;
+            write_json(staging.join(".zattrs"), serde_json::json!({"bioformats2raw.layout": 3}))?;
+            write_json(staging.join("OME/.zgroup"), serde_json::json!({"zarr_format": 2}))?;
+            write_json(staging.join("OME/.zattrs"), serde_json::json!({"series": series}))?;
+        } else {
+            let group = |attrs: serde_json::Value| {
+                serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": attrs}})
+            };
+            write_json(
+                staging.join("zarr.json"),
+                group(serde_json::json!({"version": "0.5", "bioformats2raw.layout": 3})),
+            )?;
+            write_json(
+                staging.join("OME/zarr.json"),
+                group(serde_json::json!({"version": "0.5", "series": series})),
+            )?;
+        }
+        if out.exists() {
+            std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
+        }
+        std::fs::rename(&staging, out).map_err(|e| io(out, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Writes every level of `image` as a dataset of one multiscale image at `dir`, with no
+/// new downsampling: the pyramid of the TIFF (its SubIFDs) is kept pixel for pixel. Each
+/// level is written as a one-level image next to `dir`, its array moved in as dataset `k`,
+/// and the `multiscales` datasets extended with the level's scale.
+fn write_tiff_levels(
+    dir: &Path,
+    image: &Image,
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+    bar: &crate::Bar,
+) -> Result<()> {
+    let io = |p: &Path, e: std::io::Error| Error::io(ome_core::Location::file(p), e);
+    let mut o = opts.clone();
+    o.levels = LevelCount::Exactly(1);
+    write_ome_zarr_from_source(dir, &image.level_source(0)?, meta, &o, Some(bar))?;
+    let mut datasets = Vec::new();
+    for k in 1..image.levels().len() {
+        let tmp = dir.with_file_name(format!(
+            ".{}.level{k}",
+            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        let mut mk = meta.clone();
+        mk.scale = image.levels()[k].scale.clone();
+        write_ome_zarr_from_source(&tmp, &image.level_source(k)?, &mk, &o, Some(bar))?;
+        std::fs::rename(tmp.join("0"), dir.join(k.to_string())).map_err(|e| io(dir, e))?;
+        std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        datasets.push(serde_json::json!({
+            "path": k.to_string(),
+            "coordinateTransformations": [{"type": "scale", "scale": image.levels()[k].scale}],
+        }));
+    }
+    let (doc, v3) = if dir.join("zarr.json").is_file() {
+        (dir.join("zarr.json"), true)
+    } else {
+        (dir.join(".zattrs"), false)
+    };
+    let text = std::fs::read_to_string(&doc).map_err(|e| io(&doc, e))?;
+    let mut v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::usage(format!("expected the JSON we just wrote at {}: {e}", doc.display())))?;
+    let ms = if v3 {
+        v.pointer_mut("/attributes/ome/multiscales/0")
+    } else {
+        v.pointer_mut("/multiscales/0")
+    };
+    if let Some(serde_json::Value::Object(ms)) = ms {
+        if let Some(serde_json::Value::Array(d)) = ms.get_mut("datasets") {
+            d.extend(datasets);
+        }
+        // The TIFF does not say how its levels were made.
+        ms.insert("type".into(), serde_json::json!("tiff-subifds"));
+        ms.insert(
+            "metadata".into(),
+            serde_json::json!({"method": "pyramid levels of the OME-TIFF (SubIFDs), copied"}),
+        );
+    }
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    std::fs::write(&doc, text).map_err(|e| io(&doc, e))
+}
+
 pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
     let bar = crate::Bar::new(args.quiet);
     let result = if is_npy(&args.output) {
@@ -227,7 +435,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             }
             reader.read_all()?
         } else {
-            let image = open_image(&args.input)?;
+            let image = open_image(&args.input, args.series)?;
             let sel = match &args.select {
                 Some(s) => s.parse::<Selection>()?,
                 None => Selection::all(),
@@ -235,6 +443,26 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             image.read(args.level, &sel)?
         };
         write_npy(&args.output, &data)
+    } else if is_tiff_path(&args.output) {
+        let opts = tiff_options(args)?;
+        if is_npy(&args.input) {
+            let reader = NpyReader::open(&args.input)?;
+            let mut meta = match &args.axes {
+                Some(a) => ImageMetadata::from_axis_letters(a)?,
+                None => ImageMetadata::default_for_ndim(reader.shape().len())?,
+            };
+            apply_overrides(&mut meta, args)?;
+            ome_core::tiff::write_ome_tiff(&args.output, &reader, &meta, &opts).map(|_| ())
+        } else {
+            let image = open_image(&args.input, args.series)?;
+            let mut meta = metadata_of(&image, args.level);
+            apply_overrides(&mut meta, args)?;
+            let source = image.level_source(args.level)?;
+            ome_core::tiff::write_ome_tiff(&args.output, &source, &meta, &opts).map(|_| ())
+        }
+    } else if is_tiff_input(&args.input) && !args.input.to_string_lossy().ends_with(".npy") {
+        let opts = write_options(args)?;
+        tiff_to_zarr(args, &opts, &bar)
     } else {
         let opts = write_options(args)?;
         if is_npy(&args.input) {
@@ -246,7 +474,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             apply_overrides(&mut meta, args)?;
             write_ome_zarr_from_source(&args.output, &reader, &meta, &opts, Some(&bar)).map(|_| ())
         } else {
-            let image = open_image(&args.input)?;
+            let image = open_image(&args.input, args.series)?;
             let mut meta = metadata_of(&image, args.level);
             if args.axes.is_some() {
                 return Err(Error::usage(

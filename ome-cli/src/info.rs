@@ -182,7 +182,108 @@ fn render_text(v: &Value) -> String {
     buf
 }
 
+/// Whether `path` is a TIFF file (by magic number) or an OME-TIFF companion file.
+fn is_tiff(path: &Path) -> bool {
+    use std::io::Read;
+    if !path.is_file() {
+        return false;
+    }
+    if path.to_string_lossy().ends_with(".companion.ome") {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
+}
+
+fn describe_tiff(path: &Path) -> Result<Value> {
+    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(path)?);
+    let mut series = Vec::new();
+    for (i, s) in tiff.series().iter().enumerate() {
+        let image = tiff.clone().image(i)?;
+        let px = &s.pixels;
+        series.push(json!({
+            "index": i,
+            "name": s.name,
+            "dtype": s.dtype.name(),
+            "dimension_order": px.dimension_order.as_str(),
+            "sizes": {"x": px.size_x, "y": px.size_y, "z": px.size_z, "c": px.size_c, "t": px.size_t},
+            "physical_size": {"x": px.physical_size_x, "y": px.physical_size_y, "z": px.physical_size_z},
+            "compression": s.compression,
+            "tile": s.level_blocks.first().map(|b| [b.0, b.1]),
+            "axes": image.axes().iter().map(|a| json!({"name": a.name, "type": a.axis_type, "unit": a.unit})).collect::<Vec<_>>(),
+            "levels": level_json(&image),
+            "channels": image.channels().iter().map(|c| json!({"label": c.label, "color": c.color})).collect::<Vec<_>>(),
+            "warnings": s.warnings,
+        }));
+    }
+    let ome = tiff.ome_xml();
+    Ok(json!({
+        "path": path,
+        "format": if ome.is_some() { "ome-tiff" } else { "tiff" },
+        "bigtiff": tiff.is_bigtiff(),
+        "files": tiff.files(),
+        "ome_xml": ome.map(|o| json!({
+            "namespace": o.namespace.uri(),
+            "uuid": o.uuid,
+            "creator": o.creator,
+            "images": o.images.len(),
+            "plates": o.plates.len(),
+        })),
+        "series": series,
+    }))
+}
+
+fn render_tiff_text(v: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut buf = String::new();
+    let _ = writeln!(buf, "{}", v["path"].as_str().unwrap_or("?"));
+    let _ = writeln!(
+        buf,
+        "  format:   {}{}",
+        v["format"].as_str().unwrap_or("?"),
+        if v["bigtiff"].as_bool() == Some(true) { " (BigTIFF)" } else { "" }
+    );
+    if let Some(files) = v["files"].as_array().filter(|f| f.len() > 1) {
+        let _ = writeln!(buf, "  files:    {}", files.len());
+    }
+    for s in v["series"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            buf,
+            "  series {}: {} {} {} sizes {} compression {} tile {}",
+            s["index"],
+            s["name"].as_str().unwrap_or("-"),
+            s["dtype"].as_str().unwrap_or("?"),
+            s["dimension_order"].as_str().unwrap_or("?"),
+            s["sizes"],
+            s["compression"].as_str().unwrap_or("?"),
+            s["tile"],
+        );
+        for l in s["levels"].as_array().into_iter().flatten() {
+            let _ = writeln!(buf, "    {:>3}  {} scale {}", l["path"].as_str().unwrap_or("?"), l["shape"], l["scale"]);
+        }
+        for c in s["channels"].as_array().into_iter().flatten() {
+            let _ = writeln!(buf, "    channel {} #{}", c["label"].as_str().unwrap_or("-"), c["color"].as_str().unwrap_or("-"));
+        }
+        for w in s["warnings"].as_array().into_iter().flatten() {
+            let _ = writeln!(buf, "    warning: {}", w.as_str().unwrap_or("?"));
+        }
+    }
+    buf
+}
+
 pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
+    if is_tiff(path) {
+        let v = describe_tiff(path)?;
+        if json {
+            emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+        } else {
+            emit(&render_tiff_text(&v));
+        }
+        return Ok(());
+    }
     let node = OmeZarr::open(path)?;
     let v = describe(&node)?;
     if json {

@@ -35,14 +35,17 @@ pub struct Level {
     pub translation: Option<Vec<f64>>,
 }
 
+#[allow(clippy::large_enum_variant)] // one reader per level; few levels
 pub(crate) enum LevelReader {
     Zarr(ZarrArray),
+    Tiff(crate::tiff::TiffLevel),
 }
 
 impl std::fmt::Debug for LevelReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LevelReader::Zarr(a) => a.fmt(f),
+            LevelReader::Tiff(t) => t.fmt(f),
         }
     }
 }
@@ -67,6 +70,10 @@ impl Image {
     /// Storage errors, format errors naming the node and key, or a usage error when the
     /// path holds no image (a plate, a well, a labels group).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        if path.is_file() && (is_tiff_file(path) || is_companion(path)) {
+            return std::sync::Arc::new(crate::tiff::OmeTiff::open(path)?).image(0);
+        }
         crate::zarr::OmeZarr::open(path)?.image()
     }
 
@@ -122,6 +129,7 @@ impl Image {
     pub fn read_region(&self, level: usize, start: &[u64], shape: &[u64]) -> Result<DynArray> {
         match self.reader(level)? {
             LevelReader::Zarr(a) => a.read_region(start, shape),
+            LevelReader::Tiff(t) => t.read_region(start, shape, true),
         }
     }
 
@@ -165,6 +173,22 @@ impl Image {
     }
 }
 
+/// Whether `path` starts with a TIFF or BigTIFF magic number.
+fn is_tiff_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && crate::tiff::is_tiff_magic(&head)
+}
+
+/// Whether `path` is an OME-TIFF companion file (`*.companion.ome`).
+fn is_companion(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(".companion.ome"))
+}
+
 /// A level of an [`Image`] seen as a [`RegionSource`].
 #[derive(Debug)]
 pub struct LevelSource<'a> {
@@ -188,6 +212,7 @@ impl RegionSource for LevelSource<'_> {
                 let single = zarrs::array::CodecOptions::default().with_concurrent_target(1);
                 a.read_region_opt(start, shape, &single)
             }
+            LevelReader::Tiff(t) => t.read_region(start, shape, false),
         }
     }
 }

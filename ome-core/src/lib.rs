@@ -42,6 +42,7 @@ mod options;
 pub mod pyramid;
 mod selection;
 mod source;
+pub mod tiff;
 pub mod zarr;
 
 pub use dtype::{DType, DynArray, Element};
@@ -53,6 +54,6 @@ pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Sh
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{
-    ImageMetadata, LabelOptions, OmeZarr, PlateWriter, WriteOptions, WriteSummary, ZarrFormat,
-    write_labels, write_ome_zarr, write_ome_zarr_from_source,
+    ImageMetadata, LabelOptions, OmeZarr, PlateWriter, RegionWriter, WriteOptions, WriteSummary,
+    ZarrFormat, write_labels, write_ome_zarr, write_ome_zarr_from_source,
 };

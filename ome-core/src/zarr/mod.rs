@@ -7,6 +7,7 @@ mod hierarchy;
 mod labels;
 mod plate;
 mod raw;
+mod region_writer;
 mod shard;
 mod staging;
 mod store;
@@ -17,6 +18,7 @@ pub use hierarchy::OmeZarr;
 pub use labels::{LabelOptions, write_labels};
 pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
+pub use region_writer::RegionWriter;
 pub use store::ZarrFormat;
 pub use write::{
     ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,

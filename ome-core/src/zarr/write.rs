@@ -150,13 +150,13 @@ pub struct WriteSummary {
 
 /// The fully checked plan of one pyramid.
 #[derive(Debug)]
-struct Plan {
+pub(crate) struct Plan {
     version: NgffVersion,
     dtype: DType,
     factors: Vec<u64>,
-    level_shapes: Vec<Vec<u64>>,
-    level_chunks: Vec<Vec<u64>>,
-    level_shards: Vec<Option<Vec<u64>>>,
+    pub(crate) level_shapes: Vec<Vec<u64>>,
+    pub(crate) level_chunks: Vec<Vec<u64>>,
+    pub(crate) level_shards: Vec<Option<Vec<u64>>>,
     names: Vec<String>,
     channel_axis: Option<usize>,
 }
@@ -196,7 +196,7 @@ fn default_factors(axes: &[Axis]) -> Vec<u64> {
     f
 }
 
-fn make_plan(
+pub(crate) fn make_plan(
     shape: &[u64],
     dtype: DType,
     meta: &ImageMetadata,

@@ -1,0 +1,21 @@
+//! OME-TIFF: read (classic and BigTIFF, strips or tiles, SubIFD pyramids, multi-file sets,
+//! companion files, plain TIFF and ImageJ hyperstacks) and write (tiled BigTIFF or classic
+//! TIFF with SubIFD pyramid levels and OME-XML in IFD 0).
+//!
+//! Every file is treated as hostile: the IFD parser checks every offset against the file
+//! length, detects loops, and bounds tag counts, SubIFDs and decoded tile sizes
+//! ([`TiffLimits`]); errors carry a [`crate::Location::Tiff`] naming file, IFD and tag.
+
+mod decode;
+mod facade;
+mod ifd;
+pub mod planes;
+mod read;
+mod write;
+
+pub use ifd::TiffLimits;
+pub use read::{OmeTiff, Series};
+pub use write::{TiffCompression, TiffWriteOptions, TiffWriteSummary, write_ome_tiff};
+
+pub(crate) use facade::TiffLevel;
+pub(crate) use ifd::is_tiff_magic;

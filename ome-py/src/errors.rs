@@ -1,0 +1,82 @@
+//! The one place where Rust errors become Python exceptions: one class per
+//! [`ome_core::ErrorKind`], all under `OmeError`.
+
+use ome_core::{Error, ErrorKind};
+use pyo3::PyErr;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+
+create_exception!(
+    _ome_py,
+    OmeError,
+    PyException,
+    "Base class of every error raised by ome_py."
+);
+create_exception!(
+    _ome_py,
+    FormatError,
+    OmeError,
+    "The data or metadata is malformed (the file must be fixed)."
+);
+create_exception!(
+    _ome_py,
+    UnsupportedError,
+    OmeError,
+    "Valid data that this library does not handle yet."
+);
+create_exception!(
+    _ome_py,
+    UsageError,
+    OmeError,
+    "The call is wrong: bad arguments, options or paths (the caller must act)."
+);
+create_exception!(
+    _ome_py,
+    StorageError,
+    OmeError,
+    "Reading or writing the storage failed (I/O, permissions, missing files)."
+);
+create_exception!(
+    _ome_py,
+    LimitsError,
+    OmeError,
+    "A resource limit was exceeded (a safety bound against hostile input)."
+);
+
+/// Converts an `ome-core` error to the exception class of its kind.
+pub(crate) fn to_py(err: &Error) -> PyErr {
+    let text = err.to_string();
+    match err.kind() {
+        ErrorKind::Format => FormatError::new_err(text),
+        ErrorKind::Unsupported => UnsupportedError::new_err(text),
+        ErrorKind::Usage => UsageError::new_err(text),
+        ErrorKind::Storage => StorageError::new_err(text),
+        ErrorKind::LimitsExceeded => LimitsError::new_err(text),
+        #[allow(unreachable_patterns)]
+        _ => OmeError::new_err(text),
+    }
+}
+
+/// Converts an `ome-validate` error (the validator could not run).
+pub(crate) fn validate_to_py(err: &ome_validate::Error) -> PyErr {
+    match err {
+        ome_validate::Error::Usage(m) => UsageError::new_err(m.clone()),
+        other => StorageError::new_err(other.to_string()),
+    }
+}
+
+/// `?`-friendly conversion for `ome_core::Result`.
+pub(crate) trait IntoPy<T> {
+    fn py_err(self) -> pyo3::PyResult<T>;
+}
+
+impl<T> IntoPy<T> for ome_core::Result<T> {
+    fn py_err(self) -> pyo3::PyResult<T> {
+        self.map_err(|e| to_py(&e))
+    }
+}
+
+/// A usage error raised from the bindings themselves.
+pub(crate) fn usage(message: impl Into<String>) -> PyErr {
+    UsageError::new_err(message.into())
+}

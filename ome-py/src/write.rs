@@ -1,0 +1,384 @@
+//! Writers: `write_ome_zarr` from memory, `convert`, and `RegionWriter` for Dask or any
+//! scheduler writing chunk-aligned regions from many processes.
+
+use std::path::PathBuf;
+
+use ome_core::{DType, Image, RegionWriter, WriteSummary};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::convert::{Borrowed, WriteArgs, with_view};
+use crate::errors::{IntoPy, usage};
+
+fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("level_shapes", s.level_shapes.clone())?;
+    d.set_item("bytes_written", s.bytes_written)?;
+    Ok(d)
+}
+
+/// Writes an array as a multiscale OME-Zarr image.
+#[pyfunction]
+#[pyo3(signature = (
+    path, data, *, axes=None, scale=None, translation=None, units=None, scale_factors=None,
+    levels=None, method=None, chunks=None, shards=None, compression=None, version=None,
+    channel_names=None, channel_colors=None, name=None, overwrite=false, maxworkers=None
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_ome_zarr<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    data: &Bound<'py, PyAny>,
+    axes: Option<Bound<'py, PyAny>>,
+    scale: Option<Vec<f64>>,
+    translation: Option<Vec<f64>>,
+    units: Option<Bound<'py, PyAny>>,
+    scale_factors: Option<Bound<'py, PyAny>>,
+    levels: Option<usize>,
+    method: Option<String>,
+    chunks: Option<Bound<'py, PyAny>>,
+    shards: Option<Bound<'py, PyAny>>,
+    compression: Option<String>,
+    version: Option<String>,
+    channel_names: Option<Vec<String>>,
+    channel_colors: Option<Vec<String>>,
+    name: Option<String>,
+    overwrite: bool,
+    maxworkers: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let borrowed = Borrowed::from_object(data)?;
+    let view = borrowed.view();
+    let args = WriteArgs {
+        axes,
+        scale,
+        translation,
+        units,
+        scale_factors,
+        levels,
+        method,
+        chunks,
+        shards,
+        compression,
+        version,
+        channel_names,
+        channel_colors,
+        name,
+        overwrite,
+        maxworkers,
+    };
+    let (meta, opts) = args.build(view.shape().len())?;
+    let summary = py
+        .detach(|| {
+            with_view!(&view, v, _T => ome_core::write_ome_zarr(&path, v.view(), &meta, &opts, None))
+        })
+        .py_err()?;
+    summary_dict(py, &summary)
+}
+
+/// Converts an image (any format `open` reads) to OME-Zarr, level 0 read region by
+/// region, so memory stays bounded. Axes, scale and channel names come from the source
+/// unless given.
+#[pyfunction]
+#[pyo3(signature = (
+    src, dst, *, level=0, scale_factors=None, levels=None, method=None, chunks=None,
+    shards=None, compression=None, version=None, overwrite=false, maxworkers=None
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn convert<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    dst: PathBuf,
+    level: usize,
+    scale_factors: Option<Bound<'py, PyAny>>,
+    levels: Option<usize>,
+    method: Option<String>,
+    chunks: Option<Bound<'py, PyAny>>,
+    shards: Option<Bound<'py, PyAny>>,
+    compression: Option<String>,
+    version: Option<String>,
+    overwrite: bool,
+    maxworkers: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let image = py.detach(|| Image::open(&src)).py_err()?;
+    let lvl = image.levels().get(level).ok_or_else(|| {
+        usage(format!(
+            "expected a level below {}, found {level}",
+            image.levels().len()
+        ))
+    })?;
+    let args = WriteArgs {
+        scale: lvl.scale.clone(),
+        translation: lvl.translation.clone(),
+        scale_factors,
+        levels,
+        method,
+        chunks,
+        shards,
+        compression,
+        version,
+        channel_names: Some(
+            image
+                .channels()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.label.clone().unwrap_or_else(|| format!("Channel {i}")))
+                .collect(),
+        ),
+        name: image.name().map(str::to_string),
+        overwrite,
+        maxworkers,
+        ..WriteArgs::default()
+    };
+    let (mut meta, opts) = args.build(lvl.shape.len())?;
+    meta.axes = image.axes().to_vec();
+    let summary = py
+        .detach(|| {
+            let source = image.level_source(level)?;
+            ome_core::write_ome_zarr_from_source(&dst, &source, &meta, &opts, None)
+        })
+        .py_err()?;
+    summary_dict(py, &summary)
+}
+
+/// Writes one OME-Zarr image region by region, from any number of processes, without
+/// locks. `create` once, `open` anywhere (instances pickle by path), `write_region` with
+/// regions aligned to `region_grid`, then `finish` once every region is in.
+#[pyclass(module = "ome_py._ome_py", name = "RegionWriter", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyRegionWriter {
+    inner: RegionWriter,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyRegionWriter {
+    /// Plans the image and creates the staging directory next to `path`.
+    #[staticmethod]
+    #[pyo3(signature = (
+        path, shape, dtype, *, axes=None, scale=None, translation=None, units=None,
+        scale_factors=None, levels=None, method=None, chunks=None, shards=None,
+        compression=None, version=None, channel_names=None, channel_colors=None, name=None,
+        overwrite=false, maxworkers=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn create<'py>(
+        py: Python<'py>,
+        path: PathBuf,
+        shape: Vec<u64>,
+        dtype: &Bound<'py, PyAny>,
+        axes: Option<Bound<'py, PyAny>>,
+        scale: Option<Vec<f64>>,
+        translation: Option<Vec<f64>>,
+        units: Option<Bound<'py, PyAny>>,
+        scale_factors: Option<Bound<'py, PyAny>>,
+        levels: Option<usize>,
+        method: Option<String>,
+        chunks: Option<Bound<'py, PyAny>>,
+        shards: Option<Bound<'py, PyAny>>,
+        compression: Option<String>,
+        version: Option<String>,
+        channel_names: Option<Vec<String>>,
+        channel_colors: Option<Vec<String>>,
+        name: Option<String>,
+        overwrite: bool,
+        maxworkers: Option<usize>,
+    ) -> PyResult<Self> {
+        let np = py.import("numpy")?;
+        let dt: String = np
+            .call_method1("dtype", (dtype,))?
+            .getattr("name")?
+            .extract()?;
+        let dtype = DType::from_name(&dt).ok_or_else(|| {
+            usage(format!(
+                "expected a supported integer or float dtype, found {dt}"
+            ))
+        })?;
+        let args = WriteArgs {
+            axes,
+            scale,
+            translation,
+            units,
+            scale_factors,
+            levels,
+            method,
+            chunks,
+            shards,
+            compression,
+            version,
+            channel_names,
+            channel_colors,
+            name,
+            overwrite,
+            maxworkers,
+        };
+        let (meta, opts) = args.build(shape.len())?;
+        let inner = py
+            .detach(|| RegionWriter::create(&path, &shape, dtype, &meta, &opts))
+            .py_err()?;
+        Ok(PyRegionWriter { inner, path })
+    }
+
+    /// Reattaches to the writer created for `path` (from any process).
+    #[staticmethod]
+    fn open(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = py.detach(|| RegionWriter::open(&path)).py_err()?;
+        Ok(PyRegionWriter { inner, path })
+    }
+
+    /// The output path.
+    #[getter]
+    fn path(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+
+    /// Shape of level 0.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.shape())
+    }
+
+    /// Element type as a NumPy name.
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.inner.dtype().name()
+    }
+
+    /// The grid regions must align to (the shard shape when sharded, else the chunk
+    /// shape); rechunk a Dask array to it before writing.
+    #[getter]
+    fn region_grid<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.region_grid())
+    }
+
+    /// Writes `data` at `start`; the region must be aligned to `region_grid` (it may end
+    /// at the array end). The array is read in place when C-contiguous.
+    fn write_region(
+        &self,
+        py: Python<'_>,
+        start: Vec<u64>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let borrowed = Borrowed::from_object(data)?;
+        let view = borrowed.view();
+        let inner = &self.inner;
+        py.detach(|| {
+            with_view!(&view, v, _T => {
+                let owned = v.to_owned();
+                inner.write_region_typed(&start, &owned)
+            })
+        })
+        .py_err()
+    }
+
+    /// Indices of the storage chunks of level 0 not written yet.
+    fn missing_chunks(&self, py: Python<'_>) -> PyResult<Vec<Vec<u64>>> {
+        let inner = &self.inner;
+        py.detach(|| inner.missing_chunks()).py_err()
+    }
+
+    /// Checks that every region is in, builds the pyramid, writes the metadata last and
+    /// moves the image into place. Returns a summary dict.
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let inner = &self.inner;
+        let summary = py.detach(|| inner.finish()).py_err()?;
+        summary_dict(py, &summary)
+    }
+
+    /// Removes the staging directory and everything written to it.
+    fn abort(&self, py: Python<'_>) -> PyResult<()> {
+        let inner = &self.inner;
+        py.detach(|| inner.abort()).py_err()
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let open = py.get_type::<PyRegionWriter>().getattr("open")?;
+        Ok((open, (self.path(),)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RegionWriter({:?}, shape={:?}, dtype={:?}, region_grid={:?})",
+            self.path(),
+            self.inner.shape(),
+            self.inner.dtype().name(),
+            self.inner.region_grid()
+        )
+    }
+}
+
+/// Writes an array as a tiled, pyramidal OME-TIFF (sub-resolutions as SubIFDs), in the
+/// vocabulary of tifffile `imwrite`: `tile`, `compression`, `predictor`, `subifds`
+/// (sub-resolution count), `bigtiff`.
+#[pyfunction]
+#[pyo3(signature = (
+    path, data, *, axes=None, scale=None, units=None, channel_names=None, name=None,
+    tile=None, compression=None, compressionargs=None, predictor=false, subifds=None,
+    method=None, bigtiff=None, overwrite=false
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_ome_tiff<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    data: &Bound<'py, PyAny>,
+    axes: Option<Bound<'py, PyAny>>,
+    scale: Option<Vec<f64>>,
+    units: Option<Bound<'py, PyAny>>,
+    channel_names: Option<Vec<String>>,
+    name: Option<String>,
+    tile: Option<(u32, u32)>,
+    compression: Option<String>,
+    compressionargs: Option<Bound<'py, PyDict>>,
+    predictor: bool,
+    subifds: Option<usize>,
+    method: Option<String>,
+    bigtiff: Option<bool>,
+    overwrite: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    use ome_core::tiff::{TiffCompression, TiffWriteOptions};
+
+    let borrowed = Borrowed::from_object(data)?;
+    let view = borrowed.view();
+    let args = WriteArgs {
+        axes,
+        scale,
+        units,
+        channel_names,
+        name,
+        method,
+        ..WriteArgs::default()
+    };
+    let (meta, zarr_opts) = args.build(view.shape().len())?;
+    let mut opts = TiffWriteOptions::default();
+    if let Some(t) = tile {
+        opts.tile = t;
+    }
+    if let Some(c) = &compression {
+        opts.compression = c.parse::<TiffCompression>().py_err()?;
+    }
+    if let Some(level) = compressionargs
+        .map(|a| a.get_item("level"))
+        .transpose()?
+        .flatten()
+    {
+        opts.compression_level = Some(level.extract()?);
+    }
+    opts.predictor = predictor;
+    opts.levels = subifds.map(|n| n + 1);
+    opts.downsample = zarr_opts.downsample;
+    opts.bigtiff = bigtiff;
+    opts.overwrite = overwrite;
+    let summary = py
+        .detach(|| {
+            with_view!(&view, v, _T => {
+                let source = ome_core::ArraySource::new(v.view());
+                ome_core::tiff::write_ome_tiff(&path, &source, &meta, &opts)
+            })
+        })
+        .py_err()?;
+    let d = PyDict::new(py);
+    let shapes: Vec<Vec<u64>> = summary.level_shapes.iter().map(|s| s.to_vec()).collect();
+    d.set_item("level_shapes", shapes)?;
+    d.set_item("bigtiff", summary.bigtiff)?;
+    d.set_item("bytes_written", summary.bytes)?;
+    Ok(d)
+}
