@@ -241,7 +241,17 @@ fn floor(input: &PathBuf, chunk: usize) -> Result<serde_json::Value, Box<dyn std
         let t = Instant::now();
         compressed = bytes
             .par_chunks(chunk)
-            .map(|c| blosc_compress_bytes(c, level, BloscShuffleMode::Shuffle, 2, BloscCompressor::Zstd, 0, 1))
+            .map(|c| {
+                blosc_compress_bytes(
+                    c,
+                    level,
+                    BloscShuffleMode::Shuffle,
+                    2,
+                    BloscCompressor::Zstd,
+                    0,
+                    1,
+                )
+            })
             .collect::<Result<_, _>>()?;
         compress = compress.min(t.elapsed().as_secs_f64());
         let t = Instant::now();

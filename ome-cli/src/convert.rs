@@ -111,7 +111,10 @@ fn tiff_options(args: &ConvertArgs) -> Result<ome_core::tiff::TiffWriteOptions> 
             Some((n, l)) => (
                 n,
                 Some(l.parse::<i32>().map_err(|_| {
-                    Error::usage(format!("expected NAME[:LEVEL] for --compression, found {:?}", args.compression))
+                    Error::usage(format!(
+                        "expected NAME[:LEVEL] for --compression, found {:?}",
+                        args.compression
+                    ))
                 })?),
             ),
             None => (args.compression.as_str(), None),
@@ -123,7 +126,12 @@ fn tiff_options(args: &ConvertArgs) -> Result<ome_core::tiff::TiffWriteOptions> 
     o.tile = match tile.as_slice() {
         [t] => (*t, *t),
         [h, w] => (*h, *w),
-        _ => return Err(Error::usage(format!("expected --tile N or H,W, found {:?}", args.tile))),
+        _ => {
+            return Err(Error::usage(format!(
+                "expected --tile N or H,W, found {:?}",
+                args.tile
+            )));
+        }
     };
     o.levels = args.levels;
     o.downsample = args.downsample.parse::<Downsample>()?;
@@ -245,11 +253,12 @@ fn metadata_of(image: &Image, level: usize) -> ImageMetadata {
     meta
 }
 
-fn open_image(path: &Path, series: usize) -> Result<Image> {
+fn open_image(path: &Path, series: usize, limits: &ome_core::Limits) -> Result<Image> {
     if is_tiff_input(path) {
-        return std::sync::Arc::new(ome_core::tiff::OmeTiff::open(path)?).image(series);
+        return std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?)
+            .image(series);
     }
-    let node = OmeZarr::open(path)?;
+    let node = OmeZarr::open_with_limits(path, *limits)?;
     if node.attributes().multiscales.is_none() {
         let hint = match node.kind() {
             ome_core::metadata::NodeKind::Plate => format!(
@@ -278,14 +287,23 @@ fn open_image(path: &Path, series: usize) -> Result<Image> {
 /// "bioformats2raw.layout"): one image group per series at `<out>/<i>`, the full OME-XML at
 /// `<out>/OME/METADATA.ome.xml` and the `series` list in the `OME` group. Plain TIFF without
 /// OME-XML becomes a single image at `<out>`.
-fn tiff_to_zarr(args: &ConvertArgs, opts: &WriteOptions, bar: &crate::Bar) -> Result<()> {
-    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(&args.input)?);
+fn tiff_to_zarr(
+    args: &ConvertArgs,
+    opts: &WriteOptions,
+    bar: &crate::Bar,
+    limits: &ome_core::Limits,
+) -> Result<()> {
+    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(
+        &args.input,
+        limits.into(),
+    )?);
     let Some(ome) = tiff.ome_xml() else {
         let image = tiff.clone().image(args.series)?;
         let mut meta = metadata_of(&image, args.level);
         apply_overrides(&mut meta, args)?;
         let source = image.level_source(args.level)?;
-        return write_ome_zarr_from_source(&args.output, &source, &meta, opts, Some(bar)).map(|_| ());
+        return write_ome_zarr_from_source(&args.output, &source, &meta, opts, Some(bar))
+            .map(|_| ());
     };
     let out = &args.output;
     if out.exists() && !args.overwrite {
@@ -320,7 +338,13 @@ fn tiff_to_zarr(args: &ConvertArgs, opts: &WriteOptions, bar: &crate::Bar) -> Re
                 write_tiff_levels(&staging.join(i.to_string()), &image, &meta, &o, bar)?;
             } else {
                 let source = image.level_source(args.level)?;
-                write_ome_zarr_from_source(staging.join(i.to_string()), &source, &meta, &o, Some(bar))?;
+                write_ome_zarr_from_source(
+                    staging.join(i.to_string()),
+                    &source,
+                    &meta,
+                    &o,
+                    Some(bar),
+                )?;
             }
             series.push(i.to_string());
         }
@@ -332,14 +356,24 @@ fn tiff_to_zarr(args: &ConvertArgs, opts: &WriteOptions, bar: &crate::Bar) -> Re
             std::fs::write(&p, text).map_err(|e| io(&p, e))
         };
         if opts.version == NgffVersion::V0_4 {
-            write_json(staging.join(".zgroup"), serde_json::json!({"zarr_format": 2}))?;
-            write_json(staging.join(".zattrs"), serde_json::json!({"bioformats2raw.layout": 3}))?;
-            write_json(staging.join("OME/.zgroup"), serde_json::json!({"zarr_format": 2}))?;
-            write_json(staging.join("OME/.zattrs"), serde_json::json!({"series": series}))?;
+            write_json(
+                staging.join(".zgroup"),
+                serde_json::json!({"zarr_format": 2}),
+            )?;
+            write_json(
+                staging.join(".zattrs"),
+                serde_json::json!({"bioformats2raw.layout": 3}),
+            )?;
+            write_json(
+                staging.join("OME/.zgroup"),
+                serde_json::json!({"zarr_format": 2}),
+            )?;
+            write_json(
+                staging.join("OME/.zattrs"),
+                serde_json::json!({"series": series}),
+            )?;
         } else {
-            let group = |attrs: serde_json::Value| {
-                serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": attrs}})
-            };
+            let group = |attrs: serde_json::Value| serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": attrs}});
             write_json(
                 staging.join("zarr.json"),
                 group(serde_json::json!({"version": "0.5", "bioformats2raw.layout": 3})),
@@ -379,7 +413,9 @@ fn write_tiff_levels(
     for k in 1..image.levels().len() {
         let tmp = dir.with_file_name(format!(
             ".{}.level{k}",
-            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         ));
         let mut mk = meta.clone();
         mk.scale = image.levels()[k].scale.clone();
@@ -397,8 +433,12 @@ fn write_tiff_levels(
         (dir.join(".zattrs"), false)
     };
     let text = std::fs::read_to_string(&doc).map_err(|e| io(&doc, e))?;
-    let mut v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("expected the JSON we just wrote at {}: {e}", doc.display())))?;
+    let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "expected the JSON we just wrote at {}: {e}",
+            doc.display()
+        ))
+    })?;
     let ms = if v3 {
         v.pointer_mut("/attributes/ome/multiscales/0")
     } else {
@@ -419,7 +459,7 @@ fn write_tiff_levels(
     std::fs::write(&doc, text).map_err(|e| io(&doc, e))
 }
 
-pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
+pub(crate) fn run(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<()> {
     let bar = crate::Bar::new(args.quiet);
     let result = if is_npy(&args.output) {
         if args.output.exists() && !args.overwrite {
@@ -435,7 +475,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             }
             reader.read_all()?
         } else {
-            let image = open_image(&args.input, args.series)?;
+            let image = open_image(&args.input, args.series, limits)?;
             let sel = match &args.select {
                 Some(s) => s.parse::<Selection>()?,
                 None => Selection::all(),
@@ -454,17 +494,19 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             apply_overrides(&mut meta, args)?;
             ome_core::tiff::write_ome_tiff(&args.output, &reader, &meta, &opts).map(|_| ())
         } else {
-            let image = open_image(&args.input, args.series)?;
+            let image = open_image(&args.input, args.series, limits)?;
             let mut meta = metadata_of(&image, args.level);
             apply_overrides(&mut meta, args)?;
             let source = image.level_source(args.level)?;
             ome_core::tiff::write_ome_tiff(&args.output, &source, &meta, &opts).map(|_| ())
         }
     } else if is_tiff_input(&args.input) && !args.input.to_string_lossy().ends_with(".npy") {
-        let opts = write_options(args)?;
-        tiff_to_zarr(args, &opts, &bar)
+        let mut opts = write_options(args)?;
+        opts.limits = *limits;
+        tiff_to_zarr(args, &opts, &bar, limits)
     } else {
-        let opts = write_options(args)?;
+        let mut opts = write_options(args)?;
+        opts.limits = *limits;
         if is_npy(&args.input) {
             let reader = NpyReader::open(&args.input)?;
             let mut meta = match &args.axes {
@@ -474,7 +516,7 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<()> {
             apply_overrides(&mut meta, args)?;
             write_ome_zarr_from_source(&args.output, &reader, &meta, &opts, Some(&bar)).map(|_| ())
         } else {
-            let image = open_image(&args.input, args.series)?;
+            let image = open_image(&args.input, args.series, limits)?;
             let mut meta = metadata_of(&image, args.level);
             if args.axes.is_some() {
                 return Err(Error::usage(

@@ -198,8 +198,8 @@ fn is_tiff(path: &Path) -> bool {
         && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
 }
 
-fn describe_tiff(path: &Path) -> Result<Value> {
-    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(path)?);
+fn describe_tiff(path: &Path, limits: &ome_core::Limits) -> Result<Value> {
+    let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?);
     let mut series = Vec::new();
     for (i, s) in tiff.series().iter().enumerate() {
         let image = tiff.clone().image(i)?;
@@ -244,7 +244,11 @@ fn render_tiff_text(v: &Value) -> String {
         buf,
         "  format:   {}{}",
         v["format"].as_str().unwrap_or("?"),
-        if v["bigtiff"].as_bool() == Some(true) { " (BigTIFF)" } else { "" }
+        if v["bigtiff"].as_bool() == Some(true) {
+            " (BigTIFF)"
+        } else {
+            ""
+        }
     );
     if let Some(files) = v["files"].as_array().filter(|f| f.len() > 1) {
         let _ = writeln!(buf, "  files:    {}", files.len());
@@ -262,10 +266,21 @@ fn render_tiff_text(v: &Value) -> String {
             s["tile"],
         );
         for l in s["levels"].as_array().into_iter().flatten() {
-            let _ = writeln!(buf, "    {:>3}  {} scale {}", l["path"].as_str().unwrap_or("?"), l["shape"], l["scale"]);
+            let _ = writeln!(
+                buf,
+                "    {:>3}  {} scale {}",
+                l["path"].as_str().unwrap_or("?"),
+                l["shape"],
+                l["scale"]
+            );
         }
         for c in s["channels"].as_array().into_iter().flatten() {
-            let _ = writeln!(buf, "    channel {} #{}", c["label"].as_str().unwrap_or("-"), c["color"].as_str().unwrap_or("-"));
+            let _ = writeln!(
+                buf,
+                "    channel {} #{}",
+                c["label"].as_str().unwrap_or("-"),
+                c["color"].as_str().unwrap_or("-")
+            );
         }
         for w in s["warnings"].as_array().into_iter().flatten() {
             let _ = writeln!(buf, "    warning: {}", w.as_str().unwrap_or("?"));
@@ -274,9 +289,9 @@ fn render_tiff_text(v: &Value) -> String {
     buf
 }
 
-pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
+pub(crate) fn run(path: &Path, json: bool, limits: &ome_core::Limits) -> Result<()> {
     if is_tiff(path) {
-        let v = describe_tiff(path)?;
+        let v = describe_tiff(path, limits)?;
         if json {
             emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
         } else {
@@ -284,7 +299,7 @@ pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let node = OmeZarr::open(path)?;
+    let node = OmeZarr::open_with_limits(path, *limits)?;
     let v = describe(&node)?;
     if json {
         emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));

@@ -78,12 +78,11 @@ impl ome_core::Progress for Bar {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The `--max-...` flags parse and combine here; `info` and `convert` open their inputs
-    // with these limits once they take a `Limits` argument.
-    let _limits = cli.limits.limits();
+    // The `--max-...` flags: every input is opened with these limits.
+    let limits = cli.limits.limits();
     let result = match cli.command {
-        Command::Info { path, json } => info::run(&path, json),
-        Command::Convert(args) => convert::run(&args),
+        Command::Info { path, json } => info::run(&path, json, &limits),
+        Command::Convert(args) => convert::run(&args, &limits),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

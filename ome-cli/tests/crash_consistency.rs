@@ -137,6 +137,19 @@ fn pixels(dataset: &Path, scratch: &Path) -> Result<DynArray, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Equal type, equal values in C order, and equal shapes once axes of length 1 are dropped
+/// (an OME-TIFF always reads back as 5-D t,c,z,y,x).
+fn same_pixels(a: &DynArray, b: &DynArray) -> bool {
+    let squeeze = |s: &[usize]| s.iter().copied().filter(|&d| d != 1).collect::<Vec<_>>();
+    if a.dtype() != b.dtype() || squeeze(a.shape()) != squeeze(b.shape()) {
+        return false;
+    }
+    ome_core::with_dyn_array!(a, x, T => {
+        let y = <T as ome_core::Element>::from_dyn_array(b).expect("same dtype");
+        x.iter().eq(y.iter())
+    })
+}
+
 fn expected(npy: &Path) -> DynArray {
     NpyReader::open(npy).unwrap().read_all().unwrap()
 }
@@ -172,7 +185,7 @@ fn check_complete(
         )
     });
     assert!(
-        got == *want,
+        same_pixels(&got, want),
         "{what}: {} holds wrong pixels",
         dataset.display()
     );
@@ -313,9 +326,6 @@ fn overwrite_keeps_the_old_dataset_until_the_new_one_is_complete() {
 }
 
 #[test]
-#[ignore = "fails: the OME-TIFF writer writes the output file in place, so a killed `ome convert \
-            x.ome.zarr y.ome.tif` leaves a file that `ome info` opens and that holds wrong pixels; \
-            fix: write to a hidden temporary file beside it and rename when complete"]
 fn convert_to_ome_tiff_survives_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

@@ -35,7 +35,11 @@ fn check_tczyx(path: &Path) {
     assert_eq!(image.axis_names(), ["t", "c", "z", "y", "x"]);
     let shape = image.levels()[0].shape.clone();
     assert_eq!(shape, [2, 2, 3, 48, 64]);
-    let a = u16s(image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}")));
+    let a = u16s(
+        image
+            .read_region(0, &[0; 5], &shape)
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     for t in 0..2 {
         for c in 0..2 {
             for z in 0..3 {
@@ -50,14 +54,20 @@ fn check_tczyx(path: &Path) {
         }
     }
     // A region not aligned to tiles.
-    let r = u16s(image.read_region(0, &[1, 1, 2, 5, 33], &[1, 1, 1, 20, 31]).unwrap_or_else(|e| panic!("{e}")));
+    let r = u16s(
+        image
+            .read_region(0, &[1, 1, 2, 5, 33], &[1, 1, 1, 20, 31])
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     assert_eq!(r[[0, 0, 0, 0, 0]], (11 * 4096 + 5 * 64 + 33) as u16);
     assert_eq!(r[[0, 0, 0, 19, 30]], (11 * 4096 + 24 * 64 + 63) as u16);
 }
 
 #[test]
 fn single_file_strips() {
-    let Some(p) = sample("synthetic/single-file/tczyx_uint16.ome.tif") else { return };
+    let Some(p) = sample("synthetic/single-file/tczyx_uint16.ome.tif") else {
+        return;
+    };
     check_tczyx(&p);
     let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
     assert!(image.channels().len() == 2);
@@ -65,7 +75,9 @@ fn single_file_strips() {
 
 #[test]
 fn bigtiff_tiled_deflate() {
-    let Some(p) = sample("synthetic/single-file/tczyx_uint16_bigtiff_tiled_deflate.ome.btf") else { return };
+    let Some(p) = sample("synthetic/single-file/tczyx_uint16_bigtiff_tiled_deflate.ome.btf") else {
+        return;
+    };
     check_tczyx(&p);
     let t = OmeTiff::open(&p).unwrap_or_else(|e| panic!("{e}"));
     assert!(t.is_bigtiff());
@@ -74,13 +86,18 @@ fn bigtiff_tiled_deflate() {
 
 #[test]
 fn subifd_pyramid() {
-    let Some(p) = sample("synthetic/pyramid/cyx_uint8_pyramid_subifds.ome.tif") else { return };
+    let Some(p) = sample("synthetic/pyramid/cyx_uint8_pyramid_subifds.ome.tif") else {
+        return;
+    };
     let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(image.levels().len(), 3);
     for (k, level) in image.levels().iter().enumerate() {
         let n = 256u64 >> k;
         assert_eq!(level.shape, [1, 2, 1, n, n]);
-        let DynArray::U8(a) = image.read_region(k, &[0; 5], &level.shape).unwrap_or_else(|e| panic!("{e}")) else {
+        let DynArray::U8(a) = image
+            .read_region(k, &[0; 5], &level.shape)
+            .unwrap_or_else(|e| panic!("{e}"))
+        else {
             panic!("expected uint8")
         };
         let f = 1usize << k;
@@ -99,7 +116,11 @@ fn check_two_channel_z3(path: &Path) {
     let image = Image::open(path).unwrap_or_else(|e| panic!("{e}"));
     let shape = image.levels()[0].shape.clone();
     assert_eq!(shape, [1, 2, 3, 32, 40]);
-    let a = u16s(image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}")));
+    let a = u16s(
+        image
+            .read_region(0, &[0; 5], &shape)
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     for c in 0..2 {
         for z in 0..3 {
             let plane = c * 3 + z;
@@ -107,7 +128,10 @@ fn check_two_channel_z3(path: &Path) {
                 let v = (plane * 4096 + y * 64 + x) as u16;
                 let w = (z * 4096 + y * 64 + x) as u16;
                 let got = a[[0, c, z, y, x]];
-                assert!(got == v || got == w, "c{c} z{z} y{y} x{x}: {got} not {v} or {w}");
+                assert!(
+                    got == v || got == w,
+                    "c{c} z{z} y{y} x{x}: {got} not {v} or {w}"
+                );
             }
         }
     }
@@ -117,34 +141,48 @@ fn check_two_channel_z3(path: &Path) {
 
 #[test]
 fn multi_file_set() {
-    let Some(p) = sample("synthetic/multi-file/multifile_c0.ome.tif") else { return };
+    let Some(p) = sample("synthetic/multi-file/multifile_c0.ome.tif") else {
+        return;
+    };
     check_two_channel_z3(&p);
     let t = OmeTiff::open(&p).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(t.files().len(), 2);
-    let Some(p1) = sample("synthetic/multi-file/multifile_c1.ome.tif") else { return };
+    let Some(p1) = sample("synthetic/multi-file/multifile_c1.ome.tif") else {
+        return;
+    };
     check_two_channel_z3(&p1);
 }
 
 #[test]
 fn companion_set() {
-    let Some(p) = sample("synthetic/companion/sample.companion.ome") else { return };
+    let Some(p) = sample("synthetic/companion/sample.companion.ome") else {
+        return;
+    };
     check_two_channel_z3(&p);
-    let Some(p) = sample("synthetic/companion/sample_c1.ome.tif") else { return };
+    let Some(p) = sample("synthetic/companion/sample_c1.ome.tif") else {
+        return;
+    };
     check_two_channel_z3(&p);
 }
 
 #[test]
 fn ome_types_sample() {
-    let Some(p) = sample("ome-types/ome.tiff") else { return };
+    let Some(p) = sample("ome-types/ome.tiff") else {
+        return;
+    };
     let image = Image::open(&p).unwrap_or_else(|e| panic!("{e}"));
     let shape = image.levels()[0].shape.clone();
     assert_eq!(shape.len(), 5);
-    image.read_region(0, &[0; 5], &shape).unwrap_or_else(|e| panic!("{e}"));
+    image
+        .read_region(0, &[0; 5], &shape)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
 fn invalid_samples_as_the_manifest_says() {
-    let Some(dir) = sample("synthetic") else { return };
+    let Some(dir) = sample("synthetic") else {
+        return;
+    };
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default();
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let mut checked = 0;
@@ -161,9 +199,15 @@ fn invalid_samples_as_the_manifest_says() {
         });
         match (expect, result) {
             ("error", Err(e)) => {
-                assert!(matches!(e.kind(), ErrorKind::Format | ErrorKind::Unsupported), "{name}: {e}");
+                assert!(
+                    matches!(e.kind(), ErrorKind::Format | ErrorKind::Unsupported),
+                    "{name}: {e}"
+                );
                 let shown = e.to_string();
-                assert!(shown.contains(".ome.tif"), "{name}: error does not name the file: {shown}");
+                assert!(
+                    shown.contains(".ome.tif"),
+                    "{name}: error does not name the file: {shown}"
+                );
                 let _ = matches!(e.location(), Location::Tiff { .. } | Location::Xml { .. });
             }
             ("warning", Ok(w)) => assert!(!w.is_empty(), "{name}: expected a warning"),

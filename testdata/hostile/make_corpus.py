@@ -27,7 +27,7 @@ import zlib
 
 CASES = []
 
-TIFF_PENDING = "OME-TIFF reader not there yet: any non-zero exit naming the file"
+TIFF_PENDING = None  # the OME-TIFF reader exists: every TIFF case gets the strict check
 BOMB_PENDING = ("zarrs decodes a compressed chunk to its end before comparing with the expected size: "
                 "needs a bounded decoder in ome-core (read at most max_chunk_bytes + 1)")
 XML_VIA_CLI = "OME-XML file: the CLI takes no XML input; ome_xml::parse_bytes names the problem"
@@ -274,9 +274,7 @@ def _(d):
 
 
 @case("zarr-huge-shape-exabyte", "zarr", "shape of 2^60 elements with small chunks (all fill value)",
-      ["shape", "limit", "exceed", "elements"],
-      pending="convert aborts allocating 2^48 bytes: Limits::max_array_elements is defined but not yet "
-              "enforced by zarr/array.rs, and convert's region planning allocates by array size")
+      ["shape", "limit", "exceed", "elements"])
 def _(d):
     v3_image(d, array=v3_array(shape=(1 << 30, 1 << 30), chunks=(64, 64)))
 
@@ -340,8 +338,7 @@ def _(d):
 
 
 @case("zarr-deep-json-attributes", "zarr", "attributes nested 120 arrays deep (below serde's 128)",
-      ["depth", "nest"],
-      pending="Limits::max_json_depth is defined but not yet enforced when attributes are read")
+      ["depth", "nest"])
 def _(d):
     a = v3_root_attrs()
     a["deep"] = json.loads(nest(120))
@@ -418,8 +415,7 @@ def _(d):
 
 
 @case("zarr-shard-not-multiple", "zarr", "shard shape not a multiple of the inner chunk shape",
-      ["shard", "chunk", "multiple", "divis"],
-      pending="accepted today: zarr/array.rs should refuse shard shapes that inner chunks do not divide")
+      ["shard", "chunk", "multiple", "divis"])
 def _(d):
     v3_image(d, array=v3_array(codecs=sharded(inner=(24, 24))))
 

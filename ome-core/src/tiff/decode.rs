@@ -75,7 +75,12 @@ fn lzw_decode(data: &[u8], max: usize) -> Result<Vec<u8>, String> {
     let mut pos = 0usize;
     let mut old: Option<u16> = None;
     let mut scratch = Vec::with_capacity(4096);
-    let emit = |code: u16, out: &mut Vec<u8>, scratch: &mut Vec<u8>, prefix: &[u16], suffix: &[u8], length: &[u16]| {
+    let emit = |code: u16,
+                out: &mut Vec<u8>,
+                scratch: &mut Vec<u8>,
+                prefix: &[u16],
+                suffix: &[u8],
+                length: &[u16]| {
         scratch.clear();
         let mut c = code;
         for _ in 0..length[c as usize] {
@@ -109,7 +114,9 @@ fn lzw_decode(data: &[u8], max: usize) -> Result<Vec<u8>, String> {
         match old {
             None => {
                 if code > 255 {
-                    return Err(format!("expected a literal LZW code after clear, found {code}"));
+                    return Err(format!(
+                        "expected a literal LZW code after clear, found {code}"
+                    ));
                 }
                 out.push(code as u8);
             }
@@ -260,7 +267,13 @@ pub(crate) fn compress(compression: u16, data: &[u8], level: i32) -> std::io::Re
 
 /// Undoes predictor 2 in place on one row-major block of `rows` rows of `width` pixels with
 /// `spp` samples of `bytes` bytes each, in the file's byte order.
-pub(crate) fn undo_horizontal(buf: &mut [u8], width: usize, spp: usize, bytes: usize, little: bool) {
+pub(crate) fn undo_horizontal(
+    buf: &mut [u8],
+    width: usize,
+    spp: usize,
+    bytes: usize,
+    little: bool,
+) {
     let row_len = width * spp * bytes;
     if row_len == 0 {
         return;
@@ -275,22 +288,38 @@ pub(crate) fn undo_horizontal(buf: &mut [u8], width: usize, spp: usize, bytes: u
             2 => {
                 let rd = |r: &[u8], i: usize| {
                     let a = [r[2 * i], r[2 * i + 1]];
-                    if little { u16::from_le_bytes(a) } else { u16::from_be_bytes(a) }
+                    if little {
+                        u16::from_le_bytes(a)
+                    } else {
+                        u16::from_be_bytes(a)
+                    }
                 };
                 for i in spp..width * spp {
                     let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little { v.to_le_bytes() } else { v.to_be_bytes() };
+                    let b = if little {
+                        v.to_le_bytes()
+                    } else {
+                        v.to_be_bytes()
+                    };
                     row[2 * i..2 * i + 2].copy_from_slice(&b);
                 }
             }
             4 => {
                 let rd = |r: &[u8], i: usize| {
                     let a = [r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]];
-                    if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+                    if little {
+                        u32::from_le_bytes(a)
+                    } else {
+                        u32::from_be_bytes(a)
+                    }
                 };
                 for i in spp..width * spp {
                     let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little { v.to_le_bytes() } else { v.to_be_bytes() };
+                    let b = if little {
+                        v.to_le_bytes()
+                    } else {
+                        v.to_be_bytes()
+                    };
                     row[4 * i..4 * i + 4].copy_from_slice(&b);
                 }
             }
@@ -298,11 +327,19 @@ pub(crate) fn undo_horizontal(buf: &mut [u8], width: usize, spp: usize, bytes: u
                 let rd = |r: &[u8], i: usize| {
                     let mut a = [0u8; 8];
                     a.copy_from_slice(&r[8 * i..8 * i + 8]);
-                    if little { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) }
+                    if little {
+                        u64::from_le_bytes(a)
+                    } else {
+                        u64::from_be_bytes(a)
+                    }
                 };
                 for i in spp..width * spp {
                     let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little { v.to_le_bytes() } else { v.to_be_bytes() };
+                    let b = if little {
+                        v.to_le_bytes()
+                    } else {
+                        v.to_be_bytes()
+                    };
                     row[8 * i..8 * i + 8].copy_from_slice(&b);
                 }
             }
@@ -360,7 +397,9 @@ mod tests {
         for data in [
             Vec::new(),
             b"TOBEORNOTTOBEORTOBEORNOT".to_vec(),
-            (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>(),
+            (0..200_000u32)
+                .map(|i| (i * 7 % 251) as u8)
+                .collect::<Vec<_>>(),
             vec![0u8; 100_000],
         ] {
             let enc = lzw_encode(&data);
@@ -394,6 +433,9 @@ mod tests {
     fn bounded_deflate() {
         let big = vec![0u8; 1 << 20];
         let c = compress(code::DEFLATE, &big, 6).unwrap_or_default();
-        assert_eq!(decompress(code::DEFLATE, &c, 1000).map(|v| v.len()), Ok(1000));
+        assert_eq!(
+            decompress(code::DEFLATE, &c, 1000).map(|v| v.len()),
+            Ok(1000)
+        );
     }
 }

@@ -33,14 +33,29 @@ pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
     })?;
     let px = &s.pixels;
     let unit_of = |u: Option<crate::ome_xml::UnitsLength>| {
-        length_unit_name(u.unwrap_or(crate::ome_xml::UnitsLength::Micrometer).symbol())
+        length_unit_name(
+            u.unwrap_or(crate::ome_xml::UnitsLength::Micrometer)
+                .symbol(),
+        )
     };
     let axes = vec![
         Axis::new("t", Some("time"), None),
         Axis::new("c", Some("channel"), None),
-        Axis::new("z", Some("space"), px.physical_size_z.and(unit_of(px.physical_size_z_unit))),
-        Axis::new("y", Some("space"), px.physical_size_y.and(unit_of(px.physical_size_y_unit))),
-        Axis::new("x", Some("space"), px.physical_size_x.and(unit_of(px.physical_size_x_unit))),
+        Axis::new(
+            "z",
+            Some("space"),
+            px.physical_size_z.and(unit_of(px.physical_size_z_unit)),
+        ),
+        Axis::new(
+            "y",
+            Some("space"),
+            px.physical_size_y.and(unit_of(px.physical_size_y_unit)),
+        ),
+        Axis::new(
+            "x",
+            Some("space"),
+            px.physical_size_x.and(unit_of(px.physical_size_x_unit)),
+        ),
     ];
     let base = [
         px.time_increment.unwrap_or(1.0),

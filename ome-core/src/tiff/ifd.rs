@@ -66,6 +66,19 @@ impl Default for TiffLimits {
     }
 }
 
+impl From<&crate::Limits> for TiffLimits {
+    /// The TIFF limits implied by the crate-wide [`crate::Limits`]: IFD count, decoded
+    /// tile bytes (as chunk bytes) and ImageDescription size (as OME-XML bytes).
+    fn from(limits: &crate::Limits) -> Self {
+        TiffLimits {
+            max_ifds: limits.max_tiff_ifds,
+            max_tile_bytes: limits.max_chunk_bytes,
+            max_description_bytes: limits.max_xml_bytes as u64,
+            ..TiffLimits::default()
+        }
+    }
+}
+
 /// One IFD entry: the type, count and where its value lies in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
@@ -294,7 +307,9 @@ impl TiffFile {
                 // Unknown types are skipped, as TIFF 6.0 section 2 asks of readers.
                 continue;
             };
-            let bytes = n.checked_mul(size).filter(|&b| b <= self.limits.max_tag_bytes);
+            let bytes = n
+                .checked_mul(size)
+                .filter(|&b| b <= self.limits.max_tag_bytes);
             let Some(bytes) = bytes else {
                 return Err(Error::limits(
                     self.loc(at.ifd, at.subifd, Some(tag)),
@@ -310,7 +325,10 @@ impl TiffFile {
             } else {
                 self.read_uint(&e[field_at as usize..field_at as usize + os as usize])
             };
-            if value_at.checked_add(bytes).is_none_or(|end| end > self.len()) {
+            if value_at
+                .checked_add(bytes)
+                .is_none_or(|end| end > self.len())
+            {
                 return Err(Error::format(
                     self.loc(at.ifd, at.subifd, Some(tag)),
                     format!(
@@ -367,13 +385,7 @@ impl TiffFile {
             return Ok(None);
         }
         let one = Ifd {
-            entries: BTreeMap::from([(
-                tag,
-                Entry {
-                    count: 1,
-                    ..*e
-                },
-            )]),
+            entries: BTreeMap::from([(tag, Entry { count: 1, ..*e })]),
         };
         Ok(self.uints(&one, tag, at)?.and_then(|v| v.first().copied()))
     }
@@ -520,8 +532,12 @@ mod tests {
     #[test]
     fn bad_magic() {
         assert!(
-            TiffFile::from_bytes("x".into(), TiffBytes::Vec(b"GIF89a".to_vec()), TiffLimits::default())
-                .is_err()
+            TiffFile::from_bytes(
+                "x".into(),
+                TiffBytes::Vec(b"GIF89a".to_vec()),
+                TiffLimits::default()
+            )
+            .is_err()
         );
     }
 }

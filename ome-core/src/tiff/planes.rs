@@ -53,7 +53,10 @@ pub enum PlaneProblem {
 impl PlaneProblem {
     /// Whether the problem makes the image unreadable.
     pub fn is_error(&self) -> bool {
-        !matches!(self, PlaneProblem::Duplicate { .. } | PlaneProblem::Missing { .. })
+        !matches!(
+            self,
+            PlaneProblem::Duplicate { .. } | PlaneProblem::Missing { .. }
+        )
     }
 
     /// A message: what was expected, what was found.
@@ -73,10 +76,14 @@ impl PlaneProblem {
                 "TiffData[{tiff_data}]: expected planes inside SizeZ/C/T, found planes from {first_zct:?} past the last"
             ),
             PlaneProblem::Duplicate { zct } => {
-                format!("expected one TiffData per plane, found plane (z, c, t) = {zct:?} mapped twice")
+                format!(
+                    "expected one TiffData per plane, found plane (z, c, t) = {zct:?} mapped twice"
+                )
             }
             PlaneProblem::Missing { zct } => {
-                format!("expected every plane mapped to an IFD, found plane (z, c, t) = {zct:?} unmapped (read as zeros)")
+                format!(
+                    "expected every plane mapped to an IFD, found plane (z, c, t) = {zct:?} unmapped (read as zeros)"
+                )
             }
             PlaneProblem::UnknownFile { tiff_data, uuid } => {
                 format!("TiffData[{tiff_data}]: expected a UUID of a file in the set, found {uuid}")

@@ -103,7 +103,12 @@ impl ImageIfd {
             )
         } else {
             let rps = f.uint(ifd, tag::ROWS_PER_STRIP, &at)?.unwrap_or(height);
-            (width, rps.clamp(1, height), tag::STRIP_OFFSETS, tag::STRIP_BYTE_COUNTS)
+            (
+                width,
+                rps.clamp(1, height),
+                tag::STRIP_OFFSETS,
+                tag::STRIP_BYTE_COUNTS,
+            )
         };
         if block_w == 0 || block_h == 0 {
             return Err(Error::format(
@@ -117,7 +122,15 @@ impl ImageIfd {
             .and_then(|v| v.checked_mul(dtype.size() as u64));
         if block_bytes.is_none_or(|b| b > f.limits.max_tile_bytes) {
             return Err(Error::limits(
-                f.loc(at.ifd, at.subifd, Some(if tiled { tag::TILE_WIDTH } else { tag::ROWS_PER_STRIP })),
+                f.loc(
+                    at.ifd,
+                    at.subifd,
+                    Some(if tiled {
+                        tag::TILE_WIDTH
+                    } else {
+                        tag::ROWS_PER_STRIP
+                    }),
+                ),
                 format!(
                     "expected a decoded tile of at most {} bytes, found {block_w} x {block_h} x {spp} samples",
                     f.limits.max_tile_bytes
@@ -193,10 +206,23 @@ impl ImageIfd {
     /// Decodes block `index` into little-endian samples (`rows x block_w x spp_in_block`).
     fn decode_block(&self, f: &TiffFile, index: usize, rows: u64) -> Result<Vec<u8>> {
         let bps = self.dtype.size();
-        let spp_in = if self.planar_separate { 1 } else { self.spp as usize };
+        let spp_in = if self.planar_separate {
+            1
+        } else {
+            self.spp as usize
+        };
         let expected = (rows * self.block_w) as usize * spp_in * bps;
-        let tag_off = if self.tiled { tag::TILE_OFFSETS } else { tag::STRIP_OFFSETS };
-        let raw = f.bytes(self.offsets[index], self.counts[index], &self.at, Some(tag_off))?;
+        let tag_off = if self.tiled {
+            tag::TILE_OFFSETS
+        } else {
+            tag::STRIP_OFFSETS
+        };
+        let raw = f.bytes(
+            self.offsets[index],
+            self.counts[index],
+            &self.at,
+            Some(tag_off),
+        )?;
         let mut buf = decode::decompress(self.compression, raw, expected).map_err(|m| {
             Error::format(
                 f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
@@ -310,13 +336,16 @@ impl OmeTiff {
             let mut h = [0u8; 4];
             let mut file =
                 std::fs::File::open(&path).map_err(|e| Error::io(Location::file(&path), e))?;
-            let n = file.read(&mut h).map_err(|e| Error::io(Location::file(&path), e))?;
+            let n = file
+                .read(&mut h)
+                .map_err(|e| Error::io(Location::file(&path), e))?;
             h[..n].to_vec()
         };
         if !super::ifd::is_tiff_magic(&head) {
             // A companion file: OME-XML only.
             let text = read_bounded(&path, limits.max_description_bytes)?;
-            let ome = ome_xml::parse(&text, &xml_limits).map_err(|e| e.or_location(|| Location::file(&path)))?;
+            let ome = ome_xml::parse(&text, &xml_limits)
+                .map_err(|e| e.or_location(|| Location::file(&path)))?;
             return Self::from_set(path.clone(), &dir, ome, Vec::new(), None, limits);
         }
         let first = TiffFile::open(&path, limits)?;
@@ -325,7 +354,10 @@ impl OmeTiff {
             Some((_, ifd)) => first.ascii(
                 ifd,
                 tag::IMAGE_DESCRIPTION,
-                &IfdAt { ifd: Some(0), subifd: None },
+                &IfdAt {
+                    ifd: Some(0),
+                    subifd: None,
+                },
                 limits.max_description_bytes,
             )?,
             None => {
@@ -337,12 +369,20 @@ impl OmeTiff {
         };
         let looks_ome = desc.as_deref().is_some_and(|d| {
             let t = d.trim_start();
-            t.starts_with("<?xml") || t.starts_with("<OME") || t.contains("<OME ") || t.contains(":OME ")
+            t.starts_with("<?xml")
+                || t.starts_with("<OME")
+                || t.contains("<OME ")
+                || t.contains(":OME ")
         });
         if !looks_ome {
             let later_ome = chain.iter().skip(1).take(4).any(|(_, ifd)| {
                 first
-                    .ascii(ifd, tag::IMAGE_DESCRIPTION, &IfdAt::default(), limits.max_description_bytes)
+                    .ascii(
+                        ifd,
+                        tag::IMAGE_DESCRIPTION,
+                        &IfdAt::default(),
+                        limits.max_description_bytes,
+                    )
                     .ok()
                     .flatten()
                     .is_some_and(|d| d.contains("<OME"))
@@ -363,12 +403,27 @@ impl OmeTiff {
         if let Some(bo) = &ome.binary_only {
             let companion = resolve_name(&dir, &bo.metadata_file, &path)?;
             let ctext = read_bounded(&companion, limits.max_description_bytes)?;
-            let cxml = ome_xml::parse(&ctext, &xml_limits).map_err(|e| e.or_location(|| Location::file(&companion)))?;
+            let cxml = ome_xml::parse(&ctext, &xml_limits)
+                .map_err(|e| e.or_location(|| Location::file(&companion)))?;
             let own_uuid = ome.uuid.clone();
-            return Self::from_set(companion, &dir, cxml, vec![(own_uuid, first, chain)], None, limits);
+            return Self::from_set(
+                companion,
+                &dir,
+                cxml,
+                vec![(own_uuid, first, chain)],
+                None,
+                limits,
+            );
         }
         let own_uuid = ome.uuid.clone();
-        Self::from_set(path, &dir, ome, vec![(own_uuid, first, chain)], Some(0), limits)
+        Self::from_set(
+            path,
+            &dir,
+            ome,
+            vec![(own_uuid, first, chain)],
+            Some(0),
+            limits,
+        )
     }
 
     fn from_set(
@@ -430,29 +485,55 @@ impl OmeTiff {
             };
             let Some(first_ref) = first_ifd else {
                 let m = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in);
-                let msg = m
-                    .problems
-                    .iter()
-                    .find(|p| p.is_error())
-                    .map_or_else(|| "expected at least one plane with pixel data, found none".to_string(), PlaneProblem::message);
+                let msg = m.problems.iter().find(|p| p.is_error()).map_or_else(
+                    || "expected at least one plane with pixel data, found none".to_string(),
+                    PlaneProblem::message,
+                );
                 return Err(Error::format(
-                    Location::Xml { file: Some(path.clone()), path: format!("/OME/Image[{i}]/Pixels/TiffData") },
+                    Location::Xml {
+                        file: Some(path.clone()),
+                        path: format!("/OME/Image[{i}]/Pixels/TiffData"),
+                    },
                     msg,
                 ));
             };
             let f0 = &files[first_ref.file];
-            let at0 = IfdAt { ifd: Some(first_ref.ifd), subifd: None };
-            let spp = f0.uint(&chains[first_ref.file][first_ref.ifd as usize].1, tag::SAMPLES_PER_PIXEL, &at0)?.unwrap_or(1).max(1);
+            let at0 = IfdAt {
+                ifd: Some(first_ref.ifd),
+                subifd: None,
+            };
+            let spp = f0
+                .uint(
+                    &chains[first_ref.file][first_ref.ifd as usize].1,
+                    tag::SAMPLES_PER_PIXEL,
+                    &at0,
+                )?
+                .unwrap_or(1)
+                .max(1);
             let (sz, sc, st) = px.zct_sizes();
-            let sc_ifd = u32::try_from(u64::from(sc).div_ceil(spp)).unwrap_or(1).max(1);
+            let sc_ifd = u32::try_from(u64::from(sc).div_ceil(spp))
+                .unwrap_or(1)
+                .max(1);
             let map = map_planes(px, (sz, sc_ifd, st), this, &file_of, &ifds_in);
             if let Some(p) = map.problems.iter().find(|p| p.is_error()) {
                 return Err(Error::format(
-                    Location::Xml { file: Some(path.clone()), path: format!("/OME/Image[{i}]/Pixels/TiffData") },
+                    Location::Xml {
+                        file: Some(path.clone()),
+                        path: format!("/OME/Image[{i}]/Pixels/TiffData"),
+                    },
                     p.message(),
                 ));
             }
-            let s = Self::build_series(&files, &chains, img.name.clone(), px.clone(), map, spp, &path, i)?;
+            let s = Self::build_series(
+                &files,
+                &chains,
+                img.name.clone(),
+                px.clone(),
+                map,
+                spp,
+                &path,
+                i,
+            )?;
             series.push(s);
         }
         Ok(OmeTiff {
@@ -477,7 +558,8 @@ impl OmeTiff {
         let mut level0: Vec<Option<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
         let mut subs: Vec<Vec<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
         type Parsed = (Arc<ImageIfd>, Vec<Arc<ImageIfd>>);
-        let mut parsed: std::collections::HashMap<PlaneRef, Parsed> = std::collections::HashMap::new();
+        let mut parsed: std::collections::HashMap<PlaneRef, Parsed> =
+            std::collections::HashMap::new();
         for p in &map.planes {
             let Some(r) = p else {
                 level0.push(None);
@@ -491,11 +573,17 @@ impl OmeTiff {
             }
             let f = &files[r.file];
             let ifd = &chains[r.file][r.ifd as usize].1;
-            let at = IfdAt { ifd: Some(r.ifd), subifd: None };
+            let at = IfdAt {
+                ifd: Some(r.ifd),
+                subifd: None,
+            };
             let main = Arc::new(ImageIfd::parse(f, r.file, ifd, at)?);
             let mut levels = Vec::new();
             for (k, sub) in f.sub_ifds(ifd, r.ifd)?.iter().enumerate() {
-                let at = IfdAt { ifd: Some(r.ifd), subifd: Some(k as u64) };
+                let at = IfdAt {
+                    ifd: Some(r.ifd),
+                    subifd: Some(k as u64),
+                };
                 levels.push(Arc::new(ImageIfd::parse(f, r.file, sub, at)?));
             }
             parsed.insert(*r, (main.clone(), levels.clone()));
@@ -503,7 +591,10 @@ impl OmeTiff {
             subs.push(levels);
         }
         let first = level0.iter().flatten().next().cloned().ok_or_else(|| {
-            Error::format(Location::file(path), "expected at least one plane with pixel data, found none")
+            Error::format(
+                Location::file(path),
+                "expected at least one plane with pixel data, found none",
+            )
         })?;
         // Check the IFDs against Pixels.
         let px_dtype = pixels.pixel_type.to_dtype();
@@ -511,7 +602,15 @@ impl OmeTiff {
             let f = &files[im.file];
             if (im.width, im.height) != (u64::from(pixels.size_x), u64::from(pixels.size_y)) {
                 return Err(Error::format(
-                    f.loc(im.at.ifd, None, Some(if im.width != u64::from(pixels.size_x) { tag::IMAGE_WIDTH } else { tag::IMAGE_LENGTH })),
+                    f.loc(
+                        im.at.ifd,
+                        None,
+                        Some(if im.width != u64::from(pixels.size_x) {
+                            tag::IMAGE_WIDTH
+                        } else {
+                            tag::IMAGE_LENGTH
+                        }),
+                    ),
                     format!(
                         "expected {} x {} pixels (Pixels SizeX x SizeY of Image {image_index}), found {} x {}",
                         pixels.size_x, pixels.size_y, im.width, im.height
@@ -531,17 +630,29 @@ impl OmeTiff {
             if im.spp != spp {
                 return Err(Error::format(
                     f.loc(im.at.ifd, None, Some(tag::SAMPLES_PER_PIXEL)),
-                    format!("expected {spp} samples per pixel in every IFD, found {}", im.spp),
+                    format!(
+                        "expected {spp} samples per pixel in every IFD, found {}",
+                        im.spp
+                    ),
                 ));
             }
         }
-        let n_sub = subs.iter().zip(&level0).filter(|(_, l)| l.is_some()).map(|(s, _)| s.len()).min().unwrap_or(0);
+        let n_sub = subs
+            .iter()
+            .zip(&level0)
+            .filter(|(_, l)| l.is_some())
+            .map(|(s, _)| s.len())
+            .min()
+            .unwrap_or(0);
         let mut levels = vec![level0];
         for k in 0..n_sub {
             let lv: Vec<Option<Arc<ImageIfd>>> = subs.iter().map(|s| s.get(k).cloned()).collect();
             let g = lv.iter().flatten().next().cloned();
             if let Some(g) = g
-                && lv.iter().flatten().any(|x| (x.width, x.height, x.dtype) != (g.width, g.height, g.dtype))
+                && lv
+                    .iter()
+                    .flatten()
+                    .any(|x| (x.width, x.height, x.dtype) != (g.width, g.height, g.dtype))
             {
                 break;
             }
@@ -552,7 +663,12 @@ impl OmeTiff {
         let mut level_shapes = Vec::new();
         let mut level_blocks = Vec::new();
         for lv in &levels {
-            let g = lv.iter().flatten().next().cloned().unwrap_or_else(|| first.clone());
+            let g = lv
+                .iter()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| first.clone());
             level_shapes.push([tcz.0, tcz.1, tcz.2, g.height, g.width]);
             level_blocks.push((g.block_h, g.block_w));
         }
@@ -572,14 +688,25 @@ impl OmeTiff {
         })
     }
 
-    fn plain(path: PathBuf, file: TiffFile, chain: Vec<(u64, Ifd)>, desc: Option<&str>) -> Result<Self> {
+    fn plain(
+        path: PathBuf,
+        file: TiffFile,
+        chain: Vec<(u64, Ifd)>,
+        desc: Option<&str>,
+    ) -> Result<Self> {
         // Plain TIFF: the IFDs shaped like IFD 0 are planes; ImageJ hyperstacks say how
         // many slices, channels and frames (ImageJ order: c fastest, then z, then t).
-        let at = IfdAt { ifd: Some(0), subifd: None };
+        let at = IfdAt {
+            ifd: Some(0),
+            subifd: None,
+        };
         let first = ImageIfd::parse(&file, 0, &chain[0].1, at)?;
         let mut n = 1u64;
         for (i, (_, ifd)) in chain.iter().enumerate().skip(1) {
-            let at = IfdAt { ifd: Some(i as u64), subifd: None };
+            let at = IfdAt {
+                ifd: Some(i as u64),
+                subifd: None,
+            };
             let w = file.uint(ifd, tag::IMAGE_WIDTH, &at)?;
             let h = file.uint(ifd, tag::IMAGE_LENGTH, &at)?;
             let sft = file.uint(ifd, tag::NEW_SUBFILE_TYPE, &at)?.unwrap_or(0);
@@ -596,7 +723,11 @@ impl OmeTiff {
                     .find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
                     .and_then(|v| v.trim().parse::<u64>().ok())
             };
-            let (cc, zz, tt) = (get("channels").unwrap_or(1), get("slices").unwrap_or(1), get("frames").unwrap_or(1));
+            let (cc, zz, tt) = (
+                get("channels").unwrap_or(1),
+                get("slices").unwrap_or(1),
+                get("frames").unwrap_or(1),
+            );
             if cc.saturating_mul(zz).saturating_mul(tt) == n {
                 (z, c, t) = (zz, cc, tt);
                 order = ome_xml::DimensionOrder::XYCZT;
@@ -621,10 +752,21 @@ impl OmeTiff {
             plane_count: Some(n as u32),
             ..ome_xml::TiffData::default()
         }];
-        let map = map_planes(&pixels, (z as u32, c as u32, t as u32), 0, &|_| None, &|_| n);
+        let map = map_planes(
+            &pixels,
+            (z as u32, c as u32, t as u32),
+            0,
+            &|_| None,
+            &|_| n,
+        );
         let mut s = Self::build_series(&files, &chains, None, pixels.clone(), map, spp, &path, 0)?;
         s.pixels.tiff_data.clear();
-        Ok(OmeTiff { path, files, ome: None, series: vec![s] })
+        Ok(OmeTiff {
+            path,
+            files,
+            ome: None,
+            series: vec![s],
+        })
     }
 
     /// The file or companion this set was opened from.
@@ -662,7 +804,13 @@ impl OmeTiff {
     /// # Errors
     /// Usage errors for regions outside the level; format errors for tiles that do not
     /// decode, naming file, IFD and tag.
-    pub fn read_region(&self, series: usize, level: usize, start: &[u64], shape: &[u64]) -> Result<DynArray> {
+    pub fn read_region(
+        &self,
+        series: usize,
+        level: usize,
+        start: &[u64],
+        shape: &[u64],
+    ) -> Result<DynArray> {
         self.read_region_par(series, level, start, shape, true)
     }
 
@@ -675,10 +823,16 @@ impl OmeTiff {
         parallel: bool,
     ) -> Result<DynArray> {
         let s = self.series.get(series).ok_or_else(|| {
-            Error::usage(format!("series {series} does not exist; the file has {}", self.series.len()))
+            Error::usage(format!(
+                "series {series} does not exist; the file has {}",
+                self.series.len()
+            ))
         })?;
         let full = s.level_shapes.get(level).ok_or_else(|| {
-            Error::usage(format!("level {level} does not exist; the series has {} levels", s.level_shapes.len()))
+            Error::usage(format!(
+                "level {level} does not exist; the series has {} levels",
+                s.level_shapes.len()
+            ))
         })?;
         check_region(full, start, shape)?;
         macro_rules! go {
@@ -714,11 +868,17 @@ fn read_bounded(path: &Path, max: u64) -> Result<String> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| Error::io(Location::file(path), e))?;
     let mut buf = Vec::new();
-    f.take(max + 1).read_to_end(&mut buf).map_err(|e| Error::io(Location::file(path), e))?;
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(Location::file(path), e))?;
     if buf.len() as u64 > max {
-        return Err(Error::limits(Location::file(path), format!("expected at most {max} bytes of OME-XML, found more")));
+        return Err(Error::limits(
+            Location::file(path),
+            format!("expected at most {max} bytes of OME-XML, found more"),
+        ));
     }
-    String::from_utf8(buf).map_err(|e| Error::format(Location::file(path), format!("expected UTF-8 OME-XML: {e}")))
+    String::from_utf8(buf)
+        .map_err(|e| Error::format(Location::file(path), format!("expected UTF-8 OME-XML: {e}")))
 }
 
 struct Unit {
@@ -753,7 +913,9 @@ fn read_typed<T: Element>(
             for z in start[2]..start[2] + shape[2] {
                 let c_ifd = c / s.spp;
                 let sample = c % s.spp;
-                let idx = ((t * u64::from(s.plane_map.sizes.1) + c_ifd) * u64::from(s.plane_map.sizes.0) + z) as usize;
+                let idx = ((t * u64::from(s.plane_map.sizes.1) + c_ifd)
+                    * u64::from(s.plane_map.sizes.0)
+                    + z) as usize;
                 if let Some(Some(ifd)) = lv.get(idx) {
                     let bw = ifd.block_w;
                     let bh = ifd.block_h;
@@ -766,7 +928,14 @@ fn read_typed<T: Element>(
                                 if ifd.planar_separate {
                                     block += (sample * across * down) as usize;
                                 }
-                                units.push(Unit { out_plane, ifd: ifd.clone(), sample, block, bx, by });
+                                units.push(Unit {
+                                    out_plane,
+                                    ifd: ifd.clone(),
+                                    sample,
+                                    block,
+                                    bx,
+                                    by,
+                                });
                             }
                         }
                     }
@@ -781,16 +950,28 @@ fn read_typed<T: Element>(
             let f = &tiff.files[u.ifd.file];
             let ifd = &u.ifd;
             let y0 = u.by * ifd.block_h;
-            let rows = if ifd.tiled { ifd.block_h } else { ifd.block_h.min(ifd.height - y0) };
+            let rows = if ifd.tiled {
+                ifd.block_h
+            } else {
+                ifd.block_h.min(ifd.height - y0)
+            };
             let buf = ifd.decode_block(f, u.block, rows)?;
-            let spp_in = if ifd.planar_separate { 1 } else { ifd.spp as usize };
+            let spp_in = if ifd.planar_separate {
+                1
+            } else {
+                ifd.spp as usize
+            };
             let x0 = u.bx * ifd.block_w;
             let ys = y0.max(ry0);
             let ye = (y0 + rows).min(ry0 + rh).min(ifd.height);
             let xs = x0.max(rx0);
             let xe = (x0 + ifd.block_w).min(rx0 + rw).min(ifd.width);
             let bps = size_of::<T>();
-            let smp = if ifd.planar_separate { 0 } else { u.sample as usize };
+            let smp = if ifd.planar_separate {
+                0
+            } else {
+                u.sample as usize
+            };
             for y in ys..ye {
                 let src_row = ((y - y0) * ifd.block_w) as usize * spp_in;
                 let dst_row = u.out_plane * plane_len + ((y - ry0) * rw) as usize;

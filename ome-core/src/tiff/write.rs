@@ -122,7 +122,10 @@ enum Value {
     Long(Vec<u32>),
     Ascii(Vec<u8>),
     /// Offsets: LONG in classic TIFF, LONG8 in BigTIFF (IFD / IFD8 when `ifd`).
-    Offsets { values: Vec<u64>, ifd: bool },
+    Offsets {
+        values: Vec<u64>,
+        ifd: bool,
+    },
 }
 
 struct Writer {
@@ -171,8 +174,16 @@ impl Writer {
         let mut encoded: Vec<(u16, u16, u64, Vec<u8>)> = Vec::new();
         for (t, v) in entries {
             let (typ, count, bytes): (u16, u64, Vec<u8>) = match v {
-                Value::Short(v) => (3, v.len() as u64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-                Value::Long(v) => (4, v.len() as u64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                Value::Short(v) => (
+                    3,
+                    v.len() as u64,
+                    v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                ),
+                Value::Long(v) => (
+                    4,
+                    v.len() as u64,
+                    v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                ),
                 Value::Ascii(mut v) => {
                     v.push(0);
                     (2, v.len() as u64, v)
@@ -272,7 +283,11 @@ pub fn write_ome_tiff(
     for (k, n) in ["t", "c", "z", "y", "x"].iter().enumerate() {
         idx[k] = axis_index(meta, n);
     }
-    if let Some(a) = meta.axes.iter().find(|a| !["t", "c", "z", "y", "x"].contains(&a.name.as_str())) {
+    if let Some(a) = meta
+        .axes
+        .iter()
+        .find(|a| !["t", "c", "z", "y", "x"].contains(&a.name.as_str()))
+    {
         return Err(Error::usage(format!(
             "expected axes named t, c, z, y and x for OME-TIFF, found {:?}",
             a.name
@@ -313,20 +328,44 @@ pub fn write_ome_tiff(
         lv.push((h.div_ceil(2), w.div_ceil(2)));
     }
     let bps = dtype.size() as u64;
-    let raw_total: u64 = lv.iter().map(|(h, w)| h.div_ceil(th) * th * w.div_ceil(tw) * tw * bps).sum::<u64>() * st * sc * sz;
+    let raw_total: u64 = lv
+        .iter()
+        .map(|(h, w)| h.div_ceil(th) * th * w.div_ceil(tw) * tw * bps)
+        .sum::<u64>()
+        * st
+        * sc
+        * sz;
     let big = opts.bigtiff.unwrap_or(raw_total > (1u64 << 32) - (1 << 26));
 
     // OME-XML.
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut spec = ImageSpec::new(
-        meta.name.clone().unwrap_or_else(|| file_name.trim_end_matches(".ome.tif").trim_end_matches(".ome.tiff").to_string()),
-        [to32(sx, "SizeX")?, to32(sy, "SizeY")?, to32(sz, "SizeZ")?, to32(sc, "SizeC")?, to32(st, "SizeT")?],
+        meta.name.clone().unwrap_or_else(|| {
+            file_name
+                .trim_end_matches(".ome.tif")
+                .trim_end_matches(".ome.tiff")
+                .to_string()
+        }),
+        [
+            to32(sx, "SizeX")?,
+            to32(sy, "SizeY")?,
+            to32(sz, "SizeZ")?,
+            to32(sc, "SizeC")?,
+            to32(st, "SizeT")?,
+        ],
         dtype,
     );
     spec.dimension_order = DimensionOrder::XYZCT;
     spec.file_name = file_name;
     if let Some(scale) = &meta.scale {
-        let get = |k: usize| idx[k].and_then(|i| scale.get(i).copied()).filter(|v| *v > 0.0);
+        let get = |k: usize| {
+            idx[k]
+                .and_then(|i| scale.get(i).copied())
+                .filter(|v| *v > 0.0)
+        };
         spec.physical_size = [get(4), get(3), get(2)];
         spec.time_increment = get(0);
         let unit = idx[4].and_then(|i| meta.axes[i].unit.clone());
@@ -337,7 +376,9 @@ pub fn write_ome_tiff(
             .map(|c| {
                 ChannelSpec::new(
                     meta.channel_names.get(c).cloned(),
-                    meta.channel_colors.get(c).and_then(|h| Color::from_hex(h).ok()),
+                    meta.channel_colors
+                        .get(c)
+                        .and_then(|h| Color::from_hex(h).ok()),
                 )
             })
             .collect();
@@ -345,14 +386,24 @@ pub fn write_ome_tiff(
     let ome = OmeXml::for_image(&spec)?;
     let xml = to_xml(&ome);
 
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = parent.join(format!(
         ".{}.{}.partial",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let file = File::create(&tmp).map_err(|e| Error::io(Location::file(&tmp), e))?;
-    let mut w = Writer { out: BufWriter::with_capacity(8 << 20, file), pos: 0, big, path: tmp.clone() };
+    let mut w = Writer {
+        out: BufWriter::with_capacity(8 << 20, file),
+        pos: 0,
+        big,
+        path: tmp.clone(),
+    };
     let result = (|| -> Result<()> {
         if big {
             w.put(b"II+\0")?;
@@ -389,8 +440,9 @@ pub fn write_ome_tiff(
                     let planes = plane_levels(region, iy, ix, &lv, opts.downsample)?;
                     let mut level_ifds: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
                     for p in &planes {
-                        let tiles = compress_tiles(p, th, tw, bps as usize, comp, level_count, predictor)
-                            .map_err(|e| w.io(e))?;
+                        let tiles =
+                            compress_tiles(p, th, tw, bps as usize, comp, level_count, predictor)
+                                .map_err(|e| w.io(e))?;
                         let mut offs = Vec::with_capacity(tiles.len());
                         let mut counts = Vec::with_capacity(tiles.len());
                         for tdata in tiles {
@@ -404,13 +456,37 @@ pub fn write_ome_tiff(
                     let mut sub_offsets = Vec::new();
                     for (k, (offs, counts)) in level_ifds.iter().enumerate().skip(1) {
                         let (at, _) = w.write_ifd(ifd_entries(
-                            &planes[k], th, tw, dtype, comp, predictor, offs, counts, 1, None, Vec::new(),
+                            &planes[k],
+                            th,
+                            tw,
+                            dtype,
+                            comp,
+                            predictor,
+                            offs,
+                            counts,
+                            1,
+                            None,
+                            Vec::new(),
                         ))?;
                         sub_offsets.push(at);
                     }
-                    let desc = if plane_index == 0 { Some(xml.as_bytes().to_vec()) } else { None };
+                    let desc = if plane_index == 0 {
+                        Some(xml.as_bytes().to_vec())
+                    } else {
+                        None
+                    };
                     let (at, next_at) = w.write_ifd(ifd_entries(
-                        &planes[0], th, tw, dtype, comp, predictor, &level_ifds[0].0, &level_ifds[0].1, 0, desc, sub_offsets,
+                        &planes[0],
+                        th,
+                        tw,
+                        dtype,
+                        comp,
+                        predictor,
+                        &level_ifds[0].0,
+                        &level_ifds[0].1,
+                        0,
+                        desc,
+                        sub_offsets,
                     ))?;
                     patches.push((prev_next.unwrap_or(first_ptr), at));
                     prev_next = Some(next_at);
@@ -490,7 +566,10 @@ fn ifd_entries(
         (tag::NEW_SUBFILE_TYPE, Value::Long(vec![subfile])),
         (tag::IMAGE_WIDTH, Value::Long(vec![p.width as u32])),
         (tag::IMAGE_LENGTH, Value::Long(vec![p.height as u32])),
-        (tag::BITS_PER_SAMPLE, Value::Short(vec![(dtype.size() * 8) as u16])),
+        (
+            tag::BITS_PER_SAMPLE,
+            Value::Short(vec![(dtype.size() * 8) as u16]),
+        ),
         (tag::COMPRESSION, Value::Short(vec![comp])),
         (tag::PHOTOMETRIC, Value::Short(vec![1])),
         (tag::SAMPLES_PER_PIXEL, Value::Short(vec![1])),
@@ -498,8 +577,20 @@ fn ifd_entries(
         (tag::SOFTWARE, Value::Ascii(b"ome-core".to_vec())),
         (tag::TILE_WIDTH, Value::Long(vec![tw as u32])),
         (tag::TILE_LENGTH, Value::Long(vec![th as u32])),
-        (tag::TILE_OFFSETS, Value::Offsets { values: offs.to_vec(), ifd: false }),
-        (tag::TILE_BYTE_COUNTS, Value::Offsets { values: counts.to_vec(), ifd: false }),
+        (
+            tag::TILE_OFFSETS,
+            Value::Offsets {
+                values: offs.to_vec(),
+                ifd: false,
+            },
+        ),
+        (
+            tag::TILE_BYTE_COUNTS,
+            Value::Offsets {
+                values: counts.to_vec(),
+                ifd: false,
+            },
+        ),
         (tag::SAMPLE_FORMAT, Value::Short(vec![fmt])),
     ];
     if predictor {
@@ -509,13 +600,25 @@ fn ifd_entries(
         e.push((tag::IMAGE_DESCRIPTION, Value::Ascii(d)));
     }
     if !sub_offsets.is_empty() {
-        e.push((tag::SUB_IFDS, Value::Offsets { values: sub_offsets, ifd: true }));
+        e.push((
+            tag::SUB_IFDS,
+            Value::Offsets {
+                values: sub_offsets,
+                ifd: true,
+            },
+        ));
     }
     e
 }
 
 /// The plane and its downsampled levels as little-endian bytes.
-fn plane_levels(region: DynArray, iy: usize, ix: usize, lv: &[(u64, u64)], method: Downsample) -> Result<Vec<PlaneData>> {
+fn plane_levels(
+    region: DynArray,
+    iy: usize,
+    ix: usize,
+    lv: &[(u64, u64)],
+    method: Downsample,
+) -> Result<Vec<PlaneData>> {
     with_dyn_array!(region, a, T => {
         let mut a: ArrayD<T> = a;
         // Drop the size-1 plane axes, keeping y and x in order.

@@ -124,6 +124,15 @@ impl ZarrArray {
                 format!("expected a shape whose size fits in 64 bits, found {shape:?}"),
             ));
         }
+        if product(&shape).is_none_or(|n| n > limits.max_array_elements) {
+            return Err(Error::limits(
+                loc.clone().with_pointer("/shape"),
+                format!(
+                    "shape {shape:?} exceeds the limit of {} elements",
+                    limits.max_array_elements
+                ),
+            ));
+        }
         let dtype = dtype_of(doc, meta.format, &loc)?;
         let layout = array_layout(doc).ok_or_else(|| {
             Error::unsupported(
@@ -159,6 +168,18 @@ impl ZarrArray {
                     format!(
                         "a decoded {what} of shape {chunk:?} exceeds the limit of {} bytes",
                         limits.max_chunk_bytes
+                    ),
+                ));
+            }
+        }
+        if let Some(shards) = &layout.shards {
+            // Zarr v3 sharding: the shard shape MUST be a multiple of the inner chunk shape.
+            if shards.iter().zip(&layout.chunks).any(|(&s, &c)| s % c != 0) {
+                return Err(Error::format(
+                    loc.clone(),
+                    format!(
+                        "shard shape {shards:?} is not a multiple of the inner chunk shape {:?}",
+                        layout.chunks
                     ),
                 ));
             }

@@ -136,9 +136,40 @@ pub(crate) fn check_target(target: &Path, overwrite: bool) -> Result<()> {
     Ok(())
 }
 
+/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); `false` when the
+/// filesystem or kernel cannot, so the caller falls back to two renames.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(a), Ok(b)) = (
+        std::ffi::CString::new(a.as_os_str().as_bytes()),
+        std::ffi::CString::new(b.as_os_str().as_bytes()),
+    ) else {
+        return false;
+    };
+    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    rc == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> bool {
+    false
+}
+
 /// Moves a finished staging directory to `target`. An existing target is replaced only
-/// now, when the new dataset is complete: it is renamed aside, the new one renamed in,
-/// and only then is the old one deleted.
+/// now, when the new dataset is complete: the two are swapped atomically where the system
+/// can (so `target` always holds the old or the new dataset), else the old one is renamed
+/// aside and the new one renamed in; only then is the old one deleted.
 pub(crate) fn commit_dir(staging: &Path, target: &Path, overwrite: bool) -> Result<()> {
     let loc = || Location::file(target);
     let old = if fs::symlink_metadata(target).is_ok() {
@@ -149,13 +180,19 @@ pub(crate) fn commit_dir(staging: &Path, target: &Path, overwrite: bool) -> Resu
                 "the output appeared while writing; refusing to replace it",
             ));
         }
-        let aside = staging.with_extension("replaced");
-        fs::rename(target, &aside).map_err(|e| Error::io(loc(), e))?;
-        Some(aside)
+        if exchange(staging, target) {
+            // `staging` now holds the old dataset.
+            Some(staging.to_path_buf())
+        } else {
+            let aside = staging.with_extension("replaced");
+            fs::rename(target, &aside).map_err(|e| Error::io(loc(), e))?;
+            fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
+            Some(aside)
+        }
     } else {
+        fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
         None
     };
-    fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
     if let Some(old) = old {
         let removed = if old.is_dir() {
             fs::remove_dir_all(&old)

@@ -141,6 +141,16 @@ impl Store {
                 format!("expected a JSON document, found malformed JSON ({e})"),
             )
         })?;
+        let depth = json_depth(&value);
+        if depth > self.limits.max_json_depth {
+            return Err(Error::limits(
+                loc(),
+                format!(
+                    "JSON nesting depth {depth} exceeds the limit of {}",
+                    self.limits.max_json_depth
+                ),
+            ));
+        }
         Ok(Some(value))
     }
 
@@ -307,6 +317,21 @@ impl Store {
         names.sort();
         Ok(names)
     }
+}
+
+/// Nesting depth of a JSON value (a scalar is 1), computed without recursion.
+pub(crate) fn json_depth(value: &Value) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        max = max.max(d);
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// A word for the JSON type of a value, for messages.
