@@ -28,8 +28,29 @@ use super::units::{UnitsLength, UnitsTime};
 ///
 /// Each error's [`Location::Xml`] names the element path (`/OME/Image[0]/Pixels@SizeX`).
 pub fn parse(xml: &str, limits: &XmlLimits) -> Result<OmeXml> {
+    check_xml_chars(xml)?;
     let root = read_tree(xml, limits)?;
     ome(root)
+}
+
+/// XML 1.0 section 2.2 (`Char`): a document holds only tab, newline, carriage return and
+/// the characters from U+0020 up, minus U+FFFE and U+FFFF. A NUL or other control
+/// character makes the document not XML at all; accepting it would also let a value
+/// through that cannot be written back.
+fn check_xml_chars(xml: &str) -> Result<()> {
+    let bad = xml.char_indices().find(|&(_, c)| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    });
+    match bad {
+        None => Ok(()),
+        Some((at, c)) => Err(Error::format(
+            loc("/"),
+            format!(
+                "expected only XML 1.0 characters, found U+{:04X} at byte {at}",
+                u32::from(c)
+            ),
+        )),
+    }
 }
 
 /// Parses an OME-XML document given as bytes, which must be UTF-8 (an optional BOM is
