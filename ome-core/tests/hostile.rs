@@ -115,6 +115,17 @@ fn dataset_paths_never_leave_the_root() {
         fs::remove_dir_all(p.join("1")).unwrap();
         std::os::unix::fs::symlink(outside.join("1"), p.join("1")).unwrap();
         assert_err(&open_and_read(&p), ErrorKind::Format, &["symbolic link"]);
+
+        // A chunk file linked to a file outside the root is refused when read.
+        let p = image(&dir.path().join("chunklink"), NgffVersion::V0_5, false);
+        let chunk = p.join("0/c/0/0/0");
+        fs::remove_file(&chunk).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &chunk).unwrap();
+        assert_err(
+            &open_and_read(&p),
+            ErrorKind::Format,
+            &["symbolic link leading outside the dataset root"],
+        );
     }
 }
 

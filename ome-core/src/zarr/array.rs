@@ -11,10 +11,9 @@ use zarrs::array::{
     Array, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2,
     ArrayMetadataV3, ArraySubset, CodecOptions,
 };
-use zarrs::filesystem::FilesystemStore;
 
 use super::codecs::{ArrayLayout, array_layout};
-use super::store::{NodeMeta, Store, ZarrFormat};
+use super::store::{NodeMeta, RootedStore, Store, ZarrFormat};
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
@@ -24,7 +23,7 @@ use crate::with_dtype;
 
 /// A Zarr array ready for region reads.
 pub(crate) struct ZarrArray {
-    array: Array<FilesystemStore>,
+    array: Array<RootedStore>,
     pub(crate) shape: Vec<u64>,
     pub(crate) dtype: DType,
     pub(crate) layout: ArrayLayout,
