@@ -235,7 +235,9 @@ fn convert_to_ome_zarr_survives_sigkill() {
         validate.as_deref(),
         "baseline",
     );
-    let window = baseline.mul_f64(1.2);
+    // Kills fall inside the first 90 % of a baseline run; a machine that speeds up
+    // later (the baseline ran under load) still sees most of them land mid-write.
+    let window = baseline.mul_f64(0.9);
     let (mut finished, mut killed) = (0, 0);
     for i in 0..KILLS_ZARR {
         let out = dir.join(format!("out{i}.ome.zarr"));
@@ -254,7 +256,10 @@ fn convert_to_ome_zarr_survives_sigkill() {
         let _ = fs::remove_dir_all(&out);
     }
     eprintln!("{killed} killed mid-way, {finished} finished before the kill");
-    assert!(killed >= KILLS_ZARR / 2, "too few kills landed mid-write");
+    assert!(
+        killed >= KILLS_ZARR / 4,
+        "too few kills landed mid-write ({killed})"
+    );
 }
 
 #[test]
@@ -292,7 +297,9 @@ fn overwrite_keeps_the_old_dataset_until_the_new_one_is_complete() {
         );
         full_run(convert_cmd(&new_npy, &copy, &["--overwrite"]))
     };
-    let window = baseline.mul_f64(1.2);
+    // Kills fall inside the first 90 % of a baseline run; a machine that speeds up
+    // later (the baseline ran under load) still sees most of them land mid-write.
+    let window = baseline.mul_f64(0.9);
     let mut killed = 0;
     for i in 0..KILLS_OVERWRITE {
         // Start each round from the old dataset.
@@ -373,7 +380,9 @@ fn convert_to_ome_tiff_survives_sigkill() {
         validate.as_deref(),
         "tiff baseline",
     );
-    let window = baseline.mul_f64(1.2);
+    // Kills fall inside the first 90 % of a baseline run; a machine that speeds up
+    // later (the baseline ran under load) still sees most of them land mid-write.
+    let window = baseline.mul_f64(0.9);
     for i in 0..KILLS_TIFF {
         let out = dir.join(format!("out{i}.ome.tif"));
         let at = rng.below(window);
