@@ -34,6 +34,7 @@
 mod dtype;
 mod error;
 mod image;
+mod image_metadata;
 mod location;
 pub mod metadata;
 mod npy;

@@ -12,12 +12,12 @@ use rayon::prelude::*;
 
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, Result};
+use crate::image_metadata::ImageMetadata;
 use crate::location::Location;
 use crate::ome_xml::{ChannelSpec, Color, DimensionOrder, ImageSpec, OmeXml, UnitsLength, to_xml};
 use crate::pyramid::Downsample;
 use crate::source::RegionSource;
 use crate::with_dyn_array;
-use crate::zarr::ImageMetadata;
 
 use super::decode::{self, code};
 use super::ifd::tag;
