@@ -626,23 +626,27 @@ fn write_pyramid<T: Element>(
     };
     let level_loc = |k: usize| Location::file(dir.join(k.to_string()));
 
+    // Level `k` written from blocks that `produce` hands out.
+    let write_k = |k: usize, produce: &Producer<'_, T>, range: Option<&ChannelRange>| {
+        write_level(
+            &arrays[k],
+            inners[k].as_ref(),
+            &plan.level_shapes[k],
+            &storage_chunk(k),
+            produce,
+            range,
+            progress,
+            &level_loc(k),
+        )
+    };
     match level0 {
         Level0::Memory(view) => {
             let produce = |start: &[u64], shape: &[u64]| Ok(copy_region(&view, start, shape));
-            write_level(
-                &arrays[0],
-                inners[0].as_ref(),
-                &plan.level_shapes[0],
-                &storage_chunk(0),
-                &produce,
-                Some(&range),
-                progress,
-                &level_loc(0),
-            )?;
+            write_k(0, &produce, Some(&range))?;
             // Each level is computed from the one above, in memory: at most a third of the
             // input extra, and no decoding of what was just encoded.
             let mut previous: Option<ArrayD<T>> = None;
-            for (k, array) in arrays.iter().enumerate().skip(1) {
+            for k in 1..arrays.len() {
                 let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
                 let next = match &previous {
                     None => pyramid::downsample(view.view(), &factors, opts.downsample)?,
@@ -651,16 +655,7 @@ fn write_pyramid<T: Element>(
                 let next_view = next.view();
                 let produce =
                     |start: &[u64], shape: &[u64]| Ok(copy_region(&next_view, start, shape));
-                write_level(
-                    array,
-                    inners[k].as_ref(),
-                    &plan.level_shapes[k],
-                    &storage_chunk(k),
-                    &produce,
-                    None,
-                    progress,
-                    &level_loc(k),
-                )?;
+                write_k(k, &produce, None)?;
                 previous = Some(next);
             }
         }
@@ -678,23 +673,14 @@ fn write_pyramid<T: Element>(
                     )
                 })
             };
-            write_level(
-                &arrays[0],
-                inners[0].as_ref(),
-                &plan.level_shapes[0],
-                &storage_chunk(0),
-                &produce,
-                Some(&range),
-                progress,
-                &level_loc(0),
-            )?;
+            write_k(0, &produce, Some(&range))?;
             // Each next level reads back regions of the level above from the store: memory
             // stays bounded by the regions in flight, whatever the image size.
             let read_store = Store::open(dir, opts.limits)?;
             let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
             let halo = pyramid::required_halo(opts.downsample, &factors);
             let single = CodecOptions::default().with_concurrent_target(1);
-            for (k, array) in arrays.iter().enumerate().skip(1) {
+            for k in 1..arrays.len() {
                 let prev_node = (k - 1).to_string();
                 let meta = read_store
                     .node(&prev_node)?
@@ -730,16 +716,7 @@ fn write_pyramid<T: Element>(
                         opts.downsample,
                     )
                 };
-                write_level(
-                    array,
-                    inners[k].as_ref(),
-                    &plan.level_shapes[k],
-                    &storage_chunk(k),
-                    &produce,
-                    None,
-                    progress,
-                    &level_loc(k),
-                )?;
+                write_k(k, &produce, None)?;
             }
         }
     }
