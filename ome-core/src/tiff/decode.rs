@@ -265,6 +265,32 @@ pub(crate) fn compress(compression: u16, data: &[u8], level: i32) -> std::io::Re
     }
 }
 
+/// Predictor 2 on one row of `$t` samples in the file's byte order: each sample adds the
+/// one `spp` samples before it (wrapping).
+macro_rules! undo_horizontal_row {
+    ($row:expr, $width:expr, $spp:expr, $little:expr, $t:ty) => {{
+        const N: usize = std::mem::size_of::<$t>();
+        let read = |r: &[u8], i: usize| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(&r[N * i..N * i + N]);
+            if $little {
+                <$t>::from_le_bytes(a)
+            } else {
+                <$t>::from_be_bytes(a)
+            }
+        };
+        for i in $spp..$width * $spp {
+            let v = read($row, i).wrapping_add(read($row, i - $spp));
+            let b = if $little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            };
+            $row[N * i..N * i + N].copy_from_slice(&b);
+        }
+    }};
+}
+
 /// Undoes predictor 2 in place on one row-major block of `rows` rows of `width` pixels with
 /// `spp` samples of `bytes` bytes each, in the file's byte order.
 pub(crate) fn undo_horizontal(
@@ -285,64 +311,9 @@ pub(crate) fn undo_horizontal(
                     row[i] = row[i].wrapping_add(row[i - spp]);
                 }
             }
-            2 => {
-                let rd = |r: &[u8], i: usize| {
-                    let a = [r[2 * i], r[2 * i + 1]];
-                    if little {
-                        u16::from_le_bytes(a)
-                    } else {
-                        u16::from_be_bytes(a)
-                    }
-                };
-                for i in spp..width * spp {
-                    let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little {
-                        v.to_le_bytes()
-                    } else {
-                        v.to_be_bytes()
-                    };
-                    row[2 * i..2 * i + 2].copy_from_slice(&b);
-                }
-            }
-            4 => {
-                let rd = |r: &[u8], i: usize| {
-                    let a = [r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]];
-                    if little {
-                        u32::from_le_bytes(a)
-                    } else {
-                        u32::from_be_bytes(a)
-                    }
-                };
-                for i in spp..width * spp {
-                    let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little {
-                        v.to_le_bytes()
-                    } else {
-                        v.to_be_bytes()
-                    };
-                    row[4 * i..4 * i + 4].copy_from_slice(&b);
-                }
-            }
-            _ => {
-                let rd = |r: &[u8], i: usize| {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(&r[8 * i..8 * i + 8]);
-                    if little {
-                        u64::from_le_bytes(a)
-                    } else {
-                        u64::from_be_bytes(a)
-                    }
-                };
-                for i in spp..width * spp {
-                    let v = rd(row, i).wrapping_add(rd(row, i - spp));
-                    let b = if little {
-                        v.to_le_bytes()
-                    } else {
-                        v.to_be_bytes()
-                    };
-                    row[8 * i..8 * i + 8].copy_from_slice(&b);
-                }
-            }
+            2 => undo_horizontal_row!(row, width, spp, little, u16),
+            4 => undo_horizontal_row!(row, width, spp, little, u32),
+            _ => undo_horizontal_row!(row, width, spp, little, u64),
         }
     }
 }
