@@ -88,22 +88,6 @@ fn is_tiff_path(p: &Path) -> bool {
     n.ends_with(".tif") || n.ends_with(".tiff") || n.ends_with(".btf") || n.ends_with(".tf8")
 }
 
-/// Whether `p` is a TIFF file (by magic number) or an OME-TIFF companion file.
-fn is_tiff_input(p: &Path) -> bool {
-    use std::io::Read;
-    if !p.is_file() {
-        return false;
-    }
-    if p.to_string_lossy().ends_with(".companion.ome") {
-        return true;
-    }
-    let mut head = [0u8; 4];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
-}
-
 fn tiff_options(args: &ConvertArgs) -> Result<ome_core::tiff::TiffWriteOptions> {
     let mut o = ome_core::tiff::TiffWriteOptions::default();
     if args.compression != "blosc-zstd:1" {
@@ -254,7 +238,7 @@ fn metadata_of(image: &Image, level: usize) -> ImageMetadata {
 }
 
 fn open_image(path: &Path, series: usize, limits: &ome_core::Limits) -> Result<Image> {
-    if is_tiff_input(path) {
+    if ome_core::is_tiff_input(path) {
         return std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?)
             .image(series);
     }
@@ -500,7 +484,9 @@ pub(crate) fn run(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<()> {
             let source = image.level_source(args.level)?;
             ome_core::tiff::write_ome_tiff(&args.output, &source, &meta, &opts).map(|_| ())
         }
-    } else if is_tiff_input(&args.input) && !args.input.to_string_lossy().ends_with(".npy") {
+    } else if ome_core::is_tiff_input(&args.input)
+        && !args.input.to_string_lossy().ends_with(".npy")
+    {
         let mut opts = write_options(args)?;
         opts.limits = *limits;
         tiff_to_zarr(args, &opts, &bar, limits)

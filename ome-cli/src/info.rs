@@ -182,22 +182,6 @@ fn render_text(v: &Value) -> String {
     buf
 }
 
-/// Whether `path` is a TIFF file (by magic number) or an OME-TIFF companion file.
-fn is_tiff(path: &Path) -> bool {
-    use std::io::Read;
-    if !path.is_file() {
-        return false;
-    }
-    if path.to_string_lossy().ends_with(".companion.ome") {
-        return true;
-    }
-    let mut head = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
-}
-
 fn describe_tiff(path: &Path, limits: &ome_core::Limits) -> Result<Value> {
     let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?);
     let mut series = Vec::new();
@@ -289,8 +273,130 @@ fn render_tiff_text(v: &Value) -> String {
     buf
 }
 
+/// Reads `path` when it is an OME-XML document (not a TIFF) that names no pixel files:
+/// pixels as BinData, MetadataOnly, or none. Such a document is described from its XML.
+fn pixel_less_ome_xml(
+    path: &Path,
+    limits: &ome_core::Limits,
+) -> Result<Option<ome_core::ome_xml::OmeXml>> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
+    let n = file
+        .read(&mut head)
+        .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
+    if matches!(&head[..n], b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+") {
+        return Ok(None);
+    }
+    let max = limits.max_xml_bytes;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
+    if bytes.len() > max {
+        return Err(ome_core::Error::limits(
+            ome_core::Location::file(path),
+            format!("expected at most {max} bytes of OME-XML, found more (raise --max-xml-bytes)"),
+        ));
+    }
+    let ome = ome_core::ome_xml::parse_bytes(&bytes, &limits.xml_limits())
+        .map_err(|e| e.or_location(|| ome_core::Location::file(path)))?;
+    // A standalone document names its pixel files through TiffData/UUID@FileName (OME-TIFF
+    // spec, "Multi-file OME-TIFF"); TiffData without a file name refers to the TIFF that
+    // held the XML, which a standalone document does not have.
+    let names_files = ome.binary_only.is_some()
+        || ome.images.iter().any(|i| {
+            i.pixels
+                .tiff_data
+                .iter()
+                .any(|t| t.uuid.as_ref().is_some_and(|u| u.file_name.is_some()))
+        });
+    Ok((!names_files).then_some(ome))
+}
+
+/// `ome info` of an OME-XML document without pixel files: what each Image declares.
+fn describe_ome_xml(path: &Path, ome: &ome_core::ome_xml::OmeXml) -> Value {
+    let series: Vec<Value> = ome
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, im)| {
+            let px = &im.pixels;
+            json!({
+                "index": i,
+                "name": im.name,
+                "dtype": px.pixel_type.as_str(),
+                "dimension_order": px.dimension_order.as_str(),
+                "sizes": {"x": px.size_x, "y": px.size_y, "z": px.size_z, "c": px.size_c, "t": px.size_t},
+                "physical_size": {"x": px.physical_size_x, "y": px.physical_size_y, "z": px.physical_size_z},
+                "pixel_data": if px.has_bin_data() {
+                    "BinData"
+                } else if px.metadata_only {
+                    "MetadataOnly"
+                } else if !px.tiff_data.is_empty() {
+                    "TiffData without a file name"
+                } else {
+                    "none"
+                },
+                "channels": px.channels.iter().map(|c| json!({"label": c.name})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "path": path,
+        "format": "ome-xml",
+        "ome_xml": {
+            "namespace": ome.namespace.uri(),
+            "uuid": ome.uuid,
+            "creator": ome.creator,
+            "images": ome.images.len(),
+            "plates": ome.plates.len(),
+        },
+        "series": series,
+    })
+}
+
+fn render_ome_xml_text(v: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut buf = String::new();
+    let _ = writeln!(buf, "{}", v["path"].as_str().unwrap_or("?"));
+    let _ = writeln!(
+        buf,
+        "  format:   ome-xml ({}), {} images, {} plates, no pixel files",
+        v["ome_xml"]["namespace"].as_str().unwrap_or("?"),
+        v["ome_xml"]["images"],
+        v["ome_xml"]["plates"]
+    );
+    for s in v["series"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            buf,
+            "  series {}: {} {} {} sizes {} pixels {}",
+            s["index"],
+            s["name"].as_str().unwrap_or("-"),
+            s["dtype"].as_str().unwrap_or("?"),
+            s["dimension_order"].as_str().unwrap_or("?"),
+            s["sizes"],
+            s["pixel_data"].as_str().unwrap_or("?"),
+        );
+        for c in s["channels"].as_array().into_iter().flatten() {
+            let _ = writeln!(buf, "    channel {}", c["label"].as_str().unwrap_or("-"));
+        }
+    }
+    buf
+}
+
 pub(crate) fn run(path: &Path, json: bool, limits: &ome_core::Limits) -> Result<()> {
-    if is_tiff(path) {
+    if ome_core::is_tiff_input(path) {
+        if let Some(ome) = pixel_less_ome_xml(path, limits)? {
+            let v = describe_ome_xml(path, &ome);
+            if json {
+                emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));
+            } else {
+                emit(&render_ome_xml_text(&v));
+            }
+            return Ok(());
+        }
         let v = describe_tiff(path, limits)?;
         if json {
             emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));

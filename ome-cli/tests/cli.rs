@@ -219,3 +219,47 @@ fn info_on_the_spec_samples() {
     ]);
     assert_eq!(NpyReader::open(&field).unwrap().shape(), &[1, 16, 16]);
 }
+
+/// `ome info` takes an OME-XML document: a companion file opens its TIFFs, a document with
+/// BinData or MetadataOnly is described from the XML, and a hostile one names the problem.
+#[test]
+fn info_on_ome_xml_documents() {
+    let xml = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/spec-data/ome-xml/samples/ome-model/2016-06"
+    ));
+    let companion = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/spec-data/ome-tiff/samples/synthetic/companion/sample.companion.ome"
+    ));
+    if !xml.is_dir() || !companion.is_file() {
+        eprintln!("SKIPPED info_on_ome_xml_documents: ../shared/spec-data not found");
+        return;
+    }
+    let c: Value = serde_json::from_str(&ok(&["info", p(companion), "--json"])).unwrap();
+    assert_eq!(c["format"], "ome-tiff");
+    assert_eq!(c["files"].as_array().unwrap().len(), 2);
+    let hcs: Value =
+        serde_json::from_str(&ok(&["info", p(&xml.join("hcs.ome.xml")), "--json"])).unwrap();
+    assert_eq!(hcs["format"], "ome-xml");
+    assert_eq!(hcs["ome_xml"]["plates"], 1);
+    assert_eq!(hcs["series"][0]["pixel_data"], "BinData");
+    assert_eq!(hcs["series"][0]["sizes"]["t"], 16);
+    let text = ok(&["info", p(&xml.join("metadata-only.ome.xml"))]);
+    assert!(text.contains("MetadataOnly"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("entity.xml");
+    std::fs::write(
+        &bad,
+        "<?xml version=\"1.0\"?><!DOCTYPE OME [<!ENTITY a \"aaaa\">]><OME>&a;</OME>",
+    )
+    .unwrap();
+    let out = ome(&["info", p(&bad)]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("entity.xml") && err.contains("DOCTYPE"),
+        "{err}"
+    );
+}

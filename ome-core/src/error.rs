@@ -105,11 +105,19 @@ impl Error {
         self
     }
 
-    /// Replaces the location when this error has none yet.
+    /// Replaces the location when this error has none yet. An OME-XML location that does
+    /// not name its file takes the file of `location` when that is a [`Location::File`],
+    /// so a parse error in a companion file names the file and the element.
     #[must_use]
     pub fn or_location(mut self, location: impl FnOnce() -> Location) -> Self {
-        if self.inner.location.is_none() {
-            self.inner.location = location();
+        match &mut self.inner.location {
+            Location::None => self.inner.location = location(),
+            Location::Xml { file: file @ None, .. } => {
+                if let Location::File { path } = location() {
+                    *file = Some(path);
+                }
+            }
+            _ => {}
         }
         self
     }

@@ -71,7 +71,7 @@ impl Image {
     /// path holds no image (a plate, a well, a labels group).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        if path.is_file() && (is_tiff_file(path) || is_companion(path)) {
+        if is_tiff_input(path) {
             return std::sync::Arc::new(crate::tiff::OmeTiff::open(path)?).image(0);
         }
         crate::zarr::OmeZarr::open(path)?.image()
@@ -183,10 +183,35 @@ fn is_tiff_file(path: &Path) -> bool {
         && crate::tiff::is_tiff_magic(&head)
 }
 
-/// Whether `path` is an OME-TIFF companion file (`*.companion.ome`).
+/// Whether `path` opens through the OME-TIFF reader: a regular file that starts with a TIFF
+/// or BigTIFF magic number, or an OME-XML document (see [`is_companion`]). Everything else
+/// is tried as an OME-Zarr hierarchy.
+pub fn is_tiff_input(path: &Path) -> bool {
+    path.is_file() && (is_tiff_file(path) || is_companion(path))
+}
+
+/// Whether `path` is an OME-XML document: a companion file (`*.companion.ome`, OME-TIFF
+/// spec "Companion files"), a `.ome.xml`/`.xml` file, or any file whose first non-blank
+/// byte (after a UTF-8 byte-order mark) is `<`. Such a file opens through the OME-TIFF
+/// reader, which follows its TiffData/UUID references to the pixel files.
 fn is_companion(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().ends_with(".companion.ome"))
+    use std::io::Read;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".companion.ome") || name.ends_with(".xml") {
+        return true;
+    }
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(head);
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<')
 }
 
 /// A level of an [`Image`] seen as a [`RegionSource`].

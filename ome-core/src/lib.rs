@@ -48,7 +48,7 @@ pub mod zarr;
 
 pub use dtype::{DType, DynArray, Element};
 pub use error::{Error, ErrorKind, Result};
-pub use image::{Image, Level, LevelSource};
+pub use image::{Image, Level, LevelSource, is_tiff_input};
 pub use location::Location;
 pub use npy::{NpyReader, write_npy};
 pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
