@@ -15,6 +15,7 @@ use crate::registry;
 use crate::report::{Report, TargetReport, Verdict};
 use crate::rule::{Depth, version_str};
 use crate::rules::ngff::{self, AttrInput, hierarchy};
+use crate::rules::tiff;
 use crate::target::{Target, read_json};
 
 /// Bounds of the data depth.
@@ -53,6 +54,9 @@ pub struct Options {
     pub limits: Limits,
     /// Bounds of the data depth.
     pub data: DataLimits,
+    /// An XML Schema (`ome.xsd`) for the full check of OME-XML documents, run through
+    /// `xmllint` (`OMEXML-XSD-001`); `None` runs the structural rules only.
+    pub xml_schema: Option<PathBuf>,
 }
 
 impl Options {
@@ -209,6 +213,16 @@ fn run_target(target: &Target, options: &Options, filter: &Filter) -> TargetRepo
             let mut sink = Sink::new(path, filter);
             let (version, nodes) = hierarchy::walk(&mut sink, path, options);
             (path.clone(), sink.findings, version, nodes)
+        }
+        Target::OmeTiff(path) => {
+            let mut sink = Sink::new(path, filter);
+            let nodes = tiff::check_tiff(&mut sink, path, options);
+            (path.clone(), sink.findings, None, nodes)
+        }
+        Target::OmeXml(path) => {
+            let mut sink = Sink::new(path, filter);
+            let nodes = tiff::check_xml_file(&mut sink, path, options);
+            (path.clone(), sink.findings, None, nodes)
         }
     };
     sort(&mut findings);

@@ -14,11 +14,14 @@ use crate::rule::{Rule, Severity, version_str};
 pub struct FindingLocation {
     /// The target as given (a file or a hierarchy root).
     pub target: PathBuf,
-    /// Node path inside the hierarchy, `""` for the root or a standalone document.
+    /// Node path inside the hierarchy, `""` for the root or a standalone document; for
+    /// an OME-TIFF set, the member file the finding is about (`""` for the target).
     pub node: String,
-    /// The metadata document (`zarr.json`, `.zattrs`, `.zarray`, or the file name).
+    /// The metadata document (`zarr.json`, `.zattrs`, `.zarray`, or the file name); for
+    /// OME-TIFF, the IFD (`IFD 0`, `IFD 2/SubIFD 1`) or `OME-XML`.
     pub document: Option<String>,
-    /// JSON Pointer (RFC 6901) into that document.
+    /// JSON Pointer (RFC 6901) into that document; for OME-XML an element path
+    /// (`/OME/Image[0]/Pixels@Type`, indices count same-name siblings) or `line N`.
     pub pointer: Option<String>,
 }
 
@@ -41,9 +44,10 @@ impl std::fmt::Display for FindingLocation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct SpecReference {
-    /// `OME-NGFF` or `OME-TIFF`.
+    /// `OME-NGFF`, `OME-TIFF` or `OME-XML`.
     pub document: &'static str,
-    /// The spec version of the checked node (`0.4`, `0.6rc0`).
+    /// The spec version of the checked node (`0.4`, `0.6rc0`; `2016-06` for OME-TIFF and
+    /// OME-XML rules).
     pub version: &'static str,
     /// Section anchor in that document.
     pub section: &'static str,
@@ -77,7 +81,10 @@ impl Finding {
         message: String,
         location: FindingLocation,
     ) -> Self {
-        let v = version_str(version);
+        let v = rule
+            .family
+            .fixed_version()
+            .unwrap_or_else(|| version_str(version));
         Finding {
             code: rule.code,
             severity,
@@ -87,7 +94,7 @@ impl Finding {
                 document: rule.spec_document(),
                 version: v,
                 section: rule.section,
-                url: format!("https://ngff.openmicroscopy.org/{v}/#{}", rule.section),
+                url: rule.spec_url(version),
             },
             rule_page: rule.page_path(),
         }

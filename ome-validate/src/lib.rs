@@ -1,7 +1,7 @@
 //! # ome-validate
 //!
-//! A rule-catalogued validator for OME-Zarr (OME-NGFF 0.1 to 0.5 and 0.6rc0) and, later,
-//! OME-TIFF. Every finding names a stable rule code (`NGFF-AX-003`), a severity taken
+//! A rule-catalogued validator for OME-Zarr (OME-NGFF 0.1 to 0.5 and 0.6rc0), OME-TIFF
+//! (single files, multi-file sets, companion files) and OME-XML. Every finding names a stable rule code (`NGFF-AX-003`), a severity taken
 //! from the spec keyword (MUST → error, SHOULD → warning), what was expected and what was
 //! found, the node, document and JSON Pointer, the spec section, and the rule's page in
 //! `spec/rules/`.
@@ -25,16 +25,28 @@
 //! | [`Depth::Hierarchy`] (default) | every node the metadata names, array metadata included |
 //! | [`Depth::Data`] | also a bounded, evenly spread sample of chunks per array |
 //!
+//! ## Targets
+//! | Given | Rules |
+//! |---|---|
+//! | a directory | Zarr hierarchy: `NGFF-*` |
+//! | a JSON file | one attributes document: `NGFF-*` at the attributes depth |
+//! | a TIFF file (by magic) | `OMETIFF-*` and `OMEXML-*` on its IFD 0 OME-XML, with the files its TiffData UUIDs name |
+//! | an XML file (leading `<`, `.xml`, `.companion.ome`) | `OMEXML-*`; a companion file also its TIFF set |
+//!
+//! [`Options::xml_schema`] adds the full XSD check through `xmllint` (`OMEXML-XSD-001`).
+//!
 //! ## Layers
-//! `target` (what was given) → `rules/ngff` (attribute, hierarchy and data checks, which
-//! emit codes) → `registry` (one table: severity per version, section, page) →
+//! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,
+//! hierarchy and data checks, which emit codes) → `registry` (one table: severity per version, section, page) →
 //! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers).
 //! The library never prints; the `ome-validate` binary renders.
 //!
 //! ## Hostile input
 //! Documents are size-limited, JSON nesting is bounded by the parser, paths from metadata
 //! never leave the hierarchy root, chunk reads are bounded by [`ome_core::Limits`] and
-//! [`DataLimits`]; an unreadable node is a finding (`NGFF-HIER-001`) and the walk goes on.
+//! [`DataLimits`]; an unreadable node is a finding (`NGFF-HIER-001`, `OMETIFF-FILE-001`,
+//! `OMEXML-DOC-001`) and the walk goes on. OME-XML is read with no DTD and bounded size,
+//! depth and element count; `FileName`s in OME-XML never leave the file's folder.
 
 mod context;
 mod engine;

@@ -1,4 +1,5 @@
-//! `ome-validate`: validate OME-Zarr targets against the rule catalogue.
+//! `ome-validate`: validate OME-Zarr, OME-TIFF and OME-XML targets against the rule
+//! catalogue.
 //!
 //! Exit codes: 0 pass, 1 findings at or above `--fail-on`, 2 the tool could not run.
 //! `--format conformance` prints `{"valid": bool, "message": str}` and exits 0.
@@ -17,7 +18,7 @@ use ome_validate::{
 #[command(
     name = "ome-validate",
     version,
-    about = "Validate OME-Zarr (OME-NGFF 0.1-0.6rc0) against a catalogue of rules"
+    about = "Validate OME-Zarr (OME-NGFF 0.1-0.6rc0), OME-TIFF and OME-XML against a catalogue of rules"
 )]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct Cli {
@@ -29,7 +30,8 @@ struct Cli {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
-    /// Targets: Zarr hierarchies (directories) or attributes JSON files; validated in parallel.
+    /// Targets: Zarr hierarchies (directories), attributes JSON files, OME-TIFF files or
+    /// OME-XML files (.ome.xml, .companion.ome); validated in parallel.
     #[arg(required = true)]
     targets: Vec<PathBuf>,
     /// How deep to validate.
@@ -62,6 +64,10 @@ struct CheckArgs {
     /// Largest decoded chunk, shard or tile, in bytes (default: ome_core::Limits, 1 GiB).
     #[arg(long)]
     max_chunk_bytes: Option<u64>,
+    /// Also validate OME-XML (files, and the OME-XML of OME-TIFFs) against this XML Schema
+    /// (e.g. ome.xsd), through xmllint.
+    #[arg(long, value_name = "FILE")]
+    xml_schema: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,6 +167,15 @@ fn show_rule(code: &str) -> ExitCode {
 }
 
 fn severities(r: &ome_validate::Rule) -> Vec<(String, String)> {
+    if let Some(version) = r.family.fixed_version() {
+        let severity = r
+            .versions()
+            .next()
+            .and_then(|v| r.severity(v))
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        return vec![(version.to_string(), severity)];
+    }
     r.versions()
         .map(|v| {
             (
@@ -215,7 +230,7 @@ fn list_rules(format: RulesFormat) -> ExitCode {
                     .map(|(v, s)| format!("{v}:{s}"))
                     .collect();
                 s.push_str(&format!(
-                    "{:<14} {:<10} {}  [{}]\n",
+                    "{:<16} {:<10} {}  [{}]\n",
                     r.code,
                     r.depth.as_str(),
                     r.title,
@@ -243,6 +258,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     if let Some(bytes) = args.max_chunk_bytes {
         options.limits.max_chunk_bytes = bytes;
     }
+    options.xml_schema = args.xml_schema.clone();
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

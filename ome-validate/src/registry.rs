@@ -36,6 +36,26 @@ macro_rules! ngff {
     };
 }
 
+/// A rule of a family with one severity (OME-TIFF, OME-XML: not keyed by NGFF version).
+macro_rules! ome {
+    ($family:ident, $code:literal, $depth:ident, $section:literal, $title:literal, $sev:ident) => {
+        Rule {
+            code: $code,
+            family: Family::$family,
+            title: $title,
+            depth: Depth::$depth,
+            severities: &[(ALL, Severity::$sev)],
+            section: $section,
+            page: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../spec/rules/",
+                $code,
+                ".md"
+            )),
+        }
+    };
+}
+
 /// Every rule, grouped by area. Append only.
 pub static RULES: &[Rule] = &[
     // Versions.
@@ -154,6 +174,338 @@ pub static RULES: &[Rule] = &[
     ngff!("NGFF-DATA-002", Data, "on-disk", "chunk keys lie inside the chunk grid", ALL => Warning),
     ngff!("NGFF-DATA-003", Data, "label-md", "label values found in the data have a color", ALL => Info),
     ngff!("NGFF-DATA-004", Data, "multiscale-md", "lower levels hold values within the range of level 0", ALL => Warning),
+    // OME-TIFF: the file.
+    ome!(
+        OmeTiff,
+        "OMETIFF-FILE-001",
+        Hierarchy,
+        "ome-tiff-specification",
+        "the file is a readable TIFF or BigTIFF",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-FILE-002",
+        Hierarchy,
+        "ome-tiff-specification",
+        "a reader can build every image of the file set",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-FILE-003",
+        Hierarchy,
+        "ome-tiff-specification",
+        "the file name ends in .ome.tif, .ome.tiff, .ome.tf2, .ome.tf8 or .ome.btf",
+        Warning
+    ),
+    // OME-TIFF: the OME-XML block.
+    ome!(
+        OmeTiff,
+        "OMETIFF-XML-001",
+        Hierarchy,
+        "ome-xml-metadata",
+        "the OME-XML is in the ImageDescription of the first IFD",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-XML-002",
+        Hierarchy,
+        "ome-tiff-specification",
+        "the OME-XML is UTF-8 encoded",
+        Error
+    ),
+    // OME-TIFF: multi-file sets and companion files.
+    ome!(
+        OmeTiff,
+        "OMETIFF-SET-001",
+        Hierarchy,
+        "multi-file-ome-tiff",
+        "TiffData UUIDs name readable files of the set",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-SET-002",
+        Hierarchy,
+        "partial-ome-xml-metadata",
+        "BinaryOnly names a readable master file that holds the images",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-SET-003",
+        Hierarchy,
+        "partial-ome-xml-metadata",
+        "BinaryOnly UUID should be the master file's UUID",
+        Warning
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-SET-004",
+        Hierarchy,
+        "embedded-ome-xml-metadata",
+        "files referenced by UUID should carry a distinct OME UUID",
+        Warning
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-SET-005",
+        Hierarchy,
+        "embedded-ome-xml-metadata",
+        "every file of a set with embedded metadata describes the same images",
+        Error
+    ),
+    // OME-TIFF: TiffData and the plane map.
+    ome!(
+        OmeTiff,
+        "OMETIFF-TD-001",
+        Hierarchy,
+        "the-tiffdata-element",
+        "TiffData IFD and PlaneCount stay within the file's IFDs",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-TD-002",
+        Hierarchy,
+        "the-tiffdata-element",
+        "TiffData planes stay within SizeZ, SizeC and SizeT",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-TD-003",
+        Hierarchy,
+        "the-tiffdata-element",
+        "no plane is mapped to two IFDs",
+        Warning
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-TD-004",
+        Hierarchy,
+        "the-tiffdata-element",
+        "every plane is mapped to an IFD",
+        Warning
+    ),
+    // OME-TIFF: IFDs against Pixels.
+    ome!(
+        OmeTiff,
+        "OMETIFF-PIX-001",
+        Hierarchy,
+        "ome-xml-metadata",
+        "IFD ImageWidth and ImageLength equal Pixels SizeX and SizeY",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PIX-002",
+        Hierarchy,
+        "ome-xml-metadata",
+        "IFD BitsPerSample and SampleFormat match Pixels Type",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PIX-003",
+        Hierarchy,
+        "ome-xml-metadata",
+        "IFD SamplesPerPixel matches the channels' SamplesPerPixel",
+        Error
+    ),
+    // OME-TIFF: sub-resolutions.
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-001",
+        Hierarchy,
+        "storage",
+        "SubIFD levels are smaller than their full-resolution plane, largest first",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-002",
+        Hierarchy,
+        "storage",
+        "SubIFD levels should have NewSubFileType 1",
+        Warning
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-003",
+        Hierarchy,
+        "supported-resolutions",
+        "the downsampling factor should be an integer, equal in X and Y, constant across levels",
+        Warning
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-004",
+        Hierarchy,
+        "supported-resolutions",
+        "SubIFD levels keep the samples of their full-resolution plane",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-005",
+        Hierarchy,
+        "storage",
+        "SubIFD levels are not IFDs of the main chain",
+        Error
+    ),
+    ome!(
+        OmeTiff,
+        "OMETIFF-PYR-006",
+        Hierarchy,
+        "storage",
+        "the full-resolution planes of a pyramid should be tiled",
+        Warning
+    ),
+    // OME-TIFF: data.
+    ome!(
+        OmeTiff,
+        "OMETIFF-DATA-001",
+        Data,
+        "storage",
+        "every mapped plane's strips or tiles decode",
+        Error
+    ),
+    // OME-XML: the document.
+    ome!(
+        OmeXml,
+        "OMEXML-DOC-001",
+        Attributes,
+        "OME",
+        "the document is well-formed XML 1.0 without a DTD",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-DOC-002",
+        Attributes,
+        "OME",
+        "the document stays within the reader's resource limits",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-DOC-003",
+        Attributes,
+        "OME",
+        "modelled elements hold values of their schema types",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-NS-001",
+        Attributes,
+        "OME",
+        "the root is an OME element in an OME schema namespace",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-NS-002",
+        Attributes,
+        "OME",
+        "the schema is older than 2016-06",
+        Info
+    ),
+    // OME-XML: identity constraints.
+    ome!(
+        OmeXml,
+        "OMEXML-ID-001",
+        Attributes,
+        "OME",
+        "every ID matches the pattern of its type",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-ID-002",
+        Attributes,
+        "OME",
+        "IDs are unique within their type",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-ID-003",
+        Attributes,
+        "OME",
+        "every reference names an ID of its type in the document",
+        Error
+    ),
+    // OME-XML: Pixels.
+    ome!(
+        OmeXml,
+        "OMEXML-PIX-001",
+        Attributes,
+        "Pixels",
+        "Pixels holds BinData, TiffData or MetadataOnly, one kind only",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-PIX-002",
+        Attributes,
+        "Pixels_DimensionOrder",
+        "DimensionOrder is one of the six orders of the schema",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-PIX-003",
+        Attributes,
+        "Pixels_Type",
+        "Type is a PixelType of the schema",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-PIX-004",
+        Attributes,
+        "Pixels",
+        "SizeX, SizeY, SizeZ, SizeC and SizeT are positive integers",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-PIX-005",
+        Attributes,
+        "Pixels",
+        "physical size and time increment units are units of the schema",
+        Error
+    ),
+    // OME-XML: conventions.
+    ome!(
+        OmeXml,
+        "OMEXML-MOD-001",
+        Attributes,
+        "XMLAnnotation",
+        "Modulo dimensions have a known Type and Labels or Start and End",
+        Error
+    ),
+    // OME-XML: the full XSD check.
+    ome!(
+        OmeXml,
+        "OMEXML-XSD-001",
+        Attributes,
+        "OME",
+        "the document is valid against the given XML Schema",
+        Error
+    ),
+    ome!(
+        OmeXml,
+        "OMEXML-XSD-002",
+        Attributes,
+        "OME",
+        "the XML Schema check could run",
+        Warning
+    ),
 ];
 
 /// Looks up a rule by its code.
@@ -178,7 +530,11 @@ mod tests {
             assert!(seen.insert(r.code), "duplicate {}", r.code);
             let parts: Vec<&str> = r.code.split('-').collect();
             assert_eq!(parts.len(), 3, "{}", r.code);
-            assert!(matches!(parts[0], "NGFF" | "OMETIFF"), "{}", r.code);
+            assert!(
+                matches!(parts[0], "NGFF" | "OMETIFF" | "OMEXML"),
+                "{}",
+                r.code
+            );
             assert_eq!(parts[2].len(), 3, "{}", r.code);
             assert!(
                 r.versions().next().is_some(),

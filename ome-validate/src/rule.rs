@@ -68,8 +68,21 @@ impl Depth {
 pub enum Family {
     /// OME-NGFF (OME-Zarr), `NGFF-*`.
     Ngff,
-    /// OME-TIFF, `OMETIFF-*` (rules land with the TIFF target).
+    /// OME-TIFF, `OMETIFF-*`: the TIFF container, TiffData, multi-file sets, pyramids.
     OmeTiff,
+    /// OME-XML, `OMEXML-*`: the metadata document, standalone or embedded in a TIFF.
+    OmeXml,
+}
+
+impl Family {
+    /// The spec version the family's rules refer to, for families not keyed by
+    /// OME-NGFF version (the OME data model schema they check); `None` for NGFF.
+    pub fn fixed_version(self) -> Option<&'static str> {
+        match self {
+            Family::Ngff => None,
+            Family::OmeTiff | Family::OmeXml => Some("2016-06"),
+        }
+    }
 }
 
 /// A set of spec versions, as a bit mask over [`NgffVersion::ALL`].
@@ -161,6 +174,26 @@ impl Rule {
         match self.family {
             Family::Ngff => "OME-NGFF",
             Family::OmeTiff => "OME-TIFF",
+            Family::OmeXml => "OME-XML",
+        }
+    }
+
+    /// Link to the spec section the rule enforces.
+    pub fn spec_url(&self, version: NgffVersion) -> String {
+        match self.family {
+            Family::Ngff => format!(
+                "https://ngff.openmicroscopy.org/{}/#{}",
+                version_str(version),
+                self.section
+            ),
+            Family::OmeTiff => format!(
+                "https://ome-model.readthedocs.io/en/stable/ome-tiff/specification.html#{}",
+                self.section
+            ),
+            Family::OmeXml => format!(
+                "https://www.openmicroscopy.org/Schemas/Documentation/Generated/OME-2016-06/ome.html#{}",
+                self.section
+            ),
         }
     }
 }

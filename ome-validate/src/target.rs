@@ -1,5 +1,7 @@
-//! What was given: an attributes JSON document or a Zarr hierarchy (OME-TIFF and OME-XML
-//! files slot in here later).
+//! What was given: an attributes JSON document, a Zarr hierarchy, an OME-TIFF file (alone
+//! or as a member of a multi-file set) or an OME-XML file (a companion file validates its
+//! TIFF set). Files are told apart by content first (TIFF magic, a leading `<`), then by
+//! name.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,47 @@ pub(crate) enum Target {
     AttributesJson(PathBuf),
     /// A directory holding a Zarr v2 or v3 hierarchy.
     Zarr(PathBuf),
+    /// A TIFF or BigTIFF file (an OME-TIFF, or a member of a set).
+    OmeTiff(PathBuf),
+    /// An OME-XML document (`.ome.xml`, `.companion.ome`, `.xml`).
+    OmeXml(PathBuf),
+}
+
+/// TIFF and BigTIFF headers, both byte orders.
+fn is_tiff_magic(head: &[u8]) -> bool {
+    matches!(
+        head.get(..4),
+        Some(b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
+    )
+}
+
+/// What a file holds, from its first bytes and its name.
+fn classify_file(path: &Path) -> Target {
+    let mut head = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        // An unreadable file falls through to the name; its reader reports the error.
+        let _ = file.take(256).read_to_end(&mut head);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if is_tiff_magic(&head) {
+        return Target::OmeTiff(path.to_path_buf());
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    let xml_name = name.ends_with(".xml") || name.ends_with(".companion.ome");
+    let tiff_name = [".tif", ".tiff", ".tf2", ".tf8", ".btf"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    if first == Some(&b'<') || xml_name {
+        Target::OmeXml(path.to_path_buf())
+    } else if tiff_name {
+        Target::OmeTiff(path.to_path_buf())
+    } else {
+        Target::AttributesJson(path.to_path_buf())
+    }
 }
 
 impl Target {
@@ -31,7 +74,7 @@ impl Target {
         if meta.is_dir() {
             Ok(Target::Zarr(path.to_path_buf()))
         } else if meta.is_file() {
-            Ok(Target::AttributesJson(path.to_path_buf()))
+            Ok(classify_file(path))
         } else {
             Err(Error::Target {
                 path: path.to_path_buf(),
@@ -44,6 +87,8 @@ impl Target {
         match self {
             Target::AttributesJson(_) => TargetKind::AttributesJson,
             Target::Zarr(_) => TargetKind::Zarr,
+            Target::OmeTiff(_) => TargetKind::OmeTiff,
+            Target::OmeXml(_) => TargetKind::OmeXml,
         }
     }
 }

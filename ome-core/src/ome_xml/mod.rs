@@ -57,5 +57,18 @@ pub use raw::{RawElement, RawNode, XmlLimits};
 pub use units::{UnitsLength, UnitsTime};
 pub use write::to_xml;
 
+/// Reads any XML document into a [`RawElement`] tree under `limits`, with the hardening of
+/// [`parse`] (no DTD, no entity expansion, bounded size, depth, element count and
+/// attribute length) but without interpreting OME elements: for validators, which must
+/// see documents the typed model rejects.
+///
+/// # Errors
+///
+/// [`crate::ErrorKind::LimitsExceeded`] when a limit is hit, [`crate::ErrorKind::Unsupported`]
+/// for a DOCTYPE, [`crate::ErrorKind::Format`] for malformed XML; each names the element path.
+pub fn parse_raw(xml: &str, limits: &XmlLimits) -> crate::Result<RawElement> {
+    raw::read_tree(xml, limits)
+}
+
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@
 mod decode;
 mod facade;
 mod ifd;
+pub mod inspect;
 pub mod planes;
 mod read;
 mod write;

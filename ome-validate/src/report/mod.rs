@@ -58,6 +58,10 @@ pub enum TargetKind {
     AttributesJson,
     /// A Zarr hierarchy (v2 or v3).
     Zarr,
+    /// An OME-TIFF file (with the multi-file set it belongs to).
+    OmeTiff,
+    /// An OME-XML file (a companion file with its TIFF set).
+    OmeXml,
 }
 
 /// The result for one target.
@@ -72,7 +76,7 @@ pub struct TargetReport {
     pub ngff_version: Option<&'static str>,
     /// The verdict over this target's findings.
     pub verdict: Verdict,
-    /// Number of nodes (documents) checked.
+    /// Number of nodes (documents) checked; for OME-TIFF the files of the set.
     pub nodes_checked: usize,
     /// Findings sorted by location, then code.
     pub findings: Vec<Finding>,
