@@ -28,7 +28,6 @@ import zlib
 CASES = []
 
 TIFF_PENDING = None  # the OME-TIFF reader exists: every TIFF case gets the strict check
-XML_VIA_CLI = "OME-XML file: the CLI takes no XML input; ome_xml::parse_bytes names the problem"
 
 
 def case(name, fmt, problem, expect, info_may_succeed=False, pending=None, ext=None):
@@ -682,88 +681,82 @@ BILLION_LAUGHS = (
 DEEP_XML = f'<OME xmlns="{OME_NS}">' + "<X>" * 100000 + "</X>" * 100000 + "</OME>"
 
 
-@case("xml-billion-laughs", "xml", "nested entity expansion (billion laughs)", ["doctype", "dtd", "entity"],
-      pending=XML_VIA_CLI)
+@case("xml-billion-laughs", "xml", "nested entity expansion (billion laughs)", ["doctype", "dtd", "entity"])
 def _(d):
     write(d + ".ome.xml", BILLION_LAUGHS)
 
 
-@case("xml-external-entity", "xml", "external entity reading /etc/passwd", ["doctype", "dtd", "entity"],
-      pending=XML_VIA_CLI)
+@case("xml-external-entity", "xml", "external entity reading /etc/passwd", ["doctype", "dtd", "entity"])
 def _(d):
     write(d + ".ome.xml", '<?xml version="1.0"?>\n<!DOCTYPE OME [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
           + ome_doc().split("\n", 1)[1].replace('ID="Image:0"', 'ID="Image:0" Name="&x;"'))
 
 
 @case("xml-parameter-entity", "xml", "external parameter entity fetched from the network",
-      ["doctype", "dtd", "entity"], pending=XML_VIA_CLI)
+      ["doctype", "dtd", "entity"])
 def _(d):
     write(d + ".ome.xml", '<?xml version="1.0"?>\n<!DOCTYPE OME [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]>\n'
           + ome_doc().split("\n", 1)[1])
 
 
-@case("xml-undeclared-entity", "xml", "reference to an undeclared entity", ["entity", "&", "unknown", "reference"],
-      pending=XML_VIA_CLI)
+@case("xml-undeclared-entity", "xml", "reference to an undeclared entity", ["entity", "&", "unknown", "reference"])
 def _(d):
     write(d + ".ome.xml", ome_doc().replace('ID="Image:0"', 'ID="Image:0" Name="&nope;"'))
 
 
-@case("xml-huge-attribute", "xml", "attribute value of 4 MiB", ["attribute"] + LIMIT, pending=XML_VIA_CLI)
+@case("xml-huge-attribute", "xml", "attribute value of 4 MiB", ["attribute"] + LIMIT)
 def _(d):
     write(d + ".ome.xml", ome_doc().replace('ID="Image:0"', 'ID="Image:0" Name="' + "x" * (4 << 20) + '"'))
 
 
-@case("xml-deep-nesting", "xml", "elements nested 100000 deep", ["depth", "nest"] + LIMIT, pending=XML_VIA_CLI)
+@case("xml-deep-nesting", "xml", "elements nested 100000 deep", ["depth", "nest"] + LIMIT)
 def _(d):
     write(d + ".ome.xml", DEEP_XML)
 
 
-@case("xml-many-elements", "xml", "1.1 million Plane elements", ["element"] + LIMIT, pending=XML_VIA_CLI)
+@case("xml-many-elements", "xml", "1.1 million Plane elements", ["element"] + LIMIT)
 def _(d):
     write(d + ".ome.xml", ome_doc(body="<Plane/>" * 1_100_000))
 
 
-@case("xml-huge-document", "xml", "an OME-XML document of 80 MiB", ["bytes", "size"] + LIMIT, pending=XML_VIA_CLI)
+@case("xml-huge-document", "xml", "an OME-XML document of 80 MiB", ["bytes", "size"] + LIMIT)
 def _(d):
     doc = ome_doc()
     write(d + ".ome.xml", doc.replace("<Image", "<!--" + " " * (80 << 20) + "--><Image", 1))
 
 
-@case("xml-truncated", "xml", "document cut in the middle of an element", ["eof", "end", "unclosed", "expected"],
-      pending=XML_VIA_CLI)
+@case("xml-truncated", "xml", "document cut in the middle of an element", ["eof", "end", "unclosed", "expected"])
 def _(d):
     doc = ome_doc()
     write(d + ".ome.xml", doc[: len(doc) // 2])
 
 
-@case("xml-not-utf8", "xml", "invalid UTF-8 bytes", ["utf", "encoding", "invalid"], pending=XML_VIA_CLI)
+@case("xml-not-utf8", "xml", "invalid UTF-8 bytes", ["utf", "encoding", "invalid"])
 def _(d):
     write(d + ".ome.xml", ome_doc().encode().replace(b"Image:0", b"Image:\xff\xfe"))
 
 
-@case("xml-huge-size", "xml", "SizeX of 2^70", ["sizex", "size", "integer", "range"], pending=XML_VIA_CLI)
+@case("xml-huge-size", "xml", "SizeX of 2^70", ["sizex", "size", "integer", "range"])
 def _(d):
     write(d + ".ome.xml", ome_doc(size_x=str(1 << 70)))
 
 
-@case("xml-negative-size", "xml", "SizeY of -5", ["sizey", "size", "integer", "positive"], pending=XML_VIA_CLI)
+@case("xml-negative-size", "xml", "SizeY of -5", ["sizey", "size", "integer", "positive"])
 def _(d):
     write(d + ".ome.xml", ome_doc(size_y="-5"))
 
 
-@case("xml-nan-physical-size", "xml", "PhysicalSizeX NaN", ["physicalsizex", "nan", "finite", "number"],
-      pending=XML_VIA_CLI)
+@case("xml-nan-physical-size", "xml", "PhysicalSizeX NaN", ["physicalsizex", "nan", "finite", "number"])
 def _(d):
     write(d + ".ome.xml", ome_doc(physical='PhysicalSizeX="NaN" '))
 
 
-@case("xml-bad-dimension-order", "xml", "DimensionOrder XXYZT", ["dimensionorder", "order"], pending=XML_VIA_CLI)
+@case("xml-bad-dimension-order", "xml", "DimensionOrder XXYZT", ["dimensionorder", "order"])
 def _(d):
     write(d + ".ome.xml", ome_doc(dim_order="XXYZT"))
 
 
-@case("xml-not-ome", "xml", "a well-formed XML document that is not OME", ["ome", "root", "expected"],
-      pending=XML_VIA_CLI)
+@case("xml-not-ome", "xml", "a well-formed XML document that is not OME", ["ome", "root", "expected"])
 def _(d):
     write(d + ".ome.xml", "<html><body/></html>")
 
