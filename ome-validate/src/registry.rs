@@ -112,10 +112,13 @@ pub static RULES: &[Rule] = &[
     ngff!("NGFF-CT-013", Attributes, "multiscales-md", "dataset transformations should omit input.name and output.path", V06 => Warning),
     ngff!("NGFF-CT-014", Attributes, "multiscales-md", "multiscale transformations link the intrinsic system to a named system", V06 => Error),
     ngff!("NGFF-CT-015", Attributes, "rotation-md", "rotation matrices are orthonormal with determinant 1", V06 => Error),
+    ngff!("NGFF-CT-016", Hierarchy, "matrix-trafo-md", "affine and rotation parameters stored at path are 2D Zarr arrays of shape M x (N+1) and N x N", V06 => Error),
+    ngff!("NGFF-CT-017", Hierarchy, "coordinates-displacements-md", "coordinates and displacements fields are multiscales with N+1 dimensions and a vector axis of the right type and length", V06 => Error),
     // Scene (0.6).
     ngff!("NGFF-SC-001", Attributes, "scene-md", "scene is an object with a non-empty coordinateTransformations list", V06 => Error),
     ngff!("NGFF-SC-002", Attributes, "scene-md", "scene input and output hold a name and optionally a path, nothing else", V06 => Error),
     ngff!("NGFF-SC-003", Attributes, "scene-md", "a scene reference without path names a coordinate system of the scene", V06 => Error),
+    ngff!("NGFF-SC-004", Hierarchy, "scene-md", "a scene reference with a path names a coordinate system of the multiscale image at that path", V06 => Error),
     // omero.
     ngff!("NGFF-OM-001", Attributes, "omero-md", "omero has a channels list", ALL => Error),
     ngff!("NGFF-OM-002", Attributes, "omero-md", "each channel window has numeric start, end, min and max", ALL => Error),
@@ -164,7 +167,7 @@ pub static RULES: &[Rule] = &[
     ngff!("NGFF-ARR-002", Hierarchy, "multiscale-md", "array dimensionality equals the number of axes", ALL => Error),
     ngff!("NGFF-ARR-003", Hierarchy, "multiscale-md", "all levels have the same data type", UPTO4 => Warning, FROM5 => Error),
     ngff!("NGFF-ARR-004", Hierarchy, "multiscale-md", "levels are ordered from largest to smallest", ALL => Error),
-    ngff!("NGFF-ARR-005", Hierarchy, "axes-md", "dimension_names equal the axes names", FROM5 => Error),
+    ngff!("NGFF-ARR-005", Hierarchy, "axes-md", "dimension_names equal the axes names", V05 => Error),
     ngff!("NGFF-ARR-006", Hierarchy, "on-disk", "Zarr v2 arrays use the \"/\" dimension separator", V02_04 => Error),
     ngff!("NGFF-ARR-007", Hierarchy, "multiscale-md", "scale ratios between levels follow the shape ratios", FROM4 => Warning),
     ngff!("NGFF-ARR-008", Hierarchy, "multiscale-md", "all levels have the same number of dimensions", ALL => Error),

@@ -143,7 +143,9 @@ pub(crate) fn check_levels(
                     ),
                 );
             }
-            if level.format == ZarrFormat::V3 && version >= NgffVersion::V0_5 {
+            // 0.6rc0 no longer states the dimension_names clause (RFC-5 axes live in
+            // coordinate systems), so ARR-005 stays a 0.5 rule.
+            if level.format == ZarrFormat::V3 && version == NgffVersion::V0_5 {
                 match level.meta().get("dimension_names") {
                     Some(Value::Array(names)) => {
                         let found: Vec<Option<&str>> = names.iter().map(Value::as_str).collect();

@@ -777,7 +777,7 @@ fn matrix(v: &Value) -> Option<Vec<Vec<f64>>> {
 }
 
 /// Whether a square matrix is orthonormal with determinant +1 (tolerance 1e-6).
-fn is_rotation(rows: &[Vec<f64>]) -> bool {
+pub(crate) fn is_rotation(rows: &[Vec<f64>]) -> bool {
     let n = rows.len();
     for i in 0..n {
         for j in 0..n {

@@ -1,6 +1,9 @@
 //! The hierarchy walk: from the root through images and their labels, plates, wells and
-//! fields, and bioformats2raw series. Array metadata only; chunks are the data depth's.
-//! Unreadable nodes become findings and the walk goes on.
+//! fields, bioformats2raw series, and 0.6 scenes (their images and the references and
+//! parameter arrays of RFC-5 transformations: `rfc5`). Array metadata only; chunks are the
+//! data depth's. Unreadable nodes become findings and the walk goes on.
+
+mod rfc5;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -218,6 +221,9 @@ impl Walker<'_> {
     }
 
     fn dispatch(&self, sink: &mut Sink<'_>, raw: &RawNode, meta: &NodeMeta<'_>) {
+        if meta.kinds.scene {
+            self.scene(sink, raw, meta);
+        }
         if meta.kinds.plate {
             self.plate(sink, raw, meta);
         } else if meta.kinds.well {
@@ -260,6 +266,9 @@ impl Walker<'_> {
                 levels.push(self.level(sink, &scope, &raw.path, path, &ptr(&at, "path")));
             }
             arrays::check_levels(sink, &scope, &levels, axes.as_deref(), &scales);
+            if meta.version >= NgffVersion::V0_6 {
+                self.multiscale_refs(sink, &scope, &raw.path, m, &at_m);
+            }
             if self.options.depth == Depth::Data {
                 let colors = meta
                     .get("image-label")

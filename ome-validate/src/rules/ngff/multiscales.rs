@@ -803,9 +803,13 @@ fn check_axes_03(sink: &mut Sink<'_>, scope: &Scope, list: &[Value], at: &str) {
     }
 }
 
-/// The axis names of a multiscale (0.3 strings or 0.4+ objects), for the hierarchy rules.
+/// The axis names of a multiscale (0.3 strings or 0.4+ objects; 0.6: the axes of the
+/// intrinsic coordinate system), for the hierarchy rules.
 pub(crate) fn axis_names(m: &Value) -> Option<Vec<String>> {
-    let axes = m.get("axes")?.as_array()?;
+    let axes = match m.get("axes") {
+        Some(axes) => axes.as_array()?,
+        None => intrinsic_system(m)?.get("axes")?.as_array()?,
+    };
     axes.iter()
         .map(|a| {
             a.as_str()
@@ -815,12 +819,40 @@ pub(crate) fn axis_names(m: &Value) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The scale vector of a dataset (first scale transformation), for the hierarchy rules.
+/// 0.6: the intrinsic coordinate system of a multiscale (the `output.name` of its first
+/// dataset transformation) and its index in `coordinateSystems`.
+pub(crate) fn intrinsic_index(m: &Value) -> Option<usize> {
+    let name = m
+        .get("datasets")?
+        .get(0)?
+        .get("coordinateTransformations")?
+        .get(0)?
+        .get("output")?
+        .get("name")?
+        .as_str()?;
+    m.get("coordinateSystems")?
+        .as_array()?
+        .iter()
+        .position(|s| s.get("name").and_then(Value::as_str) == Some(name))
+}
+
+/// 0.6: the intrinsic coordinate system object of a multiscale.
+pub(crate) fn intrinsic_system(m: &Value) -> Option<&Value> {
+    m.get("coordinateSystems")?.get(intrinsic_index(m)?)
+}
+
+/// The scale vector of a dataset (first scale transformation, also inside a 0.6
+/// `sequence`), for the hierarchy rules.
 pub(crate) fn dataset_scale(d: &Value) -> Option<Vec<f64>> {
     let list = d.get("coordinateTransformations")?.as_array()?;
-    let scale = list
-        .iter()
-        .find(|t| t.get("type").and_then(Value::as_str) == Some("scale"))?;
+    let is_scale = |t: &&Value| t.get("type").and_then(Value::as_str) == Some("scale");
+    let scale = list.iter().find(is_scale).or_else(|| {
+        list.iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("sequence"))
+            .filter_map(|t| t.get("transformations")?.as_array())
+            .flatten()
+            .find(is_scale)
+    })?;
     scale
         .get("scale")?
         .as_array()?
