@@ -433,8 +433,267 @@ def fmt_bytes(n) -> str:
     return "-" if not n else f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
+# ----------------------------------------------------------------------------- OME-TIFF (W5-W7)
+#
+#   .venv/bin/python benches/peers.py tiff --size small --repeat 3
+#
+# W5 write the tiled pyramidal OME-TIFF (BigTIFF, SubIFD pyramid of 2x2 means until
+#    min(y, x) <= 256, 256x256 tiles, zstd level 1, no predictor) from the .npy; the
+#    peers' downsampling (numpy) is timed as ours is.
+# W6 read its level 0 fully into memory.
+# W7 convert it to OME-Zarr 0.5, reusing its pyramid levels: blosc zstd 1 shuffle, chunks
+#    (1, 1, 64, 256, 256).
+# Every tool reads the same source file (written once, untimed, by tifffile) for W6/W7;
+# each W5 output, W6 checksum and W7 store is checked before its time counts.
+
+TIFF_WORKLOADS = {"W5": ["ours", "tifffile"], "W6": ["ours", "tifffile"],
+                  "W7": ["ours", "tifffile+zarr", "tifffile+tensorstore"]}
+
+
+def tiff_levels(a):
+    levels = [a]
+    while min(levels[-1].shape[-2:]) > MIN_SIZE:
+        levels.append(downsample(levels[-1]))
+    return levels
+
+
+def tifffile_write(a, out: str) -> None:
+    """tifffile + imagecodecs on all cores, the pyramid as SubIFDs (tifffile's documented way)."""
+    import tifffile
+
+    levels = tiff_levels(a)
+    workers = os.cpu_count() or 1
+    opts = dict(tile=(256, 256), compression="zstd", compressionargs={"level": 1}, predictor=False, maxworkers=workers,
+                photometric="minisblack")
+    with tifffile.TiffWriter(out, bigtiff=True, ome=True) as tw:
+        tw.write(levels[0], subifds=len(levels) - 1, metadata={"axes": "TCZYX"}, **opts)
+        for lv in levels[1:]:
+            tw.write(lv, subfiletype=1, **opts)
+
+
+def tiff_child(tool: str, workload: str, input_path: str, src: str, out: str) -> dict:
+    import numpy as np
+
+    workers = os.cpu_count() or 1
+    if workload == "W5":
+        a = np.load(input_path)
+        t0 = time.perf_counter()
+        tifffile_write(a, out)
+        return {"seconds": time.perf_counter() - t0}
+    import tifffile
+
+    if workload == "W6":
+        t0 = time.perf_counter()
+        b = tifffile.imread(src, maxworkers=workers)
+        seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "shape": list(b.shape), "checksum": checksum(b)}
+    # W7: every level read whole with tifffile (all cores), written by the Zarr library.
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    with tifffile.TiffFile(src) as tf:
+        series = tf.series[0]
+        shapes = [tuple(lv.shape) for lv in series.levels]
+        # tifffile drops the size-1 t axis; put it back.
+        shapes = [(1,) * (5 - len(s)) + s for s in shapes]
+        os.makedirs(out, exist_ok=True)
+        for k, lv in enumerate(series.levels):
+            data = lv.asarray(maxworkers=workers).reshape(shapes[k])
+            if tool == "tifffile+zarr":
+                import zarr
+
+                arr = zarr_create(f"{out}/{k}", shapes[k], data.dtype, "0.5", False)
+                arr[...] = data
+            else:
+                import tensorstore as ts
+
+                arr = ts.open(ts_spec(f"{out}/{k}", shapes[k], "0.5", False), create=True,
+                              delete_existing=True).result()
+                arr.write(data).result()
+            del data
+        write_group_metadata(out, "0.5", shapes, [str(k) for k in range(len(shapes))])
+    return {"seconds": time.perf_counter() - t0}
+
+
+def verify_tiff(path: str, input_path: str) -> list[str]:
+    """Untimed: BigTIFF, zstd, 256x256 tiles, level shapes, level 0 equal to the input and
+    level 1 equal to the 2x2 mean."""
+    import numpy as np
+    import tifffile
+
+    a = np.load(input_path, mmap_mode="r")
+    problems = []
+    with tifffile.TiffFile(path) as tf:
+        if not tf.is_bigtiff:
+            problems.append("not BigTIFF")
+        p0 = tf.pages[0]
+        if int(p0.compression) != 50000 or tuple(p0.tile or ()) != (256, 256) or int(p0.predictor) != 1:
+            problems.append(f"compression {p0.compression} tile {p0.tile} predictor {p0.predictor}")
+        s = tf.series[0]
+        want = [x.shape for x in tiff_levels(np.empty((1, 1, 1) + a.shape[-2:], a.dtype))]
+        got = [tuple(lv.shape[-2:]) for lv in s.levels]
+        if got != [w[-2:] for w in want]:
+            problems.append(f"levels {got} != {[w[-2:] for w in want]}")
+        l0 = s.levels[0].asarray(maxworkers=os.cpu_count() or 1).reshape(a.shape)
+        if not np.array_equal(l0, a):
+            problems.append("level 0 differs from the input")
+        if len(s.levels) > 1:
+            l1 = s.levels[1].asarray()
+            l1 = l1.reshape(a.shape[:-2] + l1.shape[-2:])
+            if not np.array_equal(l1[0, 0, 0], downsample(np.asarray(a[0, 0, 0]))):
+                problems.append("level 1 is not the 2x2 mean")
+    return problems
+
+
+def verify_zarr_levels(group: str, src: str) -> list[str]:
+    """Untimed: every Zarr level equals the TIFF level it came from; codec and chunks."""
+    import numpy as np
+    import tifffile
+    import zarr
+
+    problems = []
+    g = zarr.open_group(group, mode="r")
+    attrs = dict(g.attrs)
+    attrs = attrs.get("ome", attrs)
+    if "multiscales" not in attrs and "bioformats2raw.layout" in attrs:
+        # A converter may keep the OME-XML and put the series at 0/ (bioformats2raw layout).
+        g = g["0"]
+        attrs = dict(g.attrs)
+        attrs = attrs.get("ome", attrs)
+    paths = [d["path"] for d in attrs["multiscales"][0]["datasets"]]
+    with tifffile.TiffFile(src) as tf:
+        levels = tf.series[0].levels
+        if len(paths) != len(levels):
+            problems.append(f"{len(paths)} levels, the TIFF has {len(levels)}")
+        for p, lv in zip(paths, levels):
+            arr = g[p]
+            text = json.dumps(arr.metadata.to_dict(), default=str)
+            if "zstd" not in text or "blosc" not in text:
+                problems.append(f"{p}: codec is not blosc zstd")
+            if tuple(arr.chunks) != clip(CHUNKS, arr.shape):
+                problems.append(f"{p}: chunks {arr.chunks}")
+            want = lv.asarray(maxworkers=os.cpu_count() or 1)
+            if not np.array_equal(np.asarray(arr[...]).reshape(want.shape), want):
+                problems.append(f"{p}: differs from the TIFF level")
+    return problems
+
+
+def tiff_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="peers.py tiff", description="W5-W7: OME-TIFF vs tifffile")
+    ap.add_argument("--size", default="small")
+    ap.add_argument("--input")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated workloads / tools")
+    ap.add_argument("--workdir")
+    ap.add_argument("--json")
+    ap.add_argument("--timeout", type=float, default=1800)
+    args = ap.parse_args(argv)
+    input_path = args.input or os.path.join(REPO, ".bench", f"{args.size}.npy")
+    work = args.workdir or os.path.join(REPO, ".bench", f"tiff-{args.size}")
+    os.makedirs(work, exist_ok=True)
+    ome_bench = find_ome_bench()
+    ome = os.path.join(os.path.dirname(ome_bench or ""), "ome")
+    only = set(filter(None, args.only.split(",")))
+    src = os.path.join(work, "source.ome.tif")
+    # The W6/W7 source (written once, untimed) and the expected checksum come from a child:
+    # a parent that touched the data would pass its resident memory on to every forked
+    # child's peak RSS.
+    rc, so, se, _ = run_child([sys.executable, HERE, "_tiffprep", input_path, src], args.timeout)
+    if rc != 0:
+        print(se, file=sys.stderr)
+        return 1
+    expected = (last_json(so) or {}).get("checksum")
+    results: dict[tuple[str, str], list] = {}
+    checked: dict[tuple[str, str], list[str]] = {}
+    for rep in range(args.repeat):
+        for w, tools in TIFF_WORKLOADS.items():
+            for tool in tools:
+                if only and w not in only and tool not in only:
+                    continue
+                out = os.path.join(work, f"{w}-{tool}" + (".ome.tif" if w == "W5" else ".ome.zarr"))
+                if tool == "ours":
+                    cmd = {"W5": [ome_bench, "write-tiff", "--input", input_path, "--out", out,
+                                  "--min-size", str(MIN_SIZE), "--compression", "zstd:1"],
+                           "W6": [ome_bench, "read-tiff", "--path", src],
+                           "W7": [ome, "convert", src, out, "--ngff-version", "0.5", "--compression",
+                                  "blosc-zstd:1:shuffle", "--chunks", csv(CHUNKS), "--overwrite", "-q"]}[w]
+                else:
+                    cmd = [sys.executable, HERE, "_tiffchild", tool, w, input_path, src, out]
+                os.sync()  # no tool pays for another's writeback
+                t0 = time.perf_counter()
+                rc, so, se, rss = run_child(cmd, args.timeout)
+                wall = time.perf_counter() - t0
+                res = last_json(so) or {}
+                seconds = res.get("seconds", wall if (tool == "ours" and w == "W7") else None)
+                if rc != 0:
+                    print(f"{w} {tool}: exit {rc}: {se[-400:]}", file=sys.stderr)
+                    seconds = None
+                key = (w, tool)
+                if key not in checked and seconds is not None:
+                    if w == "W6":
+                        checked[key] = [] if res.get("checksum") == expected else ["checksum differs"]
+                    else:
+                        # In a child, to keep this process small (see above).
+                        vrc, vo, ve, _ = run_child([sys.executable, HERE, "_tiffverify", w, out,
+                                                    input_path, src], args.timeout)
+                        checked[key] = ((last_json(vo) or {}).get("problems", ["verify failed"])
+                                        if vrc == 0 else [f"verify failed: {ve[-200:]}"])
+                results.setdefault(key, []).append({"seconds": seconds, "peak_rss_bytes": rss,
+                                                    "peak_anon_bytes": res.get("peak_anon_bytes")})
+                print(f"rep {rep} {w:3} {tool:22} {seconds if seconds is None else round(seconds, 3)} s "
+                      f"rss {fmt_bytes(rss)} {'; '.join(checked.get(key, []))}", flush=True)
+                if w != "W5" or tool != "ours":
+                    if w == "W7":
+                        shutil.rmtree(out, ignore_errors=True)
+    rows = []
+    for (w, tool), rs in results.items():
+        secs = [r["seconds"] for r in rs if r["seconds"] is not None]
+        rows.append({"workload": w, "tool": tool, "seconds": secs,
+                     "median_s": statistics.median(secs) if secs else None,
+                     "peak_rss_bytes": max(r["peak_rss_bytes"] for r in rs),
+                     # ome-bench's own sample of anonymous memory: RSS without the page cache
+                     # of the memory-mapped input or TIFF (which counts towards RSS).
+                     "peak_anon_bytes": max((r["peak_anon_bytes"] or 0) for r in rs) or None,
+                     "problems": checked.get((w, tool), ["not checked"])})
+    ours = {r["workload"]: r["median_s"] for r in rows if r["tool"] == "ours"}
+    print(f"{'workload':8} {'tool':22} {'median s':>9} {'peer/ours':>9} {'peak RSS':>10} {'anon':>10}  check")
+    for r in rows:
+        o = ours.get(r["workload"])
+        r["ratio_vs_ours"] = r["median_s"] / o if (o and r["median_s"]) else None
+        med = f"{r['median_s']:.3f}" if r["median_s"] else "failed"
+        ratio = f"{r['ratio_vs_ours']:.2f}" if r["ratio_vs_ours"] else "-"
+        check = "ok" if not r["problems"] else "; ".join(r["problems"])[:120]
+        anon = fmt_bytes(r["peak_anon_bytes"]) if r["peak_anon_bytes"] else "-"
+        print(f"{r['workload']:8} {r['tool']:22} {med:>9} {ratio:>9} {fmt_bytes(r['peak_rss_bytes']):>10} "
+              f"{anon:>10}  {check}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"input": input_path, "repeat": args.repeat, "cpus": os.cpu_count(), "rows": rows},
+                      f, indent=1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "tiff":
+        return tiff_main(argv[1:])
+    if argv and argv[0] == "_tiffprep":
+        import numpy as np
+
+        a = np.load(argv[1])
+        if not os.path.exists(argv[2]):
+            tifffile_write(a, argv[2] + ".partial")
+            os.replace(argv[2] + ".partial", argv[2])
+        print(json.dumps({"checksum": checksum(a)}))
+        return 0
+    if argv and argv[0] == "_tiffverify":
+        w, out, input_path, src = argv[1:5]
+        problems = verify_tiff(out, input_path) if w == "W5" else verify_zarr_levels(out, src)
+        print(json.dumps({"problems": problems}))
+        return 0
+    if argv and argv[0] == "_tiffchild":
+        tool, workload, input_path, src, out = argv[1:6]
+        print(json.dumps(tiff_child(tool, workload, input_path, src, out)))
+        return 0
     if argv and argv[0] == "_child":
         tool, workload, input_path, out = argv[1:5]
         print(json.dumps(child(tool, workload, input_path, out)))

@@ -217,3 +217,65 @@ fn invalid_samples_as_the_manifest_says() {
     }
     assert_eq!(checked, 10);
 }
+
+/// `Limits::max_read_bytes` (through `TiffLimits`) bounds a region read before its output
+/// is allocated; reads within the limit still succeed.
+#[test]
+fn read_region_respects_max_read_bytes() {
+    use ome_core::tiff::{TiffLimits, TiffWriteOptions, write_ome_tiff};
+    use ome_core::{ArraySource, ImageMetadata, Limits};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("limit.ome.tif");
+    let a = ndarray::ArrayD::<u16>::from_shape_fn(ndarray::IxDyn(&[1, 1, 2, 64, 64]), |i| {
+        (i[2] * 4096 + i[3] * 64 + i[4]) as u16
+    });
+    let meta = ImageMetadata::default_for_ndim(5).unwrap();
+    let mut o = TiffWriteOptions::default();
+    o.tile = (32, 32);
+    write_ome_tiff(&path, &ArraySource::new(a.view()), &meta, &o).unwrap();
+    let mut limits = Limits::default();
+    limits.max_read_bytes = 64 * 64 * 2;
+    let tiff = OmeTiff::open_with(&path, TiffLimits::from(&limits)).unwrap();
+    let e = tiff
+        .read_region(0, 0, &[0; 5], &[1, 1, 2, 64, 64])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitsExceeded, "{e}");
+    let ok = u16s(tiff.read_region(0, 0, &[0, 0, 1, 0, 0], &[1, 1, 1, 64, 64]).unwrap());
+    assert_eq!(ok[[0, 0, 0, 5, 7]], 4096 + 5 * 64 + 7);
+}
+
+/// The writer streams planes through the pyramid in tile-row bands: every level it writes
+/// must equal repeated whole-plane downsampling, for odd sizes, several planes, and both a
+/// block-local method (mean, in bands) and the gaussian (whole planes).
+#[test]
+fn banded_pyramid_equals_whole_plane_downsampling() {
+    use ome_core::pyramid::{Downsample, downsample};
+    use ome_core::tiff::{TiffCompression, TiffWriteOptions, write_ome_tiff};
+    use ome_core::{ArraySource, ImageMetadata};
+    let a = ndarray::ArrayD::<u16>::from_shape_fn(ndarray::IxDyn(&[1, 2, 3, 301, 203]), |i| {
+        ((i[1] * 7919 + i[2] * 104_729 + i[3] * 613 + i[4] * 37 + (i[3] * i[4]) % 97) % 65_521) as u16
+    });
+    let meta = ImageMetadata::default_for_ndim(5).unwrap();
+    for method in [Downsample::Mean, Downsample::Gaussian] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bands.ome.tif");
+        let mut o = TiffWriteOptions::default();
+        o.tile = (32, 48);
+        o.levels = Some(5);
+        o.downsample = method;
+        o.compression = TiffCompression::Zstd;
+        o.compression_level = Some(1);
+        write_ome_tiff(&path, &ArraySource::new(a.view()), &meta, &o).unwrap();
+        let tiff = OmeTiff::open(&path).unwrap();
+        let shapes = tiff.series()[0].level_shapes.clone();
+        assert_eq!(shapes.len(), 5);
+        let mut want = a.clone();
+        for (k, shape) in shapes.iter().enumerate() {
+            if k > 0 {
+                want = downsample(want.view(), &[1, 1, 1, 2, 2], method).unwrap();
+            }
+            let got = u16s(tiff.read_region(0, k, &[0; 5], shape).unwrap());
+            assert_eq!(got, want, "{method:?} level {k}");
+        }
+    }
+}

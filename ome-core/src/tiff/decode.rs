@@ -8,6 +8,8 @@ use std::io::{Read, Write};
 pub(crate) mod code {
     pub const NONE: u16 = 1;
     pub const LZW: u16 = 5;
+    pub const OLD_JPEG: u16 = 6;
+    pub const JPEG: u16 = 7;
     pub const ADOBE_DEFLATE: u16 = 8;
     pub const PACKBITS: u16 = 32773;
     pub const DEFLATE: u16 = 32946;
@@ -22,13 +24,80 @@ pub(crate) fn compression_name(c: u16) -> String {
         code::LZW => "lzw".into(),
         code::ADOBE_DEFLATE | code::DEFLATE => "deflate".into(),
         code::PACKBITS => "packbits".into(),
+        code::JPEG => "jpeg".into(),
         code::ZSTD | code::ZSTD_OLD => "zstd".into(),
         other => format!("compression {other}"),
     }
 }
 
 /// Decompresses `data` into at most `max` bytes; `Err(message)` says what went wrong.
+#[cfg(test)]
 pub(crate) fn decompress(compression: u16, data: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    decompress_into(compression, data, max, &mut out)?;
+    Ok(out)
+}
+
+thread_local! {
+    /// One zstd and one zlib context per thread, reused across tiles: creating a context
+    /// per tile costs as much as decoding a small tile.
+    static ZSTD_DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static ZLIB: std::cell::RefCell<Option<flate2::Decompress>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// [`decompress`] into `out` (cleared first), reusing its allocation and this thread's
+/// codec contexts. The fast paths decode straight into `out`; anything they refuse
+/// (frames larger than `max`, malformed streams) goes through the streaming decoders,
+/// which truncate at `max` and give the error message.
+pub(crate) fn decompress_into(
+    compression: u16,
+    data: &[u8],
+    max: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    out.clear();
+    match compression {
+        code::ZSTD | code::ZSTD_OLD => {
+            out.reserve(max);
+            let fast = ZSTD_DCTX.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.is_none() {
+                    *slot = zstd::bulk::Decompressor::new().ok();
+                }
+                slot.as_mut()
+                    .is_some_and(|d| d.decompress_to_buffer(data, out).is_ok())
+            });
+            if fast && out.len() <= max {
+                return Ok(());
+            }
+            out.clear();
+        }
+        code::ADOBE_DEFLATE | code::DEFLATE => {
+            out.reserve(max);
+            let fast = ZLIB.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                let d = slot.get_or_insert_with(|| flate2::Decompress::new(true));
+                d.reset(true);
+                matches!(
+                    d.decompress_vec(data, out, flate2::FlushDecompress::Finish),
+                    Ok(flate2::Status::StreamEnd)
+                )
+            });
+            if fast && out.len() <= max {
+                return Ok(());
+            }
+            out.clear();
+        }
+        _ => {}
+    }
+    *out = decompress_stream(compression, data, max)?;
+    Ok(())
+}
+
+/// The streaming decoders behind [`decompress_into`].
+fn decompress_stream(compression: u16, data: &[u8], max: usize) -> Result<Vec<u8>, String> {
     let out = match compression {
         code::NONE => data[..data.len().min(max)].to_vec(),
         code::ADOBE_DEFLATE | code::DEFLATE => {
@@ -259,7 +328,23 @@ pub(crate) fn compress(compression: u16, data: &[u8], level: i32) -> std::io::Re
             e.write_all(data)?;
             e.finish()
         }
-        code::ZSTD | code::ZSTD_OLD => zstd::bulk::compress(data, level),
+        code::ZSTD | code::ZSTD_OLD => {
+            // One compression context per thread and level, reused across tiles.
+            thread_local! {
+                static CCTX: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+                    const { std::cell::RefCell::new(None) };
+            }
+            CCTX.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+                    *slot = Some((level, zstd::bulk::Compressor::new(level)?));
+                }
+                match slot.as_mut() {
+                    Some((_, c)) => c.compress(data),
+                    None => zstd::bulk::compress(data, level),
+                }
+            })
+        }
         code::LZW => Ok(lzw_encode(data)),
         _ => Ok(data.to_vec()),
     }

@@ -33,6 +33,7 @@ pub(crate) mod tag {
     pub const TILE_BYTE_COUNTS: u16 = 325;
     pub const SUB_IFDS: u16 = 330;
     pub const SAMPLE_FORMAT: u16 = 339;
+    pub const JPEG_TABLES: u16 = 347;
 }
 
 /// Limits of the IFD parser, safe for untrusted files by default.
@@ -51,6 +52,9 @@ pub struct TiffLimits {
     pub max_description_bytes: u64,
     /// Largest decoded tile or strip, in bytes.
     pub max_tile_bytes: u64,
+    /// Largest decoded region one read may return, in bytes (checked before the output
+    /// is allocated).
+    pub max_read_bytes: u64,
 }
 
 impl Default for TiffLimits {
@@ -62,17 +66,20 @@ impl Default for TiffLimits {
             max_subifds: 64,
             max_description_bytes: 64 << 20,
             max_tile_bytes: 1 << 30,
+            max_read_bytes: crate::Limits::default().max_read_bytes,
         }
     }
 }
 
 impl From<&crate::Limits> for TiffLimits {
     /// The TIFF limits implied by the crate-wide [`crate::Limits`]: IFD count, decoded
-    /// tile bytes (as chunk bytes) and ImageDescription size (as OME-XML bytes).
+    /// tile bytes (as chunk bytes), region bytes (as read bytes) and ImageDescription size
+    /// (as OME-XML bytes).
     fn from(limits: &crate::Limits) -> Self {
         TiffLimits {
             max_ifds: limits.max_tiff_ifds,
             max_tile_bytes: limits.max_chunk_bytes,
+            max_read_bytes: limits.max_read_bytes,
             max_description_bytes: limits.max_xml_bytes as u64,
             ..TiffLimits::default()
         }

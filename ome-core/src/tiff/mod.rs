@@ -6,10 +6,12 @@
 //! length, detects loops, and bounds tag counts, SubIFDs and decoded tile sizes
 //! ([`TiffLimits`]); errors carry a [`crate::Location::Tiff`] naming file, IFD and tag.
 
+mod bits;
 mod decode;
 mod facade;
 mod ifd;
 pub mod inspect;
+mod jpeg;
 pub mod planes;
 mod read;
 mod write;

@@ -14,6 +14,7 @@ use crate::ome_xml::{self, OmeXml, Pixels, XmlLimits};
 use crate::source::check_region;
 
 use super::decode::{self, compression_name};
+use super::{bits, jpeg};
 use super::ifd::{Ifd, IfdAt, TiffFile, TiffLimits, tag};
 use super::planes::{PlaneMap, PlaneProblem, PlaneRef, map_planes};
 
@@ -26,8 +27,13 @@ pub(crate) struct ImageIfd {
     pub height: u64,
     pub spp: u64,
     pub dtype: DType,
+    /// Stored bits per sample: the dtype's width, or fewer for packed samples (1-bit
+    /// masks, 10-, 12-, 14-bit cameras; see [`super::bits`]).
+    pub bits: u32,
     pub compression: u16,
     pub predictor: u16,
+    /// `JPEGTables` (tag 347), shared by every JPEG tile of the IFD.
+    pub jpeg_tables: Option<Vec<u8>>,
     pub planar_separate: bool,
     pub tiled: bool,
     pub block_w: u64,
@@ -62,11 +68,15 @@ impl ImageIfd {
             (2, 64) => DType::I64,
             (3, 32) => DType::F32,
             (3, 64) => DType::F64,
+            // Packed unsigned samples widen to the next byte size (TIFF 6.0 section 2).
+            (1, 1..=7) => DType::U8,
+            (1, 9..=15) => DType::U16,
+            (1, 17..=31) => DType::U32,
             _ => {
                 return Err(Error::unsupported(
                     f.loc(at.ifd, at.subifd, Some(tag::BITS_PER_SAMPLE)),
                     format!(
-                        "expected 8, 16, 32 or 64 bits of unsigned, signed or float samples, found {bits} bits with SampleFormat {fmt}"
+                        "expected 8, 16, 32 or 64 bits of unsigned, signed or float samples (or 1 to 31 bits of packed unsigned ones), found {bits} bits with SampleFormat {fmt}"
                     ),
                 ));
             }
@@ -171,18 +181,54 @@ impl ImageIfd {
                 | decode::code::PACKBITS
                 | decode::code::ZSTD
                 | decode::code::ZSTD_OLD
+                | decode::code::JPEG
         ) {
             return Err(Error::unsupported(
                 f.loc(at.ifd, at.subifd, Some(tag::COMPRESSION)),
-                format!(
-                    "expected compression none, LZW, deflate, zstd or PackBits, found {compression}"
-                ),
+                if compression == decode::code::OLD_JPEG {
+                    "expected new-style JPEG (Compression 7), found old-style JPEG (6), which TIFF Technical Note 2 withdrew".to_string()
+                } else {
+                    format!(
+                        "expected compression none, LZW, deflate, zstd, PackBits or JPEG, found {compression}"
+                    )
+                },
             ));
         }
         if !matches!(predictor, 1..=3) {
             return Err(Error::unsupported(
                 f.loc(at.ifd, at.subifd, Some(tag::PREDICTOR)),
                 format!("expected predictor 1, 2 or 3, found {predictor}"),
+            ));
+        }
+        let bits = bits as u32;
+        let spp_in = if planar_separate { 1 } else { spp };
+        if bits as usize != dtype.size() * 8 && predictor != 1 {
+            // TIFF 6.0 section 14 defines the predictor on whole-byte samples only.
+            return Err(Error::unsupported(
+                f.loc(at.ifd, at.subifd, Some(tag::PREDICTOR)),
+                format!("expected no predictor with {bits}-bit packed samples, found predictor {predictor}"),
+            ));
+        }
+        let photometric = f.uint(ifd, tag::PHOTOMETRIC, &at)?.unwrap_or(1);
+        let mut jpeg_tables = None;
+        if compression == decode::code::JPEG {
+            if bits != 8 || !matches!(spp_in, 1 | 3) || predictor != 1 {
+                return Err(Error::unsupported(
+                    f.loc(at.ifd, at.subifd, Some(tag::COMPRESSION)),
+                    format!(
+                        "expected JPEG tiles of 8-bit grey or RGB samples without a predictor, found {bits}-bit samples, {spp_in} per pixel, predictor {predictor}"
+                    ),
+                ));
+            }
+            jpeg_tables = f
+                .uints(ifd, tag::JPEG_TABLES, &at)?
+                .map(|v| v.into_iter().map(|b| b as u8).collect());
+        } else if photometric == 6 {
+            // YCbCr outside JPEG means chroma subsampling (YCbCrSubSampling), which
+            // microscopy files do not use.
+            return Err(Error::unsupported(
+                f.loc(at.ifd, at.subifd, Some(tag::PHOTOMETRIC)),
+                "expected YCbCr samples only inside JPEG tiles, found uncompressed or losslessly compressed YCbCr",
             ));
         }
         Ok(ImageIfd {
@@ -192,8 +238,10 @@ impl ImageIfd {
             height,
             spp,
             dtype,
+            bits,
             compression,
             predictor,
+            jpeg_tables,
             planar_separate,
             tiled,
             block_w,
@@ -204,14 +252,27 @@ impl ImageIfd {
     }
 
     /// Decodes block `index` into little-endian samples (`rows x block_w x spp_in_block`).
-    fn decode_block(&self, f: &TiffFile, index: usize, rows: u64) -> Result<Vec<u8>> {
+    /// `buf` is the caller's scratch buffer, reused from block to block.
+    fn decode_block(
+        &self,
+        f: &TiffFile,
+        index: usize,
+        rows: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
         let bps = self.dtype.size();
         let spp_in = if self.planar_separate {
             1
         } else {
             self.spp as usize
         };
-        let expected = (rows * self.block_w) as usize * spp_in * bps;
+        let samples = self.block_w as usize * spp_in;
+        let packed = self.bits as usize != bps * 8;
+        let expected = if packed {
+            rows as usize * bits::packed_row_bytes(samples, self.bits)
+        } else {
+            rows as usize * samples * bps
+        };
         let tag_off = if self.tiled {
             tag::TILE_OFFSETS
         } else {
@@ -223,12 +284,26 @@ impl ImageIfd {
             &self.at,
             Some(tag_off),
         )?;
-        let mut buf = decode::decompress(self.compression, raw, expected).map_err(|m| {
+        let wrap = |m: String| {
             Error::format(
                 f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
                 format!("block {index}: {m}"),
             )
-        })?;
+        };
+        if self.compression == decode::code::JPEG {
+            let rows = rows as usize;
+            *buf = jpeg::decode(
+                self.jpeg_tables.as_deref(),
+                raw,
+                self.block_w as usize,
+                rows,
+                self.block_h as usize,
+                spp_in,
+            )
+            .map_err(wrap)?;
+            return Ok(());
+        }
+        decode::decompress_into(self.compression, raw, expected, buf).map_err(wrap)?;
         if buf.len() < expected {
             return Err(Error::format(
                 f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
@@ -238,12 +313,17 @@ impl ImageIfd {
                 ),
             ));
         }
+        if packed {
+            // Packed samples are a big-endian bit stream whatever the byte order.
+            *buf = bits::unpack(buf, samples, rows as usize, self.bits, bps);
+            return Ok(());
+        }
         let w = self.block_w as usize;
         match self.predictor {
-            2 => decode::undo_horizontal(&mut buf, w, spp_in, bps, f.little_endian),
+            2 => decode::undo_horizontal(buf, w, spp_in, bps, f.little_endian),
             3 => {
-                decode::undo_float(&mut buf, w, spp_in, bps);
-                return Ok(buf);
+                decode::undo_float(buf, w, spp_in, bps);
+                return Ok(());
             }
             _ => {}
         }
@@ -252,7 +332,7 @@ impl ImageIfd {
                 s.reverse();
             }
         }
-        Ok(buf)
+        Ok(())
     }
 }
 
@@ -835,6 +915,23 @@ impl OmeTiff {
             ))
         })?;
         check_region(full, start, shape)?;
+        // The output is allocated whole: refuse reads larger than the limit first.
+        let max = self
+            .files
+            .first()
+            .map_or(TiffLimits::default().max_read_bytes, |f| f.limits.max_read_bytes);
+        let bytes = shape
+            .iter()
+            .try_fold(s.dtype.size() as u64, |acc, &d| acc.checked_mul(d));
+        if bytes.is_none_or(|b| b > max) {
+            return Err(Error::limits(
+                Location::file(&self.path),
+                format!(
+                    "expected a read of at most {max} bytes, found a region {shape:?} of {} bytes",
+                    bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string())
+                ),
+            ));
+        }
         macro_rules! go {
             ($T:ty) => {{
                 let a = read_typed::<$T>(self, s, level, start, shape, parallel)?;
@@ -955,7 +1052,15 @@ fn read_typed<T: Element>(
             } else {
                 ifd.block_h.min(ifd.height - y0)
             };
-            let buf = ifd.decode_block(f, u.block, rows)?;
+            // One scratch buffer per thread: no allocation (and no page faults on fresh
+            // memory) per tile.
+            thread_local! {
+                static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            SCRATCH.with(|cell| -> Result<()> {
+            let mut guard = cell.borrow_mut();
+            let buf: &mut Vec<u8> = &mut guard;
+            ifd.decode_block(f, u.block, rows, buf)?;
             let spp_in = if ifd.planar_separate {
                 1
             } else {
@@ -998,6 +1103,7 @@ fn read_typed<T: Element>(
                 }
             }
             Ok(())
+            })
         };
         if parallel {
             units.par_iter().try_for_each(run)?;
