@@ -112,7 +112,9 @@ impl Error {
     pub fn or_location(mut self, location: impl FnOnce() -> Location) -> Self {
         match &mut self.inner.location {
             Location::None => self.inner.location = location(),
-            Location::Xml { file: file @ None, .. } => {
+            Location::Xml {
+                file: file @ None, ..
+            } => {
                 if let Location::File { path } = location() {
                     *file = Some(path);
                 }

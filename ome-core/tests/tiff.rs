@@ -240,7 +240,10 @@ fn read_region_respects_max_read_bytes() {
         .read_region(0, 0, &[0; 5], &[1, 1, 2, 64, 64])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::LimitsExceeded, "{e}");
-    let ok = u16s(tiff.read_region(0, 0, &[0, 0, 1, 0, 0], &[1, 1, 1, 64, 64]).unwrap());
+    let ok = u16s(
+        tiff.read_region(0, 0, &[0, 0, 1, 0, 0], &[1, 1, 1, 64, 64])
+            .unwrap(),
+    );
     assert_eq!(ok[[0, 0, 0, 5, 7]], 4096 + 5 * 64 + 7);
 }
 
@@ -253,7 +256,8 @@ fn banded_pyramid_equals_whole_plane_downsampling() {
     use ome_core::tiff::{TiffCompression, TiffWriteOptions, write_ome_tiff};
     use ome_core::{ArraySource, ImageMetadata};
     let a = ndarray::ArrayD::<u16>::from_shape_fn(ndarray::IxDyn(&[1, 2, 3, 301, 203]), |i| {
-        ((i[1] * 7919 + i[2] * 104_729 + i[3] * 613 + i[4] * 37 + (i[3] * i[4]) % 97) % 65_521) as u16
+        ((i[1] * 7919 + i[2] * 104_729 + i[3] * 613 + i[4] * 37 + (i[3] * i[4]) % 97) % 65_521)
+            as u16
     });
     let meta = ImageMetadata::default_for_ndim(5).unwrap();
     for method in [Downsample::Mean, Downsample::Gaussian] {

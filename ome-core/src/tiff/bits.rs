@@ -26,7 +26,11 @@ pub(crate) fn unpack(
 ) -> Vec<u8> {
     let row_bytes = packed_row_bytes(samples, bits);
     let mut out = vec![0u8; samples * rows * out_bytes];
-    for (r, dst_row) in out.chunks_exact_mut(samples * out_bytes).enumerate().take(rows) {
+    for (r, dst_row) in out
+        .chunks_exact_mut(samples * out_bytes)
+        .enumerate()
+        .take(rows)
+    {
         let Some(src) = packed.get(r * row_bytes..(r + 1) * row_bytes) else {
             break;
         };
@@ -102,7 +106,13 @@ mod tests {
         assert_eq!(out, vals.iter().map(|&v| v as u8).collect::<Vec<_>>());
         for bits in [2, 4, 10, 14, 24] {
             let vals: Vec<u32> = (0..21).map(|i| (i * 977) % (1 << bits)).collect();
-            let ob = if bits <= 8 { 1 } else if bits <= 16 { 2 } else { 4 };
+            let ob = if bits <= 8 {
+                1
+            } else if bits <= 16 {
+                2
+            } else {
+                4
+            };
             let out = unpack(&pack(&vals, 7, bits), 7, 3, bits, ob);
             let got: Vec<u32> = out
                 .chunks_exact(ob)

@@ -64,8 +64,9 @@ pub(crate) fn decode(
         .set_max_height(max_rows.max(rows).max(1));
     let decoded = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
         let mut dec = JpegDecoder::new_with_options(ZCursor::new(stream), options);
-        dec.decode_headers()
-            .map_err(|e| format!("expected a JPEG stream, found one that does not decode ({e:?})"))?;
+        dec.decode_headers().map_err(|e| {
+            format!("expected a JPEG stream, found one that does not decode ({e:?})")
+        })?;
         let info = dec
             .info()
             .ok_or_else(|| "expected JPEG headers, found none".to_string())?;
@@ -82,8 +83,9 @@ pub(crate) fn decode(
             ));
         }
         let mut out = vec![0u8; w * h * spp];
-        dec.decode_into(&mut out)
-            .map_err(|e| format!("expected a JPEG stream, found one that does not decode ({e:?})"))?;
+        dec.decode_into(&mut out).map_err(|e| {
+            format!("expected a JPEG stream, found one that does not decode ({e:?})")
+        })?;
         out.truncate(width * rows * spp);
         Ok(out)
     });
@@ -96,7 +98,11 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for data in [&b""[..], &[0xFF, 0xD8][..], &[0xFF, 0xD8, 0xFF, 0xC0, 0, 2][..]] {
+        for data in [
+            &b""[..],
+            &[0xFF, 0xD8][..],
+            &[0xFF, 0xD8, 0xFF, 0xC0, 0, 2][..],
+        ] {
             assert!(decode(None, data, 8, 8, 8, 1).is_err());
             assert!(decode(Some(&[0xFF, 0xD8, 0xFF, 0xD9]), data, 8, 8, 8, 1).is_err());
         }

@@ -14,9 +14,9 @@ use crate::ome_xml::{self, OmeXml, Pixels, XmlLimits};
 use crate::source::check_region;
 
 use super::decode::{self, compression_name};
-use super::{bits, jpeg};
 use super::ifd::{Ifd, IfdAt, TiffFile, TiffLimits, tag};
 use super::planes::{PlaneMap, PlaneProblem, PlaneRef, map_planes};
+use super::{bits, jpeg};
 
 /// The geometry and storage of one image IFD (a plane at one level).
 #[derive(Debug, Clone)]
@@ -206,7 +206,9 @@ impl ImageIfd {
             // TIFF 6.0 section 14 defines the predictor on whole-byte samples only.
             return Err(Error::unsupported(
                 f.loc(at.ifd, at.subifd, Some(tag::PREDICTOR)),
-                format!("expected no predictor with {bits}-bit packed samples, found predictor {predictor}"),
+                format!(
+                    "expected no predictor with {bits}-bit packed samples, found predictor {predictor}"
+                ),
             ));
         }
         let photometric = f.uint(ifd, tag::PHOTOMETRIC, &at)?.unwrap_or(1);
@@ -253,13 +255,7 @@ impl ImageIfd {
 
     /// Decodes block `index` into little-endian samples (`rows x block_w x spp_in_block`).
     /// `buf` is the caller's scratch buffer, reused from block to block.
-    fn decode_block(
-        &self,
-        f: &TiffFile,
-        index: usize,
-        rows: u64,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
+    fn decode_block(&self, f: &TiffFile, index: usize, rows: u64, buf: &mut Vec<u8>) -> Result<()> {
         let bps = self.dtype.size();
         let spp_in = if self.planar_separate {
             1
@@ -919,7 +915,9 @@ impl OmeTiff {
         let max = self
             .files
             .first()
-            .map_or(TiffLimits::default().max_read_bytes, |f| f.limits.max_read_bytes);
+            .map_or(TiffLimits::default().max_read_bytes, |f| {
+                f.limits.max_read_bytes
+            });
         let bytes = shape
             .iter()
             .try_fold(s.dtype.size() as u64, |acc, &d| acc.checked_mul(d));
@@ -1058,51 +1056,52 @@ fn read_typed<T: Element>(
                 static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
             }
             SCRATCH.with(|cell| -> Result<()> {
-            let mut guard = cell.borrow_mut();
-            let buf: &mut Vec<u8> = &mut guard;
-            ifd.decode_block(f, u.block, rows, buf)?;
-            let spp_in = if ifd.planar_separate {
-                1
-            } else {
-                ifd.spp as usize
-            };
-            let x0 = u.bx * ifd.block_w;
-            let ys = y0.max(ry0);
-            let ye = (y0 + rows).min(ry0 + rh).min(ifd.height);
-            let xs = x0.max(rx0);
-            let xe = (x0 + ifd.block_w).min(rx0 + rw).min(ifd.width);
-            let bps = size_of::<T>();
-            let smp = if ifd.planar_separate {
-                0
-            } else {
-                u.sample as usize
-            };
-            for y in ys..ye {
-                let src_row = ((y - y0) * ifd.block_w) as usize * spp_in;
-                let dst_row = u.out_plane * plane_len + ((y - ry0) * rw) as usize;
-                if spp_in == 1 && cfg!(target_endian = "little") && xe > xs {
-                    // Whole rows at once: the decoded block is little-endian already.
-                    let si = (src_row + (xs - x0) as usize) * bps;
-                    let n = (xe - xs) as usize;
-                    let d0 = dst_row + (xs - rx0) as usize;
-                    // SAFETY: as below, units write disjoint rectangles.
-                    #[allow(unsafe_code)]
-                    let dst: &mut [T] = unsafe { cells.index_mut(d0..d0 + n) };
-                    bytemuck::cast_slice_mut::<T, u8>(dst).copy_from_slice(&buf[si..si + n * bps]);
-                    continue;
-                }
-                for x in xs..xe {
-                    let si = (src_row + (x - x0) as usize * spp_in + smp) * bps;
-                    let v: T = bytemuck::pod_read_unaligned(&buf[si..si + bps]);
-                    let v = T::read_le(bytemuck::bytes_of(&v));
-                    // SAFETY: units of one read write disjoint (plane, tile) rectangles.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        *cells.index_mut(dst_row + (x - rx0) as usize) = v;
+                let mut guard = cell.borrow_mut();
+                let buf: &mut Vec<u8> = &mut guard;
+                ifd.decode_block(f, u.block, rows, buf)?;
+                let spp_in = if ifd.planar_separate {
+                    1
+                } else {
+                    ifd.spp as usize
+                };
+                let x0 = u.bx * ifd.block_w;
+                let ys = y0.max(ry0);
+                let ye = (y0 + rows).min(ry0 + rh).min(ifd.height);
+                let xs = x0.max(rx0);
+                let xe = (x0 + ifd.block_w).min(rx0 + rw).min(ifd.width);
+                let bps = size_of::<T>();
+                let smp = if ifd.planar_separate {
+                    0
+                } else {
+                    u.sample as usize
+                };
+                for y in ys..ye {
+                    let src_row = ((y - y0) * ifd.block_w) as usize * spp_in;
+                    let dst_row = u.out_plane * plane_len + ((y - ry0) * rw) as usize;
+                    if spp_in == 1 && cfg!(target_endian = "little") && xe > xs {
+                        // Whole rows at once: the decoded block is little-endian already.
+                        let si = (src_row + (xs - x0) as usize) * bps;
+                        let n = (xe - xs) as usize;
+                        let d0 = dst_row + (xs - rx0) as usize;
+                        // SAFETY: as below, units write disjoint rectangles.
+                        #[allow(unsafe_code)]
+                        let dst: &mut [T] = unsafe { cells.index_mut(d0..d0 + n) };
+                        bytemuck::cast_slice_mut::<T, u8>(dst)
+                            .copy_from_slice(&buf[si..si + n * bps]);
+                        continue;
+                    }
+                    for x in xs..xe {
+                        let si = (src_row + (x - x0) as usize * spp_in + smp) * bps;
+                        let v: T = bytemuck::pod_read_unaligned(&buf[si..si + bps]);
+                        let v = T::read_le(bytemuck::bytes_of(&v));
+                        // SAFETY: units of one read write disjoint (plane, tile) rectangles.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            *cells.index_mut(dst_row + (x - rx0) as usize) = v;
+                        }
                     }
                 }
-            }
-            Ok(())
+                Ok(())
             })
         };
         if parallel {

@@ -646,7 +646,6 @@ fn ifd_entries(
     e
 }
 
-
 /// One compressed tile on its way to the writer thread.
 struct EncodedTile {
     plane: usize,
@@ -703,7 +702,11 @@ impl BandEncoder<'_> {
         }
     }
 
-    fn run_typed<T: Element>(&self, planes: &[[u64; 3]], tx: &SyncSender<EncodedTile>) -> Result<()> {
+    fn run_typed<T: Element>(
+        &self,
+        planes: &[[u64; 3]],
+        tx: &SyncSender<EncodedTile>,
+    ) -> Result<()> {
         // Enough planes to keep every thread busy: one plane per task, its bands in order
         // (reading, downsampling and compressing all run in parallel across planes).
         // Otherwise planes one by one and the tiles of each band in parallel.
