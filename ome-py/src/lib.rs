@@ -16,6 +16,12 @@ mod write;
 
 use pyo3::prelude::*;
 
+// Chunk buffers of 128 KiB to 128 MiB come and go by the thousand in every read and
+// write; mimalloc reuses them where the system allocator maps and unmaps them, as in the
+// `ome` binary. Only Rust allocations use it; arrays handed to NumPy are freed by Rust.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The native module.
 #[pymodule]
 fn _ome_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
