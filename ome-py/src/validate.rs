@@ -106,14 +106,18 @@ impl PyReport {
     }
 }
 
-/// Validates an OME-Zarr image, label, plate or bioformats2raw container.
+/// Validates an OME-Zarr image, label, plate or bioformats2raw container, an attributes
+/// JSON file, an OME-TIFF (single file, multi-file set or companion file) or an OME-XML
+/// file. `xml_schema` names an OME XSD for the full schema check of OME-XML (through
+/// `xmllint`; a warning says so when it cannot run).
 #[pyfunction]
-#[pyo3(signature = (path, *, depth="hierarchy", strict=false))]
+#[pyo3(signature = (path, *, depth="hierarchy", strict=false, xml_schema=None))]
 pub(crate) fn validate(
     py: Python<'_>,
     path: PathBuf,
     depth: &str,
     strict: bool,
+    xml_schema: Option<PathBuf>,
 ) -> PyResult<PyReport> {
     let depth = match depth {
         "attributes" => Depth::Attributes,
@@ -125,7 +129,8 @@ pub(crate) fn validate(
             )));
         }
     };
-    let options = Options::with_depth(depth);
+    let mut options = Options::with_depth(depth);
+    options.xml_schema = xml_schema;
     let report = py
         .detach(|| ome_validate::validate(&[path], &options))
         .map_err(|e| validate_to_py(&e))?;

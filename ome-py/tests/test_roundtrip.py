@@ -123,6 +123,26 @@ def test_validate_report(tmp_path, czyx):
         ome_py.validate(out, depth="deep")
 
 
+def test_validate_ome_tiff_and_ome_xml(tmp_path, czyx):
+    tif = tmp_path / "img.ome.tif"
+    ome_py.write_ome_tiff(tif, czyx, axes="czyx", tile=(64, 64))
+    report = ome_py.validate(tif, depth="data")
+    assert report.verdict in ("valid", "valid-strict"), str(report)
+    # The OME-XML alone: a document naming no pixel files, with a broken reference.
+    from tifffile import TiffFile
+
+    with TiffFile(tif) as t:
+        xml = t.pages[0].description
+    doc = tmp_path / "img.ome.xml"
+    doc.write_text(xml.replace('ID="Pixels:0"', 'ID="NotAPixelsID"'), encoding="utf-8")
+    bad = ome_py.validate(doc)
+    assert bad.verdict == "invalid", str(bad)
+    assert any(f.code.startswith("OMEXML-ID-") for f in bad.findings), str(bad)
+    # A schema file that does not exist: the XSD check says it could not run, never passes silently.
+    missing = ome_py.validate(doc, xml_schema=tmp_path / "no.xsd")
+    assert any(f.code.startswith("OMEXML-XSD-") for f in missing.findings), str(missing)
+
+
 def test_image_pickles(tmp_path, czyx):
     out = tmp_path / "img.ome.zarr"
     ome_py.write_ome_zarr(out, czyx)

@@ -193,7 +193,9 @@ def convert(
     overwrite: bool = False,
     maxworkers: Optional[int] = None,
 ) -> Dict[str, Any]: ...
-def validate(path: _Path, *, depth: str = "hierarchy", strict: bool = False) -> Report: ...
+def validate(
+    path: _Path, *, depth: str = "hierarchy", strict: bool = False, xml_schema: Optional[_Path] = None
+) -> Report: ...
 def write_ome_tiff(
     path: _Path,
     data: Any,
