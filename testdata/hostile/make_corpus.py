@@ -593,6 +593,24 @@ def _(d):
     write(d + ".tif", tiff([(8, basic_entries(strip_len=4096, compression=8), 0)]) + bytes(62) + b"\xff" * 4096)
 
 
+@case("tiff-jpeg-garbage", "tiff", "JPEG strip (Compression 7) that is not a JPEG stream",
+      ["jpeg", "decod"] + TIFF_NEEDLES, info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    head = tiff([(8, basic_entries(strip_len=4096, compression=7), 0)])
+    write(d + ".tif", head + bytes(200 - len(head)) + b"\xff\xd8" + b"\x5a" * 4094)
+
+
+@case("tiff-jpeg-huge-frame", "tiff", "64 x 64 JPEG strip whose frame header claims 60000 x 60000 pixels",
+      ["jpeg", "frame", "decod"] + TIFF_NEEDLES, info_may_succeed=True, pending=TIFF_PENDING)
+def _(d):
+    # SOI, SOF0 (8-bit, 60000 x 60000, one component), EOI: a decoder that trusted the frame
+    # would allocate 3.6 GB for one strip.
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 60000, 60000, 1) + b"\x01\x11\x00"
+    stream = b"\xff\xd8" + sof + b"\xff\xd9"
+    head = tiff([(8, basic_entries(strip_len=len(stream), compression=7), 0)])
+    write(d + ".tif", head + bytes(200 - len(head)) + stream)
+
+
 @case("tiff-lzw-garbage", "tiff", "LZW strip that is not an LZW stream", ["decod", "lzw", "corrupt"] + TIFF_NEEDLES,
       info_may_succeed=True, pending=TIFF_PENDING)
 def _(d):

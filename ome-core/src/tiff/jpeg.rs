@@ -64,9 +64,7 @@ pub(crate) fn decode(
         .set_max_height(max_rows.max(rows).max(1));
     let decoded = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
         let mut dec = JpegDecoder::new_with_options(ZCursor::new(stream), options);
-        dec.decode_headers().map_err(|e| {
-            format!("expected a JPEG stream, found one that does not decode ({e:?})")
-        })?;
+        dec.decode_headers().map_err(undecodable)?;
         let info = dec
             .info()
             .ok_or_else(|| "expected JPEG headers, found none".to_string())?;
@@ -83,13 +81,20 @@ pub(crate) fn decode(
             ));
         }
         let mut out = vec![0u8; w * h * spp];
-        dec.decode_into(&mut out).map_err(|e| {
-            format!("expected a JPEG stream, found one that does not decode ({e:?})")
-        })?;
+        dec.decode_into(&mut out).map_err(undecodable)?;
         out.truncate(width * rows * spp);
         Ok(out)
     });
     decoded.unwrap_or_else(|_| Err("the JPEG decoder failed on this stream (it panicked)".into()))
+}
+
+/// The decoder's error, on one line.
+fn undecodable(e: zune_jpeg::errors::DecodeErrors) -> String {
+    let detail = format!("{e:?}");
+    format!(
+        "expected a JPEG stream, found one that does not decode ({})",
+        detail.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 #[cfg(test)]
