@@ -50,7 +50,7 @@ for t in $targets; do
   printf '%-20s %12s %8s %8s\n' "$t" "${execs:-?}" "$took" "$crashes"
   if [ "$crashes" -gt 0 ]; then
     mkdir -p "../testdata/fuzz-regressions/$t"
-    cp artifacts/"$t"/* "../testdata/fuzz-regressions/$t/"
+    cp -n artifacts/"$t"/* "../testdata/fuzz-regressions/$t/"  # never overwrite a kept one
     grep -m3 -E 'panicked|ERROR: libFuzzer|SUMMARY' "logs/$t.log" | sed 's/^/    /' || true
   fi
 done

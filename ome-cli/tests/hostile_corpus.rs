@@ -421,8 +421,10 @@ fn replay(target: &str, data: &[u8]) {
             let _ = parse_bytes(data, &xml_limits);
         }
         "ome_xml_roundtrip" => {
-            if let Ok(first) = parse_bytes(data, &xml_limits) {
+            if let Ok(mut first) = parse_bytes(data, &xml_limits) {
                 let second = parse(&to_xml(&first), &xml_limits).expect("written XML parses");
+                // to_xml writes 2016-06 whatever the input's namespace (an upgrade).
+                first.namespace = ome_core::ome_xml::OmeNamespace::V2016_06;
                 assert_eq!(first, second);
             }
         }
