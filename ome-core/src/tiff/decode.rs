@@ -51,6 +51,20 @@ thread_local! {
 /// codec contexts. The fast paths decode straight into `out`; anything they refuse
 /// (frames larger than `max`, malformed streams) goes through the streaming decoders,
 /// which truncate at `max` and give the error message.
+/// Decodes a zstd block straight into `out` when it decodes to exactly `out.len()` bytes;
+/// `false` otherwise (the caller then goes the general way, which reports what is wrong).
+pub(crate) fn zstd_exact_into(data: &[u8], out: &mut [u8]) -> bool {
+    ZSTD_DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Decompressor::new().ok();
+        }
+        slot.as_mut().is_some_and(
+            |d| matches!(d.decompress_to_buffer(data, &mut *out), Ok(n) if n == out.len()),
+        )
+    })
+}
+
 pub(crate) fn decompress_into(
     compression: u16,
     data: &[u8],

@@ -253,6 +253,38 @@ impl ImageIfd {
         })
     }
 
+    /// Decodes block `index` straight into `out` (`rows x block_w` whole samples, one per
+    /// pixel) where nothing is left to do after decompression: zstd, no predictor, whole-byte
+    /// samples in the host's (little-endian) order. `false` when it did not (the caller
+    /// then takes [`Self::decode_block`], which reports any error).
+    fn decode_block_direct(&self, f: &TiffFile, index: usize, out: &mut [u8]) -> bool {
+        if !matches!(
+            self.compression,
+            decode::code::ZSTD | decode::code::ZSTD_OLD
+        ) || self.predictor != 1
+            || self.bits as usize != self.dtype.size() * 8
+            || !(self.planar_separate || self.spp == 1)
+            || !f.little_endian
+            || !cfg!(target_endian = "little")
+        {
+            return false;
+        }
+        let tag_off = if self.tiled {
+            tag::TILE_OFFSETS
+        } else {
+            tag::STRIP_OFFSETS
+        };
+        match f.bytes(
+            self.offsets[index],
+            self.counts[index],
+            &self.at,
+            Some(tag_off),
+        ) {
+            Ok(raw) => decode::zstd_exact_into(raw, out),
+            Err(_) => false,
+        }
+    }
+
     /// Decodes block `index` into little-endian samples (`rows x block_w x spp_in_block`).
     /// `buf` is the caller's scratch buffer, reused from block to block.
     fn decode_block(&self, f: &TiffFile, index: usize, rows: u64, buf: &mut Vec<u8>) -> Result<()> {
@@ -1054,6 +1086,24 @@ fn read_typed<T: Element>(
             // memory) per tile.
             thread_local! {
                 static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            // A tile whose rows are whole rows of the region: decoded in place, no copy.
+            let x0 = u.bx * ifd.block_w;
+            if ifd.tiled
+                && x0 == rx0
+                && ifd.block_w == rw
+                && x0 + ifd.block_w <= ifd.width
+                && y0 >= ry0
+                && y0 + rows <= (ry0 + rh).min(ifd.height)
+            {
+                let d0 = u.out_plane * plane_len + ((y0 - ry0) * rw) as usize;
+                let n = (rows * rw) as usize;
+                // SAFETY: as below, units write disjoint rectangles.
+                #[allow(unsafe_code)]
+                let dst: &mut [T] = unsafe { cells.index_mut(d0..d0 + n) };
+                if ifd.decode_block_direct(f, u.block, bytemuck::cast_slice_mut::<T, u8>(dst)) {
+                    return Ok(());
+                }
             }
             SCRATCH.with(|cell| -> Result<()> {
                 let mut guard = cell.borrow_mut();

@@ -3,6 +3,7 @@
 
 mod array;
 mod codecs;
+mod fast_blosc;
 mod hierarchy;
 mod labels;
 mod plate;

@@ -25,7 +25,7 @@ use crate::metadata::{
     Axis, CoordinateTransformation, Dataset, ImageLabel, Multiscale, NgffVersion, OmeAttributes,
     Omero, OmeroChannel, Window,
 };
-use crate::options::{Compression, Limits, NoProgress, Progress};
+use crate::options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
 use crate::pyramid::{self, Downsample, LevelCount};
 use crate::source::{RegionSource, copy_region};
 use crate::with_dtype;
@@ -257,6 +257,14 @@ impl ChannelRange {
 
     fn update<T: Element>(&self, start: &[u64], block: &ArrayViewD<'_, T>) {
         let fold = |v: ArrayViewD<'_, T>| {
+            // Integers in memory order: a native minimum and maximum the compiler vectorises.
+            if !T::DTYPE.is_float()
+                && let Some(s) = v.as_slice_memory_order()
+            {
+                return int_min_max(s).map_or((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi)| {
+                    (lo.to_f64(), hi.to_f64())
+                });
+            }
             v.iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
                     let x = x.to_f64();
@@ -291,6 +299,33 @@ impl ChannelRange {
     fn take(self) -> Vec<(f64, f64)> {
         self.ranges.into_inner().unwrap_or_default()
     }
+}
+
+/// Minimum and maximum of integer samples, `None` when there are none.
+fn int_min_max<T: Element>(s: &[T]) -> Option<(T, T)> {
+    const LANES: usize = 32;
+    let first = *s.first()?;
+    let mut lo = [first; LANES];
+    let mut hi = [first; LANES];
+    let mut groups = s.chunks_exact(LANES);
+    for g in &mut groups {
+        for i in 0..LANES {
+            let x = g[i];
+            lo[i] = if x < lo[i] { x } else { lo[i] };
+            hi[i] = if x > hi[i] { x } else { hi[i] };
+        }
+    }
+    let mut l = first;
+    let mut h = first;
+    for &x in lo.iter().chain(&hi).chain(groups.remainder()) {
+        if x < l {
+            l = x;
+        }
+        if x > h {
+            h = x;
+        }
+    }
+    Some((l, h))
 }
 
 /// Indices of every chunk of a regular grid.
@@ -329,6 +364,36 @@ fn pad_to<T: Element>(block: ArrayD<T>, full: &[usize]) -> ArrayD<T> {
 
 type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
 
+/// Chunks that [`super::fast_blosc`] encodes exactly as the array's codecs would (NGFF 0.5,
+/// `bytes(little)` then blosc zstd with no or byte shuffle), without `zarrs`' per-block
+/// zstd contexts.
+#[derive(Debug, Clone, Copy)]
+struct FastBlosc {
+    clevel: u8,
+    byte_shuffle: bool,
+    typesize: usize,
+}
+
+impl FastBlosc {
+    fn of(version: NgffVersion, compression: Compression, dtype: DType) -> Option<Self> {
+        match (version, compression) {
+            (
+                NgffVersion::V0_5,
+                Compression::Blosc {
+                    cname: BloscCompressor::Zstd,
+                    clevel,
+                    shuffle: shuffle @ (Shuffle::None | Shuffle::Byte),
+                },
+            ) if cfg!(target_endian = "little") => Some(FastBlosc {
+                clevel,
+                byte_shuffle: shuffle == Shuffle::Byte,
+                typesize: dtype.size(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Encodes and stores every storage chunk (shard, when sharded) of one level.
 #[allow(clippy::too_many_arguments)]
 fn write_level<T: Element>(
@@ -338,6 +403,7 @@ fn write_level<T: Element>(
     storage_chunk: &[u64],
     produce: &Producer<'_, T>,
     range: Option<&ChannelRange>,
+    fast: Option<FastBlosc>,
     progress: &dyn Progress,
     location: &Location,
 ) -> Result<()> {
@@ -408,11 +474,28 @@ fn write_level<T: Element>(
                         })?;
                 }
             } else {
-                let data =
-                    ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(slice)));
-                array.store_chunk_opt(idx, data, &options).map_err(|e| {
+                let raw = bytemuck::cast_slice::<T, u8>(slice);
+                let data = ArrayBytes::new_flen(Cow::Borrowed(raw));
+                let err = |e: zarrs::array::ArrayError| {
                     Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
-                })?;
+                };
+                // As `store_chunk_opt` does: a chunk of fill value only is not stored.
+                let encoded = fast
+                    .filter(|_| {
+                        options.store_empty_chunks() || !data.is_fill_value(array.fill_value())
+                    })
+                    .and_then(|f| {
+                        super::fast_blosc::compress_zstd(raw, f.clevel, f.byte_shuffle, f.typesize)
+                    });
+                match encoded {
+                    // SAFETY: encoded exactly as the array's codec chain encodes it (see
+                    // `FastBlosc`; the bytes codec is the identity on little-endian hosts).
+                    #[allow(unsafe_code)]
+                    Some(encoded) => {
+                        unsafe { array.store_encoded_chunk(idx, encoded.into()) }.map_err(err)?
+                    }
+                    None => array.store_chunk_opt(idx, data, &options).map_err(err)?,
+                }
             }
             progress.advance(bytes);
             Ok(())
@@ -626,6 +709,7 @@ fn write_pyramid<T: Element>(
     };
     let level_loc = |k: usize| Location::file(dir.join(k.to_string()));
 
+    let fast = FastBlosc::of(plan.version, opts.compression, plan.dtype);
     // Level `k` written from blocks that `produce` hands out.
     let write_k = |k: usize, produce: &Producer<'_, T>, range: Option<&ChannelRange>| {
         write_level(
@@ -635,6 +719,7 @@ fn write_pyramid<T: Element>(
             &storage_chunk(k),
             produce,
             range,
+            fast,
             progress,
             &level_loc(k),
         )
