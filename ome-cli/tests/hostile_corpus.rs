@@ -422,10 +422,12 @@ fn replay(target: &str, data: &[u8]) {
         }
         "ome_xml_roundtrip" => {
             if let Ok(mut first) = parse_bytes(data, &xml_limits) {
-                let second = parse(&to_xml(&first), &xml_limits).expect("written XML parses");
-                // to_xml writes 2016-06 whatever the input's namespace (an upgrade).
+                let xml = to_xml(&first);
+                let second = parse(&xml, &xml_limits).expect("written XML parses");
+                // to_xml writes 2016-06 whatever the input's namespace (an upgrade); NaN
+                // floats compare through their serialisation.
                 first.namespace = ome_core::ome_xml::OmeNamespace::V2016_06;
-                assert_eq!(first, second);
+                assert!(first == second || to_xml(&second) == xml, "{xml}");
             }
         }
         "ngff_attributes" => {
