@@ -245,6 +245,11 @@ fn read_region_respects_max_read_bytes() {
             .unwrap(),
     );
     assert_eq!(ok[[0, 0, 0, 5, 7]], 4096 + 5 * 64 + 7);
+    // The OME-XML obeys the caller's XML limits too: our XML nests OME/Image/Pixels/...
+    limits.max_xml_depth = 2;
+    let e = OmeTiff::open_with(&path, TiffLimits::from(&limits)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitsExceeded, "{e}");
+    assert!(e.to_string().contains("nested"), "{e}");
 }
 
 /// The writer streams planes through the pyramid in tile-row bands: every level it writes

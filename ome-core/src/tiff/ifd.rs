@@ -55,6 +55,9 @@ pub struct TiffLimits {
     /// Largest decoded region one read may return, in bytes (checked before the output
     /// is allocated).
     pub max_read_bytes: u64,
+    /// Deepest element nesting accepted in the OME-XML (ImageDescription or companion
+    /// file); the other XML limits are [`crate::ome_xml::XmlLimits`]'s defaults.
+    pub max_xml_depth: usize,
 }
 
 impl Default for TiffLimits {
@@ -67,20 +70,22 @@ impl Default for TiffLimits {
             max_description_bytes: 64 << 20,
             max_tile_bytes: 1 << 30,
             max_read_bytes: crate::Limits::default().max_read_bytes,
+            max_xml_depth: crate::ome_xml::XmlLimits::default().max_depth,
         }
     }
 }
 
 impl From<&crate::Limits> for TiffLimits {
     /// The TIFF limits implied by the crate-wide [`crate::Limits`]: IFD count, decoded
-    /// tile bytes (as chunk bytes), region bytes (as read bytes) and ImageDescription size
-    /// (as OME-XML bytes).
+    /// tile bytes (as chunk bytes), region bytes (as read bytes), ImageDescription size
+    /// (as OME-XML bytes) and OME-XML depth.
     fn from(limits: &crate::Limits) -> Self {
         TiffLimits {
             max_ifds: limits.max_tiff_ifds,
             max_tile_bytes: limits.max_chunk_bytes,
             max_read_bytes: limits.max_read_bytes,
             max_description_bytes: limits.max_xml_bytes as u64,
+            max_xml_depth: limits.max_xml_depth,
             ..TiffLimits::default()
         }
     }

@@ -438,7 +438,12 @@ impl OmeTiff {
     pub fn open_with(path: impl AsRef<Path>, limits: TiffLimits) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let xml_limits = XmlLimits::default();
+        // The OME-XML obeys the caller's limits (CLI --max-xml-bytes / --max-xml-depth).
+        let xml_limits = XmlLimits {
+            max_bytes: usize::try_from(limits.max_description_bytes).unwrap_or(usize::MAX),
+            max_depth: limits.max_xml_depth,
+            ..XmlLimits::default()
+        };
         let head = {
             use std::io::Read;
             let mut h = [0u8; 4];
