@@ -112,6 +112,19 @@ impl RawElement {
     }
 }
 
+/// Whether `s` is an XML 1.0 `Name` (section 2.3): a name-start character (a letter, `_`,
+/// `:` or a non-ASCII character) then name characters (also digits, `-`, `.`). Non-ASCII
+/// characters are accepted as a whole, a superset of the production's ranges.
+pub(crate) fn is_xml_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii())
+        && chars.all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii()
+        })
+}
+
 /// The part of a qualified name after the prefix.
 pub(crate) fn local_name(qname: &str) -> &str {
     qname.split_once(':').map_or(qname, |(_, l)| l)
@@ -188,6 +201,15 @@ pub(crate) fn read_tree(xml: &str, limits: &XmlLimits) -> Result<RawElement> {
                 };
                 elements += 1;
                 let name = start.name().as_ref().to_string();
+                if !is_xml_name(&name) {
+                    let at = stack.last().map_or("/", |f| f.path.as_str()).to_string();
+                    return Err(Error::format(
+                        xml_loc(&at),
+                        format!(
+                            "expected well-formed XML, found an element named {name:?} (not an XML Name)"
+                        ),
+                    ));
+                }
                 let local = local_name(&name).to_string();
                 let path = match stack.last_mut() {
                     None => format!("/{local}"),
@@ -387,6 +409,14 @@ fn read_attributes(
             )
         })?;
         let key = attr.key.as_ref().to_string();
+        if !is_xml_name(&key) {
+            return Err(Error::format(
+                xml_loc(path),
+                format!(
+                    "expected well-formed XML, found an attribute named {key:?} (not an XML Name)"
+                ),
+            ));
+        }
         if attr.value.len() > limits.max_attribute_len {
             return Err(Error::limits(
                 xml_loc(&format!("{path}@{key}")),

@@ -603,3 +603,24 @@ proptest! {
         let _ = parse(&t, &XmlLimits::default());
     }
 }
+
+/// Element and attribute names must be XML Names (XML 1.0 section 2.3): a fuzzed document
+/// with `<>` elements was accepted, and its re-serialisation did not parse.
+#[test]
+fn names_that_are_not_xml_names_are_refused() {
+    use super::raw::is_xml_name;
+    use crate::ErrorKind;
+    let bad_element = MINIMAL.replace("</Pixels>", "<></></Pixels>");
+    let e = parse(&bad_element, &XmlLimits::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Format, "{e}");
+    assert!(e.to_string().contains("not an XML Name"), "{e}");
+    let bad_attribute = MINIMAL.replace("<Pixels ", "<Pixels Physical#SizeX=\"1\" ");
+    let e = parse(&bad_attribute, &XmlLimits::default()).unwrap_err();
+    assert!(e.to_string().contains("Physical#SizeX"), "{e}");
+    for good in ["OME", "xsi:schemaLocation", "_a.b-c", "ROI:1", "Größe"] {
+        assert!(is_xml_name(good), "{good}");
+    }
+    for bad in ["", "1a", "-a", ".a", "a#b", "a b", "*", "a/"] {
+        assert!(!is_xml_name(bad), "{bad:?}");
+    }
+}
