@@ -308,12 +308,13 @@ impl PyRegionWriter {
 
 /// Writes an array as a tiled, pyramidal OME-TIFF (sub-resolutions as SubIFDs), in the
 /// vocabulary of tifffile `imwrite`: `tile`, `compression`, `predictor`, `subifds`
-/// (sub-resolution count), `bigtiff`.
+/// (sub-resolution count; `subresolutions`, the name tifffile's pyramid examples use, is the
+/// same), `bigtiff`.
 #[pyfunction]
 #[pyo3(signature = (
     path, data, *, axes=None, scale=None, units=None, channel_names=None, name=None,
     tile=None, compression=None, compressionargs=None, predictor=false, subifds=None,
-    method=None, bigtiff=None, overwrite=false
+    subresolutions=None, method=None, bigtiff=None, overwrite=false
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_tiff<'py>(
@@ -330,6 +331,7 @@ pub(crate) fn write_ome_tiff<'py>(
     compressionargs: Option<Bound<'py, PyDict>>,
     predictor: bool,
     subifds: Option<usize>,
+    subresolutions: Option<usize>,
     method: Option<String>,
     bigtiff: Option<bool>,
     overwrite: bool,
@@ -363,6 +365,14 @@ pub(crate) fn write_ome_tiff<'py>(
         opts.compression_level = Some(level.extract()?);
     }
     opts.predictor = predictor;
+    let subifds = match (subifds, subresolutions) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(usage(format!(
+                "expected subifds and subresolutions to agree (they are the same count), found {a} and {b}"
+            )));
+        }
+        (a, b) => a.or(b),
+    };
     opts.levels = subifds.map(|n| n + 1);
     opts.downsample = zarr_opts.downsample;
     opts.bigtiff = bigtiff;

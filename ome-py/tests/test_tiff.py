@@ -25,6 +25,14 @@ def test_tifffile_reads_our_ome_tiff(tmp_path, czyx):
     np.testing.assert_array_equal(image.read(t=0), czyx)
 
 
+def test_subresolutions_is_subifds(tmp_path, czyx):
+    out = tmp_path / "sub.ome.tif"
+    summary = ome_py.write_ome_tiff(out, czyx, axes="czyx", tile=(64, 64), subresolutions=2)
+    assert len(summary["level_shapes"]) == 3
+    with pytest.raises(ome_py.UsageError):
+        ome_py.write_ome_tiff(tmp_path / "x.ome.tif", czyx, axes="czyx", subifds=1, subresolutions=2)
+
+
 def test_we_read_tifffile_ome_tiff_and_convert(tmp_path, czyx):
     src = tmp_path / "theirs.ome.tif"
     tifffile.imwrite(src, czyx, ome=True, tile=(128, 128), compression="zlib",

@@ -210,6 +210,7 @@ def write_ome_tiff(
     compressionargs: Optional[Dict[str, Any]] = None,
     predictor: bool = False,
     subifds: Optional[int] = None,
+    subresolutions: Optional[int] = None,
     method: Optional[str] = None,
     bigtiff: Optional[bool] = None,
     overwrite: bool = False,
