@@ -286,7 +286,7 @@ fn pixel_less_ome_xml(
     let n = file
         .read(&mut head)
         .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
-    if matches!(&head[..n], b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+") {
+    if ome_core::tiff::is_tiff_magic(&head[..n]) {
         return Ok(None);
     }
     let max = limits.max_xml_bytes;

@@ -207,13 +207,7 @@ fn is_companion(path: &Path) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
-    let head = &head[..n];
-    let head = head
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(head);
-    head.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'<')
+    crate::ome_xml::starts_like_xml(&head[..n])
 }
 
 /// A level of an [`Image`] seen as a [`RegionSource`].

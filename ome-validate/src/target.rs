@@ -24,14 +24,6 @@ pub(crate) enum Target {
     OmeXml(PathBuf),
 }
 
-/// TIFF and BigTIFF headers, both byte orders.
-fn is_tiff_magic(head: &[u8]) -> bool {
-    matches!(
-        head.get(..4),
-        Some(b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
-    )
-}
-
 /// What a file holds, from its first bytes and its name.
 fn classify_file(path: &Path) -> Target {
     let mut head = Vec::new();
@@ -43,16 +35,14 @@ fn classify_file(path: &Path) -> Target {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if is_tiff_magic(&head) {
+    if ome_core::tiff::is_tiff_magic(&head) {
         return Target::OmeTiff(path.to_path_buf());
     }
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    let first = text.iter().find(|b| !b.is_ascii_whitespace());
     let xml_name = name.ends_with(".xml") || name.ends_with(".companion.ome");
     let tiff_name = [".tif", ".tiff", ".tf2", ".tf8", ".btf"]
         .iter()
         .any(|e| name.ends_with(e));
-    if first == Some(&b'<') || xml_name {
+    if ome_core::ome_xml::starts_like_xml(&head) || xml_name {
         Target::OmeXml(path.to_path_buf())
     } else if tiff_name {
         Target::OmeTiff(path.to_path_buf())

@@ -70,5 +70,16 @@ pub fn parse_raw(xml: &str, limits: &XmlLimits) -> crate::Result<RawElement> {
     raw::read_tree(xml, limits)
 }
 
+/// Whether a file's first bytes look like an XML document: the first non-blank byte after
+/// an optional UTF-8 byte-order mark is `<`. Used to route OME-XML and companion files.
+pub fn starts_like_xml(head: &[u8]) -> bool {
+    let head = head
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(head);
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<')
+}
+
 #[cfg(test)]
 mod tests;

@@ -142,8 +142,8 @@ impl std::fmt::Debug for TiffFile {
     }
 }
 
-/// Whether `head` starts with a TIFF or BigTIFF magic number.
-pub(crate) fn is_tiff_magic(head: &[u8]) -> bool {
+/// Whether `head` starts with a TIFF or BigTIFF magic number (either byte order).
+pub fn is_tiff_magic(head: &[u8]) -> bool {
     matches!(
         head.get(..4),
         Some(b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")

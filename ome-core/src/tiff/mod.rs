@@ -21,4 +21,4 @@ pub use read::{OmeTiff, Series};
 pub use write::{TiffCompression, TiffWriteOptions, TiffWriteSummary, write_ome_tiff};
 
 pub(crate) use facade::TiffLevel;
-pub(crate) use ifd::is_tiff_magic;
+pub use ifd::is_tiff_magic;

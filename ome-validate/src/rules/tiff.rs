@@ -274,7 +274,7 @@ fn check_binary_only(
             let mut head = [0u8; 4];
             f.read_exact(&mut head).map(|()| head)
         })
-        .is_ok_and(|h| is_tiff_magic(&h));
+        .is_ok_and(|h| ome_core::tiff::is_tiff_magic(&h));
     let text = if is_tiff {
         inspect(&master, tiff_limits(options))
             .ok()
@@ -341,10 +341,6 @@ fn check_binary_only(
         );
     }
     Some(ome)
-}
-
-fn is_tiff_magic(h: &[u8; 4]) -> bool {
-    matches!(h, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
 }
 
 /// The files of a set: index 0 is the file holding the XML when there is one.
