@@ -310,10 +310,40 @@ def child(tool: str, workload: str, input_path: str, out: str) -> dict:
 
 
 def checksum(a) -> str:
+    """blake2b-128 of the little-endian bytes of `a`, fed in 64 MiB pieces: no copy of a
+    C-contiguous little-endian array (or memory map)."""
     import hashlib
 
-    return hashlib.blake2b(memoryview(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()),
-                           digest_size=16).hexdigest()
+    import numpy as np
+
+    if a.dtype.byteorder == ">" or not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<"), copy=False))
+    flat = a.reshape(-1).view(np.uint8)
+    h = hashlib.blake2b(digest_size=16)
+    for i in range(0, flat.size, 64 << 20):
+        h.update(memoryview(flat[i:i + (64 << 20)]))
+    return h.hexdigest()
+
+
+def ensure_input(size: str, input_path: str | None) -> str:
+    """The benchmark input: `input_path`, or .bench/<size>.npy made by gen_data.py."""
+    path = input_path or os.path.join(REPO, ".bench", f"{size}.npy")
+    if not os.path.exists(path):
+        print(f"generating {path} ...", file=sys.stderr)
+        subprocess.run([sys.executable, os.path.join(REPO, "benches", "gen_data.py"), "--size", size,
+                        "--out", path, "--no-stats"], check=True)
+    return path
+
+
+def expected_checksum(input_path: str, timeout: float) -> str | None:
+    """checksum() of the input, computed in a child: Linux copies a parent's RSS high-water
+    mark into every forked child, so a parent that read the whole input would add its size
+    to each tool's reported peak RSS. None (with the child's stderr printed) on failure."""
+    rc, so, se, _ = run_child([sys.executable, HERE, "_checksum", input_path], timeout)
+    if rc != 0:
+        print(se, file=sys.stderr)
+        return None
+    return (last_json(so) or {}).get("checksum")
 
 
 def verify(group: str, input_path: str, sharded: bool) -> dict:
@@ -728,11 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     workloads = [w for w in WORKLOADS if w in only] or list(WORKLOADS)
     tools = [t for t in TOOLS if t in only] or list(TOOLS)
 
-    input_path = args.input or os.path.join(REPO, ".bench", f"{args.size}.npy")
-    if not os.path.exists(input_path):
-        print(f"generating {input_path} ...", file=sys.stderr)
-        subprocess.run([sys.executable, os.path.join(REPO, "benches", "gen_data.py"), "--size", args.size,
-                        "--out", input_path, "--no-stats"], check=True)
+    input_path = ensure_input(args.size, args.input)
     work = args.workdir or os.path.join(REPO, ".bench", f"peers-{args.size}")
     os.makedirs(work, exist_ok=True)
 
@@ -741,16 +767,11 @@ def main(argv: list[str] | None = None) -> int:
     a = np.load(input_path, mmap_mode="r")
     shape, nbytes = tuple(a.shape), a.nbytes
     del a
-    # The expected checksum comes from a child: Linux copies the parent's RSS high-water
-    # mark into every forked child, so a parent that read the whole input would add its
-    # size to each tool's reported peak RSS.
     expected_sum = None
     if any(w in READ_WORKLOADS for w in workloads):
-        rc, so, se, _ = run_child([sys.executable, HERE, "_checksum", input_path], args.timeout)
-        if rc != 0:
-            print(se, file=sys.stderr)
+        expected_sum = expected_checksum(input_path, args.timeout)
+        if expected_sum is None:
             return 1
-        expected_sum = (last_json(so) or {}).get("checksum")
     notes = []
 
     ome_bench = find_ome_bench()

@@ -65,22 +65,6 @@ def load(input_path: str):
     return np.ascontiguousarray(np.load(input_path))
 
 
-def input_checksum(input_path: str) -> str:
-    """checksum() of the input, streamed from the memory map in 64 MiB pieces."""
-    import hashlib
-
-    import numpy as np
-
-    a = np.load(input_path, mmap_mode="r")
-    flat = a.reshape(-1).view(np.uint8) if a.dtype.byteorder != ">" else None
-    if flat is None:
-        return peers.checksum(np.asarray(a))
-    h = hashlib.blake2b(digest_size=16)
-    for i in range(0, flat.size, 64 << 20):
-        h.update(memoryview(flat[i:i + (64 << 20)]))
-    return h.hexdigest()
-
-
 def write_ours(a, out: str, version: str) -> None:
     import ome_py
 
@@ -102,17 +86,6 @@ def write_ome_zarr_py_default(a, out: str, version: str) -> None:
     opts = [{"chunks": peers.clip(peers.CHUNKS, s), "compressor": comp} for s in shapes]
     write_image(a, out, fmt=fmt, axes="tczyx", scale_factors=[2 ** k for k in range(1, len(shapes))],
                 storage_options=opts)
-
-
-def checksum(a) -> str:
-    """peers.checksum without its copy (the digest of the same little-endian bytes)."""
-    import hashlib
-
-    import numpy as np
-
-    if a.dtype.byteorder == ">" or not a.flags.c_contiguous:
-        return peers.checksum(a)
-    return hashlib.blake2b(memoryview(a.reshape(-1).view(np.uint8)), digest_size=16).hexdigest()
 
 
 def write_tiff_tifffile(a, out: str) -> None:
@@ -163,7 +136,7 @@ def child(tool: str, workload: str, input_path: str, out: str) -> dict:
     b = np.asarray(b)
     if b.ndim < 5:  # tifffile squeezes length-1 axes
         b = b.reshape(np.load(input_path, mmap_mode="r").shape)
-    return {"seconds": seconds, "shape": list(b.shape), "checksum": checksum(b)}
+    return {"seconds": seconds, "shape": list(b.shape), "checksum": peers.checksum(b)}
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -204,9 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_child":
         print(json.dumps(child(*argv[1:5])))
         return 0
-    if argv and argv[0] == "_checksum":
-        print(json.dumps({"checksum": input_checksum(argv[1])}))
-        return 0
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -233,11 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             ts = [t for t in ts if t in named_tools or t == "ours"]
         return [t for t in ts if t not in OPT_IN or t in named_tools]
 
-    input_path = args.input or os.path.join(REPO, ".bench", f"{args.size}.npy")
-    if not os.path.exists(input_path):
-        print(f"generating {input_path} ...", file=sys.stderr)
-        subprocess.run([sys.executable, os.path.join(REPO, "benches", "gen_data.py"), "--size", args.size,
-                        "--out", input_path, "--no-stats"], check=True)
+    input_path = peers.ensure_input(args.size, args.input)
     work = args.workdir or os.path.join(REPO, ".bench", f"py-{args.size}")
     os.makedirs(work, exist_ok=True)
 
@@ -246,13 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     a = np.load(input_path, mmap_mode="r")
     shape, nbytes = tuple(a.shape), a.nbytes
     del a
-    # Everything large happens in children: a child's ru_maxrss starts at the parent's
-    # peak RSS (Linux keeps the high-water mark across fork and exec), so a parent that
-    # once held the input would inflate every tool's figure by its size.
+    # Everything large happens in children (see peers.expected_checksum).
     expected = None
     if any(w in READ_WORKLOADS for w in workloads):
-        rc, so, se, _ = peers.run_child([sys.executable, HERE, "_checksum", input_path], args.timeout)
-        expected = (peers.last_json(so) or {}).get("checksum")
+        expected = peers.expected_checksum(input_path, args.timeout)
     sources = prepare_read_sources(input_path, work, args.size, workloads)
 
     results: dict[tuple[str, str], dict] = {}
