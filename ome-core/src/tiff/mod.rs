@@ -17,7 +17,7 @@ mod read;
 mod write;
 
 pub use ifd::TiffLimits;
-pub use read::{OmeTiff, Series};
+pub use read::{OmeTiff, Series, sample_dtype};
 pub use write::{TiffCompression, TiffWriteOptions, TiffWriteSummary, write_ome_tiff};
 
 pub(crate) use facade::TiffLevel;

@@ -57,29 +57,13 @@ impl ImageIfd {
         let spp = f.uint(ifd, tag::SAMPLES_PER_PIXEL, &at)?.unwrap_or(1);
         let bits = f.uint(ifd, tag::BITS_PER_SAMPLE, &at)?.unwrap_or(1);
         let fmt = f.uint(ifd, tag::SAMPLE_FORMAT, &at)?.unwrap_or(1);
-        let dtype = match (fmt, bits) {
-            (1, 8) => DType::U8,
-            (1, 16) => DType::U16,
-            (1, 32) => DType::U32,
-            (1, 64) => DType::U64,
-            (2, 8) => DType::I8,
-            (2, 16) => DType::I16,
-            (2, 32) => DType::I32,
-            (2, 64) => DType::I64,
-            (3, 32) => DType::F32,
-            (3, 64) => DType::F64,
-            // Packed unsigned samples widen to the next byte size (TIFF 6.0 section 2).
-            (1, 1..=7) => DType::U8,
-            (1, 9..=15) => DType::U16,
-            (1, 17..=31) => DType::U32,
-            _ => {
-                return Err(Error::unsupported(
-                    f.loc(at.ifd, at.subifd, Some(tag::BITS_PER_SAMPLE)),
-                    format!(
-                        "expected 8, 16, 32 or 64 bits of unsigned, signed or float samples (or 1 to 31 bits of packed unsigned ones), found {bits} bits with SampleFormat {fmt}"
-                    ),
-                ));
-            }
+        let Some(dtype) = sample_dtype(fmt, bits) else {
+            return Err(Error::unsupported(
+                f.loc(at.ifd, at.subifd, Some(tag::BITS_PER_SAMPLE)),
+                format!(
+                    "expected 8, 16, 32 or 64 bits of unsigned, signed or float samples (or 1 to 31 bits of packed unsigned ones), found {bits} bits with SampleFormat {fmt}"
+                ),
+            ));
         };
         if spp == 0 || spp > 64 {
             return Err(Error::format(
@@ -362,6 +346,28 @@ impl ImageIfd {
         }
         Ok(())
     }
+}
+
+/// The sample type the reader returns for an IFD's `SampleFormat` and `BitsPerSample`
+/// (TIFF 6.0 section 2 and SampleFormat), `None` when it does not read them. Packed
+/// unsigned samples (1-7, 9-15, 17-31 bits) widen to the next byte size.
+pub fn sample_dtype(sample_format: u64, bits_per_sample: u64) -> Option<DType> {
+    Some(match (sample_format, bits_per_sample) {
+        (1, 8) => DType::U8,
+        (1, 16) => DType::U16,
+        (1, 32) => DType::U32,
+        (1, 64) => DType::U64,
+        (2, 8) => DType::I8,
+        (2, 16) => DType::I16,
+        (2, 32) => DType::I32,
+        (2, 64) => DType::I64,
+        (3, 32) => DType::F32,
+        (3, 64) => DType::F64,
+        (1, 1..=7) => DType::U8,
+        (1, 9..=15) => DType::U16,
+        (1, 17..=31) => DType::U32,
+        _ => return None,
+    })
 }
 
 /// One series (OME `Image`) of an OME-TIFF.

@@ -688,11 +688,11 @@ fn check_ifd(
     let found_bits = ifd.bits_per_sample.first().copied().unwrap_or(1);
     // Packed unsigned samples narrower than the Type (a 12-bit camera in uint16, a 4-bit
     // mask in uint8) are read widened to the smallest unsigned type that holds them, which
-    // is how Bio-Formats and tifffile present them (TIFF 6.0 section 2, BitsPerSample).
-    let packed_fits = format == 1
-        && ifd.sample_format == 1
-        && found_bits < bits
-        && (found_bits > bits / 2 || (bits == 8 && found_bits >= 1));
+    // is how Bio-Formats and tifffile present them (TIFF 6.0 section 2, BitsPerSample):
+    // the samples fit when the reader's type for them is the Type.
+    let packed_fits = found_bits < bits
+        && px.pixel_type.to_dtype().is_some()
+        && ome_core::tiff::sample_dtype(ifd.sample_format, found_bits) == px.pixel_type.to_dtype();
     if (found_bits != bits && !packed_fits) || ifd.sample_format != format {
         once(
             sink,
