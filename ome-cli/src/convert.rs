@@ -75,9 +75,10 @@ pub(crate) struct ConvertArgs {
     /// Write OME-TIFF output as BigTIFF (default: only when it could pass 4 GB).
     #[arg(long)]
     bigtiff: bool,
-    /// Series of a multi-image OME-TIFF input.
-    #[arg(long, default_value_t = 0)]
-    series: usize,
+    /// Series of a multi-image OME-TIFF or bioformats2raw input (default: the first; for
+    /// OME-TIFF output from such input, every series, one image each).
+    #[arg(long)]
+    series: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -237,12 +238,27 @@ fn metadata_of(image: &Image, level: usize) -> ImageMetadata {
     meta
 }
 
-fn open_image(path: &Path, series: usize, limits: &ome_core::Limits) -> Result<Image> {
+/// The image at `path`: series `series` (default 0) of an OME-TIFF, series `series` of a
+/// bioformats2raw container (which has no default), or the OME-Zarr image itself.
+fn open_image(path: &Path, series: Option<usize>, limits: &ome_core::Limits) -> Result<Image> {
     if ome_core::is_tiff_input(path) {
         return std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?)
-            .image(series);
+            .image(series.unwrap_or(0));
     }
     let node = OmeZarr::open_with_limits(path, *limits)?;
+    if let Some(i) = series
+        && node.kind() == ome_core::metadata::NodeKind::Bioformats2raw
+    {
+        let names = node.series()?;
+        let name = names.get(i).ok_or_else(|| {
+            Error::usage(format!(
+                "series {i} does not exist; {} has {}",
+                path.display(),
+                names.len()
+            ))
+        })?;
+        return node.child(name)?.image();
+    }
     if node.attributes().multiscales.is_none() {
         let hint = match node.kind() {
             ome_core::metadata::NodeKind::Plate => format!(
@@ -251,7 +267,7 @@ fn open_image(path: &Path, series: usize, limits: &ome_core::Limits) -> Result<I
                 node.wells().first().map_or("A/1", String::as_str)
             ),
             ome_core::metadata::NodeKind::Bioformats2raw => format!(
-                " (a bioformats2raw container: give a series such as {}/0)",
+                " (a bioformats2raw container: give --series N or a series such as {}/0)",
                 path.display()
             ),
             ome_core::metadata::NodeKind::Well => {
@@ -282,7 +298,7 @@ fn tiff_to_zarr(
         limits.into(),
     )?);
     let Some(ome) = tiff.ome_xml() else {
-        let image = tiff.clone().image(args.series)?;
+        let image = tiff.clone().image(args.series.unwrap_or(0))?;
         let mut meta = metadata_of(&image, args.level);
         apply_overrides(&mut meta, args)?;
         let source = image.level_source(args.level)?;
@@ -443,6 +459,91 @@ fn write_tiff_levels(
     std::fs::write(&doc, text).map_err(|e| io(&doc, e))
 }
 
+/// Every series of the input, with its OME-XML, when no `--series` is given and the input
+/// is an OME-TIFF with OME-XML (all its images) or a bioformats2raw container (the series it
+/// lists, and `OME/METADATA.ome.xml`); `None` for other input, which converts as one image.
+fn every_series(
+    args: &ConvertArgs,
+    limits: &ome_core::Limits,
+) -> Result<Option<(Vec<Image>, Option<ome_core::ome_xml::OmeXml>)>> {
+    if args.series.is_some() {
+        return Ok(None);
+    }
+    if ome_core::is_tiff_input(&args.input) {
+        let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(
+            &args.input,
+            limits.into(),
+        )?);
+        let Some(xml) = tiff.ome_xml().cloned() else {
+            return Ok(None);
+        };
+        let images = (0..tiff.series_count())
+            .map(|i| tiff.clone().image(i))
+            .collect::<Result<Vec<_>>>()?;
+        // Images without pixels in the TIFF (BinData, MetadataOnly) are not series; the XML
+        // then describes more images than are written, and is not carried.
+        let carried = (xml.images.len() == images.len()).then_some(xml);
+        return Ok(Some((images, carried)));
+    }
+    let node = OmeZarr::open_with_limits(&args.input, *limits)?;
+    if node.kind() != ome_core::metadata::NodeKind::Bioformats2raw {
+        return Ok(None);
+    }
+    let series = node.series()?;
+    if series.is_empty() {
+        return Err(Error::usage(format!(
+            "{} is a bioformats2raw container with no series",
+            args.input.display()
+        )));
+    }
+    let images = series
+        .iter()
+        .map(|s| node.child(s)?.image())
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some((images, node.ome_xml()?)))
+}
+
+/// Writes `images` as the images of one OME-TIFF, carrying `ome_xml` (the input's OME-XML)
+/// as raw2ometiff does, unless metadata options (--scale, --units, --channel-names, --name)
+/// or --level ask for other metadata, or the XML does not describe the images.
+fn series_to_tiff(
+    args: &ConvertArgs,
+    images: &[Image],
+    ome_xml: Option<ome_core::ome_xml::OmeXml>,
+    mut opts: ome_core::tiff::TiffWriteOptions,
+) -> Result<()> {
+    use ome_core::tiff::TiffImage;
+    let mut metas = Vec::with_capacity(images.len());
+    let mut sources = Vec::with_capacity(images.len());
+    for image in images {
+        let mut meta = metadata_of(image, args.level);
+        apply_overrides(&mut meta, args)?;
+        metas.push(meta);
+        sources.push(image.level_source(args.level)?);
+    }
+    let tiff_images: Vec<TiffImage<'_>> = sources
+        .iter()
+        .zip(&metas)
+        .map(|(s, m)| TiffImage::new(s, m))
+        .collect();
+    let overridden = args.scale.is_some()
+        || args.units.is_some()
+        || args.channel_names.is_some()
+        || args.name.is_some();
+    if let Some(xml) = ome_xml.filter(|_| args.level == 0) {
+        if overridden {
+            eprintln!("note: the input's OME-XML is not carried: metadata options replace it");
+        } else {
+            opts.ome_xml = Some(xml);
+            if let Err(e) = ome_core::tiff::ome_xml_for(&args.output, &tiff_images, &opts) {
+                eprintln!("note: the input's OME-XML is not carried: {e}");
+                opts.ome_xml = None;
+            }
+        }
+    }
+    ome_core::tiff::write_ome_tiff_images(&args.output, &tiff_images, &opts).map(|_| ())
+}
+
 pub(crate) fn run(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<()> {
     let bar = crate::Bar::new(args.quiet);
     let result = if is_npy(&args.output) {
@@ -477,6 +578,8 @@ pub(crate) fn run(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<()> {
             };
             apply_overrides(&mut meta, args)?;
             ome_core::tiff::write_ome_tiff(&args.output, &reader, &meta, &opts).map(|_| ())
+        } else if let Some((images, ome_xml)) = every_series(args, limits)? {
+            series_to_tiff(args, &images, ome_xml, opts)
         } else {
             let image = open_image(&args.input, args.series, limits)?;
             let mut meta = metadata_of(&image, args.level);

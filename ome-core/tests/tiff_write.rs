@@ -236,3 +236,208 @@ fn hostile_files_give_typed_errors() {
         "{e}"
     );
 }
+
+/// Reads level `level` of `series` of `path` in t, c, z, y, x order.
+fn read_series<T: Element>(path: &std::path::Path, series: usize, level: usize) -> ArrayD<T> {
+    let tiff = std::sync::Arc::new(OmeTiff::open(path).unwrap_or_else(|e| panic!("{e}")));
+    let image = tiff.image(series).unwrap_or_else(|e| panic!("{e}"));
+    let shape = image.levels()[level].shape.clone();
+    let a = image
+        .read_region(level, &[0; 5], &shape)
+        .unwrap_or_else(|e| panic!("{e}"));
+    T::from_dyn_array_owned(a).unwrap_or_else(|_| panic!("dtype of series {series}"))
+}
+
+#[test]
+fn several_images_in_one_file() {
+    use ome_core::tiff::{TiffImage, write_ome_tiff_images};
+    let dir = tempfile::tempdir().unwrap();
+    let a = pattern::<u16>(&[2, 70, 90]);
+    let b = pattern::<u8>(&[3, 20, 10]);
+    let c = pattern::<f32>(&[2, 1, 2, 40, 33]);
+    let mut ma = ImageMetadata::from_axis_letters("cyx").unwrap();
+    ma.name = Some("first".into());
+    ma.channel_names = vec!["DAPI".into(), "GFP".into()];
+    let mb = ImageMetadata::from_axis_letters("zyx").unwrap();
+    let mc = ImageMetadata::from_axis_letters("tczyx").unwrap();
+    let (sa, sb, sc) = (
+        ArraySource::new(a.view()),
+        ArraySource::new(b.view()),
+        ArraySource::new(c.view()),
+    );
+    for big in [false, true] {
+        let path = dir.path().join(format!("three-{big}.ome.tif"));
+        let mut opts = TiffWriteOptions::default();
+        opts.tile = (32, 32);
+        opts.bigtiff = Some(big);
+        opts.compression = TiffCompression::Zstd;
+        let summary = write_ome_tiff_images(
+            &path,
+            &[
+                TiffImage::new(&sa, &ma),
+                TiffImage::new(&sb, &mb),
+                TiffImage::new(&sc, &mc),
+            ],
+            &opts,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(summary.bigtiff, big);
+        assert_eq!(summary.image_level_shapes.len(), 3);
+        assert_eq!(summary.image_level_shapes[0][1], [1, 2, 1, 35, 45]);
+        assert_eq!(summary.image_level_shapes[1].len(), 1);
+        let tiff = OmeTiff::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tiff.series_count(), 3);
+        let xml = tiff.ome_xml().unwrap();
+        let names: Vec<_> = xml.images.iter().map(|i| i.name.clone()).collect();
+        assert_eq!(
+            names,
+            [
+                Some("first".to_string()),
+                Some(format!("three-{big} #2")),
+                Some(format!("three-{big} #3"))
+            ]
+        );
+        // TiffData of image i continues after the planes of the images before it, one
+        // UUID for the file.
+        let ifds: Vec<Vec<u32>> = xml
+            .images
+            .iter()
+            .map(|i| i.pixels.tiff_data.iter().filter_map(|t| t.ifd).collect())
+            .collect();
+        assert_eq!(ifds, [vec![0, 1], vec![2, 3, 4], vec![5, 6, 7, 8]]);
+        assert_eq!(xml.images[2].pixels.channels[0].id, "Channel:2:0");
+        assert_eq!(
+            xml.images[0].pixels.channels[1].name.as_deref(),
+            Some("GFP")
+        );
+        drop(tiff);
+        let a5 = a
+            .clone()
+            .into_shape_with_order(IxDyn(&[1, 2, 1, 70, 90]))
+            .unwrap();
+        assert_eq!(read_series::<u16>(&path, 0, 0), a5);
+        let b5 = b
+            .clone()
+            .into_shape_with_order(IxDyn(&[1, 1, 3, 20, 10]))
+            .unwrap();
+        assert_eq!(read_series::<u8>(&path, 1, 0), b5);
+        assert_eq!(read_series::<f32>(&path, 2, 0), c);
+        // Level 1 of image 0: the 2x2 mean of level 0.
+        let l1 = read_series::<u16>(&path, 0, 1);
+        let want = ome_core::pyramid::downsample(
+            a5.view(),
+            &[1, 1, 1, 2, 2],
+            ome_core::pyramid::Downsample::Mean,
+        )
+        .unwrap();
+        assert_eq!(l1, want);
+    }
+}
+
+#[test]
+fn carried_ome_xml_keeps_metadata_and_checks_sizes() {
+    use ome_core::tiff::{TiffImage, write_ome_tiff_images};
+    let dir = tempfile::tempdir().unwrap();
+    let a = pattern::<u16>(&[2, 30, 40]);
+    let b = pattern::<u8>(&[20, 10]);
+    let ma = ImageMetadata::from_axis_letters("cyx").unwrap();
+    let mb = ImageMetadata::from_axis_letters("yx").unwrap();
+    let (sa, sb) = (ArraySource::new(a.view()), ArraySource::new(b.view()));
+    let template_xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" UUID="urn:uuid:0b7f4e0a-0000-4000-8000-000000000000">
+  <Instrument ID="Instrument:0"><Objective ID="Objective:0:0" NominalMagnification="40"/></Instrument>
+  <Image ID="Image:0" Name="cells"><AcquisitionDate>2020-01-02T03:04:05</AcquisitionDate><Description>two channels</Description>
+    <InstrumentRef ID="Instrument:0"/>
+    <Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint16" SizeX="40" SizeY="30" SizeZ="1" SizeC="2" SizeT="1" PhysicalSizeX="0.5" PhysicalSizeY="0.5">
+      <Channel ID="Channel:0:0" Name="DAPI" SamplesPerPixel="1" EmissionWavelength="461"/>
+      <Channel ID="Channel:0:1" Name="GFP" SamplesPerPixel="1"/>
+      <MetadataOnly/>
+      <Plane TheZ="0" TheC="1" TheT="0" ExposureTime="0.25"/>
+    </Pixels>
+    <AnnotationRef ID="Annotation:0"/>
+  </Image>
+  <Image ID="Image:1" Name="mask">
+    <Pixels ID="Pixels:1" DimensionOrder="XYZCT" Type="uint8" SizeX="10" SizeY="20" SizeZ="1" SizeC="1" SizeT="1">
+      <Channel ID="Channel:1:0" SamplesPerPixel="1"/>
+      <MetadataOnly/>
+    </Pixels>
+  </Image>
+  <StructuredAnnotations><MapAnnotation ID="Annotation:0"><Value><M K="a">b</M></Value></MapAnnotation></StructuredAnnotations>
+</OME>"#;
+    let template = ome_core::ome_xml::parse(template_xml, &ome_core::ome_xml::XmlLimits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("carried.ome.tif");
+    let mut opts = TiffWriteOptions::default();
+    opts.tile = (16, 16);
+    opts.ome_xml = Some(template.clone());
+    let images = [TiffImage::new(&sa, &ma), TiffImage::new(&sb, &mb)];
+    write_ome_tiff_images(&path, &images, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let tiff = OmeTiff::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let xml = tiff.ome_xml().unwrap();
+    assert_eq!(xml.instruments.len(), 1);
+    assert!(xml.structured_annotations.is_some());
+    let im = &xml.images[0];
+    assert_eq!(im.name.as_deref(), Some("cells"));
+    assert_eq!(im.description.as_deref(), Some("two channels"));
+    assert_eq!(im.acquisition_date.as_deref(), Some("2020-01-02T03:04:05"));
+    assert_eq!(im.instrument_ref.as_deref(), Some("Instrument:0"));
+    assert_eq!(im.pixels.physical_size_x, Some(0.5));
+    assert_eq!(im.pixels.channels[0].emission_wavelength, Some(461.0));
+    assert_eq!(im.pixels.planes.len(), 1);
+    assert!(!im.pixels.metadata_only);
+    assert_eq!(im.pixels.tiff_data.len(), 2);
+    assert_eq!(xml.images[1].pixels.tiff_data[0].ifd, Some(2));
+    assert_ne!(xml.uuid, template.uuid);
+    drop(tiff);
+    let a5 = a
+        .clone()
+        .into_shape_with_order(IxDyn(&[1, 2, 1, 30, 40]))
+        .unwrap();
+    assert_eq!(read_series::<u16>(&path, 0, 0), a5);
+
+    // An XML describing other pixels is refused before any file is made.
+    let bad = dir.path().join("bad.ome.tif");
+    let swapped = [TiffImage::new(&sb, &mb), TiffImage::new(&sa, &ma)];
+    let e = write_ome_tiff_images(&bad, &swapped, &opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
+    assert!(e.to_string().contains("Image 0"), "{e}");
+    let e = write_ome_tiff_images(&bad, &images[..1], &opts).unwrap_err();
+    assert!(e.to_string().contains("2 Image elements"), "{e}");
+    assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1);
+}
+
+/// A source whose reads fail past a given row.
+struct Failing(Vec<u64>);
+
+impl ome_core::RegionSource for Failing {
+    fn shape(&self) -> &[u64] {
+        &self.0
+    }
+    fn dtype(&self) -> ome_core::DType {
+        ome_core::DType::U8
+    }
+    fn read_region(&self, _start: &[u64], _shape: &[u64]) -> ome_core::Result<ome_core::DynArray> {
+        Err(ome_core::Error::usage("the second image cannot be read"))
+    }
+}
+
+#[test]
+fn a_failing_image_leaves_no_file() {
+    use ome_core::tiff::{TiffImage, write_ome_tiff_images};
+    let dir = tempfile::tempdir().unwrap();
+    let a = pattern::<u8>(&[40, 40]);
+    let m = ImageMetadata::from_axis_letters("yx").unwrap();
+    let sa = ArraySource::new(a.view());
+    let bad = Failing(vec![64, 64]);
+    let path = dir.path().join("half.ome.tif");
+    let e = write_ome_tiff_images(
+        &path,
+        &[TiffImage::new(&sa, &m), TiffImage::new(&bad, &m)],
+        &TiffWriteOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("second image"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let e = write_ome_tiff_images(&path, &[], &TiffWriteOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+}

@@ -36,6 +36,41 @@ def _bf_run(tool: str, *args) -> str:
     return p.stdout + p.stderr
 
 
+def _levels(h: int, w: int, tile) -> int:
+    """Pyramid levels our writer makes: halve until both sides fit one tile ((h, w) or one side)."""
+    th, tw = (tile, tile) if isinstance(tile, int) else tile
+    n = 1
+    while h > th or w > tw:
+        h, w = (h + 1) // 2, (w + 1) // 2
+        n += 1
+    return n
+
+
+OME_XSD_URL = "http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd"
+
+
+def _xml_validate(tmp_path, docs: dict[str, str]) -> None:
+    """Bio-Formats XMLValidate on OME-XML documents (name -> text), in one Java run.
+
+    XMLValidate fetches the schemas named by xsi:schemaLocation; there is no network here,
+    so point it at the 2016-06 ome.xsd (and the xml.xsd it imports) from the jar itself."""
+    _bioformats()
+    import zipfile
+    with zipfile.ZipFile(BF_JAR) as jar:
+        ome_xsd = jar.read("released-schema/2016-06/ome.xsd").decode("utf-8")
+        (tmp_path / "xml.xsd").write_bytes(jar.read("released-schema/external/xml.xsd"))
+    ome_xsd = ome_xsd.replace('schemaLocation="http://www.w3.org/2001/xml.xsd"', 'schemaLocation="xml.xsd"')
+    (tmp_path / "ome.xsd").write_text(ome_xsd, encoding="utf-8")
+    files = []
+    for name, doc in docs.items():
+        assert OME_XSD_URL in doc, f"{name}: no 2016-06 schemaLocation"
+        f = tmp_path / f"{name}.ome.xml"
+        f.write_text(doc.replace(OME_XSD_URL, (tmp_path / "ome.xsd").as_uri()), encoding="utf-8")
+        files.append(f)
+    text = _bf_run("XMLValidate", *files)
+    assert text.count("No validation errors found") == len(files), text[-3000:]
+
+
 def _tczyx(a: np.ndarray, axes: str) -> np.ndarray:
     for ax in "tczyx":
         if ax not in axes:
@@ -150,12 +185,8 @@ def test_we_write_tifffile_reads(ome, tmp_path, case):
         expect = _tczyx(data, axes)
         # tifffile squeezes length-1 axes; compare in 5D.
         np.testing.assert_array_equal(got.reshape(expect.shape), expect)
-        want_levels = 1
-        h, w = shape[-2:]
         tile = [int(x) for x in extra[1].split(",")]
-        while h > tile[0] or w > tile[-1]:
-            h, w = (h + 1) // 2, (w + 1) // 2
-            want_levels += 1
+        want_levels = _levels(*shape[-2:], (tile[0], tile[-1]))
         assert len(s.levels) == want_levels
         if want_levels > 1:
             assert s.levels[1].shape[-2:] == ((shape[-2] + 1) // 2, (shape[-1] + 1) // 2)
@@ -181,34 +212,15 @@ def test_we_write_bioformats_reads(ome, tmp_path, case):
     assert int(field("SizeT")) == full[0]
     assert field("Pixel type") == dtype
     assert field("Dimension order") == "XYZCT"
-    h, w = shape[-2:]
     tile = [int(x) for x in extra[1].split(",")]
-    levels = 1
-    while h > tile[0] or w > tile[-1]:
-        h, w = (h + 1) // 2, (w + 1) // 2
-        levels += 1
-    assert int(field("Resolutions")) == levels
+    assert int(field("Resolutions")) == _levels(*shape[-2:], (tile[0], tile[-1]))
 
 
 def test_our_xml_validates_with_bioformats(ome, tmp_path):
     _bioformats()
     _, out = _write_ours(ome, tmp_path, "deflate", "czyx", (2, 3, 40, 40), "uint16", ["--tile", "16"])
-    # XMLValidate fetches the schemas named by xsi:schemaLocation; there is no network here,
-    # so point it at the 2016-06 ome.xsd (and the xml.xsd it imports) from the jar itself.
-    import zipfile
-    with zipfile.ZipFile(BF_JAR) as jar:
-        ome_xsd = jar.read("released-schema/2016-06/ome.xsd").decode("utf-8")
-        (tmp_path / "xml.xsd").write_bytes(jar.read("released-schema/external/xml.xsd"))
-    ome_xsd = ome_xsd.replace('schemaLocation="http://www.w3.org/2001/xml.xsd"', 'schemaLocation="xml.xsd"')
-    (tmp_path / "ome.xsd").write_text(ome_xsd, encoding="utf-8")
-    xml = tmp_path / "ours.ome.xml"
     with tifffile.TiffFile(out) as tif:
-        desc = tif.pages[0].description
-    assert "http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd" in desc
-    desc = desc.replace("http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd", (tmp_path / "ome.xsd").as_uri())
-    xml.write_text(desc, encoding="utf-8")
-    text = _bf_run("XMLValidate", xml)
-    assert "No validation errors found" in text, text[-3000:]
+        _xml_validate(tmp_path, {"ours": tif.pages[0].description})
 
 
 def test_zarr_to_tiff_to_zarr(ome, tmp_path):

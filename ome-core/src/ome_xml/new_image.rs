@@ -1,4 +1,5 @@
-//! [`OmeXml::for_image`]: the OME-XML of a single-image, single-file OME-TIFF.
+//! [`OmeXml::for_image`] and [`OmeXml::for_images`]: the OME-XML of a single-file OME-TIFF
+//! holding one or several images.
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -74,131 +75,49 @@ impl ChannelSpec {
 }
 
 impl OmeXml {
-    /// The OME-XML of one image stored in one OME-TIFF file: `Image:0` / `Pixels:0`,
-    /// channels `Channel:0:c` with one sample each, and one `TiffData` per plane where IFD
-    /// `i` holds plane `i` in `dimension_order` (explicit `IFD`, `FirstZ/C/T`,
-    /// `PlaneCount=1` and a `UUID` naming the file, as in `ome-tiff/specification.rst`).
+    /// The OME-XML of one image stored in one OME-TIFF file; see [`OmeXml::for_images`].
     ///
     /// # Errors
     ///
-    /// [`crate::ErrorKind::Usage`] for a size of 0 or above 2^31 - 1, more than 2^31 - 1
-    /// planes, a physical size that is not positive and finite, or a channel list whose
-    /// length is neither 0 nor `size_c`; [`crate::ErrorKind::Unsupported`] for `U64`/`I64`.
+    /// As [`OmeXml::for_images`].
     pub fn for_image(spec: &ImageSpec) -> Result<OmeXml> {
-        let pixel_type = PixelType::from_dtype(spec.dtype).ok_or_else(|| {
-            Error::unsupported(
-                crate::location::Location::None,
-                format!(
-                    "expected a pixel type OME-XML has (8/16/32-bit integers, float32, \
-                     float64), found {}",
-                    spec.dtype.name()
-                ),
-            )
-        })?;
-        let [size_x, size_y, size_z, size_c, size_t] = spec.sizes;
-        for (axis, size) in ["x", "y", "z", "c", "t"].iter().zip(spec.sizes) {
-            if size == 0 || i32::try_from(size).is_err() {
-                return Err(Error::usage(format!(
-                    "expected size_{axis} between 1 and 2147483647, found {size}"
-                )));
-            }
-        }
-        let planes = u64::from(size_z) * u64::from(size_c) * u64::from(size_t);
-        if i32::try_from(planes).is_err() {
-            return Err(Error::usage(format!(
-                "expected at most 2147483647 planes (z × c × t), found {planes}"
-            )));
-        }
-        for (axis, v) in ["x", "y", "z"].iter().zip(spec.physical_size) {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0)
-            {
-                return Err(Error::usage(format!(
-                    "expected physical_size_{axis} to be positive and finite, found {v}"
-                )));
-            }
-        }
-        if !spec.channels.is_empty() && spec.channels.len() != size_c as usize {
-            return Err(Error::usage(format!(
-                "expected 0 or {size_c} channel specs (size_c), found {}",
-                spec.channels.len()
-            )));
-        }
-        let uuid = spec
+        Self::for_images(std::slice::from_ref(spec))
+    }
+
+    /// The OME-XML of several images stored in one OME-TIFF file, in order: `Image:i` /
+    /// `Pixels:i`, channels `Channel:i:c` with one sample each, and one `TiffData` per
+    /// plane. The planes of image `i` follow those of images `0..i` in the file's IFD chain
+    /// (`ome-tiff/specification.rst`, "TiffData": IFD indices count from the file's first
+    /// IFD), so plane `p` of image `i`, in its `dimension_order`, is at IFD
+    /// `p + planes(0..i)`. Each `TiffData` has explicit `IFD`, `FirstZ/C/T`,
+    /// `PlaneCount=1` and a `UUID` naming the file. The file's UUID is that of the first
+    /// spec, or a random (v4) one.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::Usage`] for no specs, a size of 0 or above 2^31 - 1, more than
+    /// 2^31 - 1 planes in the file, a physical size that is not positive and finite, or a
+    /// channel list whose length is neither 0 nor `size_c`;
+    /// [`crate::ErrorKind::Unsupported`] for `U64`/`I64`.
+    pub fn for_images(specs: &[ImageSpec]) -> Result<OmeXml> {
+        let Some(first) = specs.first() else {
+            return Err(Error::usage("expected at least one image to describe"));
+        };
+        let uuid = first
             .uuid
             .clone()
             .unwrap_or_else(|| format!("urn:uuid:{}", uuid::Uuid::new_v4()));
-
-        let channels = (0..size_c)
-            .map(|c| {
-                let cs = spec.channels.get(c as usize);
-                Channel {
-                    id: format!("Channel:0:{c}"),
-                    name: cs.and_then(|s| s.name.clone()),
-                    color: cs.and_then(|s| s.color),
-                    samples_per_pixel: Some(1),
-                    ..Channel::default()
-                }
-            })
-            .collect();
-        let sizes = (size_z, size_c, size_t);
-        let mut tiff_data = Vec::new();
-        for index in 0..planes {
-            let Some((z, c, t)) = spec.dimension_order.plane_zct(index, sizes) else {
-                break;
-            };
-            let ifd = u32::try_from(index).map_err(|_| {
-                Error::usage(format!(
-                    "expected at most 2147483647 planes, found {planes}"
-                ))
-            })?;
-            tiff_data.push(TiffData {
-                ifd: Some(ifd),
-                first_z: Some(z),
-                first_c: Some(c),
-                first_t: Some(t),
-                plane_count: Some(1),
-                uuid: Some(TiffUuid {
-                    value: uuid.clone(),
-                    file_name: Some(spec.file_name.clone()).filter(|f| !f.is_empty()),
-                    ..TiffUuid::default()
-                }),
-                ..TiffData::default()
-            });
+        let mut images = Vec::with_capacity(specs.len());
+        let mut first_ifd = 0u64;
+        for (i, spec) in specs.iter().enumerate() {
+            let image = image_xml(i, spec, first_ifd, &uuid)?;
+            first_ifd += image.pixels.tiff_data.len() as u64;
+            images.push(image);
         }
-        let unit = spec.physical_size_unit;
-        let pixels = Pixels {
-            id: "Pixels:0".to_string(),
-            dimension_order: spec.dimension_order,
-            pixel_type,
-            size_x,
-            size_y,
-            size_z,
-            size_c,
-            size_t,
-            physical_size_x: spec.physical_size[0],
-            physical_size_x_unit: spec.physical_size[0].and(unit),
-            physical_size_y: spec.physical_size[1],
-            physical_size_y_unit: spec.physical_size[1].and(unit),
-            physical_size_z: spec.physical_size[2],
-            physical_size_z_unit: spec.physical_size[2].and(unit),
-            time_increment: spec.time_increment,
-            time_increment_unit: spec.time_increment.and(spec.time_increment_unit),
-            significant_bits: Some(pixel_type.bits()),
-            channels,
-            tiff_data,
-            ..Pixels::default()
-        };
-        let image = ImageXml {
-            id: "Image:0".to_string(),
-            name: Some(spec.name.clone()),
-            pixels,
-            ..ImageXml::default()
-        };
         Ok(OmeXml {
             uuid: Some(uuid),
             creator: Some(concat!("ome-core ", env!("CARGO_PKG_VERSION")).to_string()),
-            images: vec![image],
+            images,
             unknown_attributes: vec![
                 (
                     "xmlns:xsi".to_string(),
@@ -213,5 +132,191 @@ impl OmeXml {
             ],
             ..OmeXml::default()
         })
+    }
+}
+
+/// `Image:index`, its planes at IFDs `first_ifd..` of the file `uuid`.
+fn image_xml(index: usize, spec: &ImageSpec, first_ifd: u64, uuid: &str) -> Result<ImageXml> {
+    let pixel_type = PixelType::from_dtype(spec.dtype).ok_or_else(|| {
+        Error::unsupported(
+            crate::location::Location::None,
+            format!(
+                "expected a pixel type OME-XML has (8/16/32-bit integers, float32, \
+                 float64), found {}",
+                spec.dtype.name()
+            ),
+        )
+    })?;
+    let [size_x, size_y, size_z, size_c, size_t] = spec.sizes;
+    for (axis, size) in ["x", "y", "z", "c", "t"].iter().zip(spec.sizes) {
+        if size == 0 || i32::try_from(size).is_err() {
+            return Err(Error::usage(format!(
+                "expected size_{axis} between 1 and 2147483647, found {size}"
+            )));
+        }
+    }
+    let planes = u64::from(size_z) * u64::from(size_c) * u64::from(size_t);
+    if i32::try_from(planes + first_ifd).is_err() {
+        return Err(Error::usage(format!(
+            "expected at most 2147483647 planes (z × c × t) in the file, found {}",
+            planes + first_ifd
+        )));
+    }
+    for (axis, v) in ["x", "y", "z"].iter().zip(spec.physical_size) {
+        if let Some(v) = v
+            && !(v.is_finite() && v > 0.0)
+        {
+            return Err(Error::usage(format!(
+                "expected physical_size_{axis} to be positive and finite, found {v}"
+            )));
+        }
+    }
+    if !spec.channels.is_empty() && spec.channels.len() != size_c as usize {
+        return Err(Error::usage(format!(
+            "expected 0 or {size_c} channel specs (size_c), found {}",
+            spec.channels.len()
+        )));
+    }
+    let channels = (0..size_c)
+        .map(|c| {
+            let cs = spec.channels.get(c as usize);
+            Channel {
+                id: format!("Channel:{index}:{c}"),
+                name: cs.and_then(|s| s.name.clone()),
+                color: cs.and_then(|s| s.color),
+                samples_per_pixel: Some(1),
+                ..Channel::default()
+            }
+        })
+        .collect();
+    let sizes = (size_z, size_c, size_t);
+    let mut tiff_data = Vec::new();
+    for p in 0..planes {
+        let Some((z, c, t)) = spec.dimension_order.plane_zct(p, sizes) else {
+            break;
+        };
+        // Checked above: first_ifd + planes fits an i32.
+        let ifd = u32::try_from(first_ifd + p).unwrap_or(u32::MAX);
+        tiff_data.push(TiffData {
+            ifd: Some(ifd),
+            first_z: Some(z),
+            first_c: Some(c),
+            first_t: Some(t),
+            plane_count: Some(1),
+            uuid: Some(TiffUuid {
+                value: uuid.to_string(),
+                file_name: Some(spec.file_name.clone()).filter(|f| !f.is_empty()),
+                ..TiffUuid::default()
+            }),
+            ..TiffData::default()
+        });
+    }
+    let unit = spec.physical_size_unit;
+    let pixels = Pixels {
+        id: format!("Pixels:{index}"),
+        dimension_order: spec.dimension_order,
+        pixel_type,
+        size_x,
+        size_y,
+        size_z,
+        size_c,
+        size_t,
+        physical_size_x: spec.physical_size[0],
+        physical_size_x_unit: spec.physical_size[0].and(unit),
+        physical_size_y: spec.physical_size[1],
+        physical_size_y_unit: spec.physical_size[1].and(unit),
+        physical_size_z: spec.physical_size[2],
+        physical_size_z_unit: spec.physical_size[2].and(unit),
+        time_increment: spec.time_increment,
+        time_increment_unit: spec.time_increment.and(spec.time_increment_unit),
+        significant_bits: Some(pixel_type.bits()),
+        channels,
+        tiff_data,
+        ..Pixels::default()
+    };
+    Ok(ImageXml {
+        id: format!("Image:{index}"),
+        name: Some(spec.name.clone()),
+        pixels,
+        ..ImageXml::default()
+    })
+}
+
+impl OmeXml {
+    /// `self` (the OME-XML the images came with: a bioformats2raw container's
+    /// `OME/METADATA.ome.xml`, or the source OME-TIFF's) rewritten to describe the pixel
+    /// layout of `written` (from [`OmeXml::for_images`] for the same images, in order), as
+    /// raw2ometiff does: the metadata of `self` is kept (names, descriptions, acquisition
+    /// dates, physical sizes, channels, planes, instruments, annotations, plates, ROIs, ...);
+    /// the file UUID, `Creator`, each image's `DimensionOrder` and `TiffData` come from
+    /// `written`, and `BinData`, `MetadataOnly` and `BinaryOnly` are dropped, as the pixels
+    /// are now in the TIFF. Channels that are not one sample each (an RGB channel with
+    /// `SamplesPerPixel=3`), or whose count is not `SizeC`, are replaced by those of
+    /// `written`, since the writer stores one sample per plane.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::Usage`] when the image counts differ, or an image's sizes or
+    /// pixel type differ from those written (the XML would describe other pixels).
+    pub fn carry_over(&self, written: OmeXml) -> Result<OmeXml> {
+        if self.images.len() != written.images.len() {
+            return Err(Error::usage(format!(
+                "expected the OME-XML to carry to describe the {} images written, found {} \
+                 Image elements",
+                written.images.len(),
+                self.images.len()
+            )));
+        }
+        let mut out = self.clone();
+        for (i, (image, new)) in out.images.iter_mut().zip(written.images).enumerate() {
+            let (p, n) = (&mut image.pixels, new.pixels);
+            let had = (
+                p.size_x,
+                p.size_y,
+                p.size_z,
+                p.size_c,
+                p.size_t,
+                p.pixel_type,
+            );
+            let has = (
+                n.size_x,
+                n.size_y,
+                n.size_z,
+                n.size_c,
+                n.size_t,
+                n.pixel_type,
+            );
+            if had != has {
+                return Err(Error::usage(format!(
+                    "expected Image {i} ({}) of the OME-XML to carry to describe the pixels \
+                     written, found (SizeX, SizeY, SizeZ, SizeC, SizeT, Type) = {:?} in the \
+                     XML and {:?} in the data",
+                    image.id,
+                    (had.0, had.1, had.2, had.3, had.4, had.5.as_str()),
+                    (has.0, has.1, has.2, has.3, has.4, has.5.as_str()),
+                )));
+            }
+            let one_sample_each = p.channels.len() == p.size_c as usize
+                && p.channels
+                    .iter()
+                    .all(|c| c.samples_per_pixel.unwrap_or(1) == 1);
+            if !one_sample_each {
+                p.channels = n.channels;
+                p.interleaved = None;
+            }
+            p.dimension_order = n.dimension_order;
+            p.tiff_data = n.tiff_data;
+            p.bin_data.clear();
+            p.metadata_only = false;
+            p.big_endian = None;
+        }
+        out.uuid = written.uuid;
+        out.creator = written.creator;
+        out.binary_only = None;
+        // Our schema location (2016-06, the namespace `to_xml` writes), not the source's.
+        out.unknown_attributes
+            .retain(|(k, _)| k != "xsi:schemaLocation" && k != "xmlns:xsi");
+        out.unknown_attributes.extend(written.unknown_attributes);
+        Ok(out)
     }
 }

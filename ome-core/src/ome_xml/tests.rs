@@ -500,6 +500,129 @@ fn for_image_validates_against_the_xsd() {
     );
 }
 
+#[test]
+fn for_images_numbers_ifds_across_images_and_validates() {
+    let a = ImageSpec::new("a", [16, 8, 2, 3, 1], DType::U8);
+    let mut b = ImageSpec::new("b", [4, 4, 1, 1, 5], DType::F32);
+    b.uuid = Some("urn:uuid:ignored-for-images-after-the-first".into());
+    let m = OmeXml::for_images(&[a, b]).unwrap();
+    assert_eq!(m.images.len(), 2);
+    assert_eq!(
+        (m.images[1].id.as_str(), m.images[1].pixels.id.as_str()),
+        ("Image:1", "Pixels:1")
+    );
+    let ifds: Vec<u32> = m.images[1]
+        .pixels
+        .tiff_data
+        .iter()
+        .filter_map(|t| t.ifd)
+        .collect();
+    assert_eq!(ifds, [6, 7, 8, 9, 10]);
+    let uuids: std::collections::BTreeSet<_> = m
+        .images
+        .iter()
+        .flat_map(|i| &i.pixels.tiff_data)
+        .filter_map(|t| t.uuid.as_ref().map(|u| u.value.clone()))
+        .collect();
+    assert_eq!(uuids.len(), 1, "one file, one UUID");
+    assert_eq!(m.uuid.as_ref(), uuids.iter().next());
+    assert_eq!(
+        OmeXml::for_images(&[]).unwrap_err().kind(),
+        ErrorKind::Usage
+    );
+    let xml = to_xml(&m);
+    if xmllint_present()
+        && let Some(r) = xmllint_validate(&xml, "for_images")
+    {
+        r.unwrap();
+    }
+}
+
+/// Every official sample whose images all have a pixel type we write, carried over the
+/// layout [`OmeXml::for_images`] gives its sizes, is still XSD-valid and keeps everything
+/// but the pixel layout.
+#[test]
+fn carry_over_of_the_samples_stays_valid() {
+    let Some(dir) = samples_dir() else { return };
+    let lint = xmllint_present();
+    if !lint {
+        eprintln!("SKIPPED: XSD validation (xmllint not found; apt-get install libxml2-utils)");
+    }
+    let limits = XmlLimits::default();
+    let (mut carried, mut failures) = (0, Vec::new());
+    for file in sample_files(&dir) {
+        let rel = file.strip_prefix(&dir).unwrap().display().to_string();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(template) = parse(&std::fs::read_to_string(&file).unwrap(), &limits) else {
+            continue;
+        };
+        let specs: Option<Vec<ImageSpec>> = template
+            .images
+            .iter()
+            .map(|im| {
+                let p = &im.pixels;
+                let planes = u64::from(p.size_z) * u64::from(p.size_c) * u64::from(p.size_t);
+                (planes <= 4096).then_some(())?;
+                Some(ImageSpec::new(
+                    "x",
+                    [p.size_x, p.size_y, p.size_z, p.size_c, p.size_t],
+                    p.pixel_type.to_dtype()?,
+                ))
+            })
+            .collect();
+        let Some(specs) = specs.filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let Ok(written) = OmeXml::for_images(&specs) else {
+            continue;
+        };
+        let out = template.carry_over(written.clone()).unwrap();
+        for (i, (im, was)) in out.images.iter().zip(&template.images).enumerate() {
+            assert_eq!(
+                im.pixels.tiff_data, written.images[i].pixels.tiff_data,
+                "{rel}"
+            );
+            assert!(
+                im.pixels.bin_data.is_empty() && !im.pixels.metadata_only,
+                "{rel}"
+            );
+            assert_eq!(
+                (&im.name, &im.description, &im.pixels.planes),
+                (&was.name, &was.description, &was.pixels.planes),
+                "{rel}"
+            );
+        }
+        assert_eq!(
+            (
+                &out.instruments,
+                &out.plates,
+                &out.structured_annotations,
+                &out.unknown
+            ),
+            (
+                &template.instruments,
+                &template.plates,
+                &template.structured_annotations,
+                &template.unknown
+            ),
+            "{rel}"
+        );
+        carried += 1;
+        if lint
+            && xsd_valid(&name)
+            && let Some(Err(msg)) = xmllint_validate(&to_xml(&out), &format!("carried-{rel}"))
+        {
+            failures.push(format!("{rel}: carried output fails ome.xsd: {msg}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        carried >= 20,
+        "expected most samples to be carried, found {carried}"
+    );
+    eprintln!("{carried} samples carried over");
+}
+
 fn dtype_strategy() -> impl Strategy<Value = DType> {
     prop::sample::select(vec![
         DType::U8,

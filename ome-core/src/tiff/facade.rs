@@ -38,8 +38,15 @@ pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
                 .symbol(),
         )
     };
+    let time_unit = px.time_increment.and_then(|_| {
+        time_unit_name(
+            px.time_increment_unit
+                .unwrap_or(crate::ome_xml::UnitsTime::Second)
+                .symbol(),
+        )
+    });
     let axes = vec![
-        Axis::new("t", Some("time"), None),
+        Axis::new("t", Some("time"), time_unit),
         Axis::new("c", Some("channel"), None),
         Axis::new(
             "z",
@@ -108,19 +115,56 @@ pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
     })
 }
 
+/// OME length unit symbols and their UDUNITS-2 names (NGFF "axes": space units).
+const LENGTH_UNITS: &[(&str, &str)] = &[
+    ("µm", "micrometer"),
+    ("nm", "nanometer"),
+    ("mm", "millimeter"),
+    ("cm", "centimeter"),
+    ("m", "meter"),
+    ("pm", "picometer"),
+    ("Å", "angstrom"),
+    ("km", "kilometer"),
+    ("in", "inch"),
+    ("ft", "foot"),
+];
+
+/// OME time unit symbols and their UDUNITS-2 names (NGFF "axes": time units).
+const TIME_UNITS: &[(&str, &str)] = &[
+    ("s", "second"),
+    ("ms", "millisecond"),
+    ("µs", "microsecond"),
+    ("ns", "nanosecond"),
+    ("ps", "picosecond"),
+    ("min", "minute"),
+    ("h", "hour"),
+    ("d", "day"),
+];
+
+fn name_of(table: &[(&str, &'static str)], symbol: &str) -> Option<&'static str> {
+    table.iter().find(|(s, _)| *s == symbol).map(|(_, n)| *n)
+}
+
+fn symbol_of<'a>(table: &[(&'a str, &str)], name: &str) -> Option<&'a str> {
+    table.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+}
+
 /// The UDUNITS-2 name of an OME length unit symbol, when NGFF knows it.
 pub(crate) fn length_unit_name(symbol: &str) -> Option<&'static str> {
-    Some(match symbol {
-        "µm" | "um" => "micrometer",
-        "nm" => "nanometer",
-        "mm" => "millimeter",
-        "cm" => "centimeter",
-        "m" => "meter",
-        "pm" => "picometer",
-        "Å" => "angstrom",
-        "km" => "kilometer",
-        "in" => "inch",
-        "ft" => "foot",
-        _ => return None,
-    })
+    name_of(LENGTH_UNITS, if symbol == "um" { "µm" } else { symbol })
+}
+
+/// The UDUNITS-2 name of an OME time unit symbol, when NGFF knows it.
+pub(crate) fn time_unit_name(symbol: &str) -> Option<&'static str> {
+    name_of(TIME_UNITS, symbol)
+}
+
+/// The OME length unit of an NGFF (UDUNITS-2) unit name.
+pub(crate) fn length_unit(name: &str) -> Option<crate::ome_xml::UnitsLength> {
+    symbol_of(LENGTH_UNITS, name).and_then(crate::ome_xml::UnitsLength::from_symbol)
+}
+
+/// The OME time unit of an NGFF (UDUNITS-2) unit name.
+pub(crate) fn time_unit(name: &str) -> Option<crate::ome_xml::UnitsTime> {
+    symbol_of(TIME_UNITS, name).and_then(crate::ome_xml::UnitsTime::from_symbol)
 }

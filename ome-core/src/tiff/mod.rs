@@ -1,6 +1,6 @@
 //! OME-TIFF: read (classic and BigTIFF, strips or tiles, SubIFD pyramids, multi-file sets,
 //! companion files, plain TIFF and ImageJ hyperstacks) and write (tiled BigTIFF or classic
-//! TIFF with SubIFD pyramid levels and OME-XML in IFD 0).
+//! TIFF with SubIFD pyramid levels and OME-XML in IFD 0, one or several images per file).
 //!
 //! Every file is treated as hostile: the IFD parser checks every offset against the file
 //! length, detects loops, and bounds tag counts, SubIFDs and decoded tile sizes
@@ -18,7 +18,10 @@ mod write;
 
 pub use ifd::TiffLimits;
 pub use read::{OmeTiff, Series, sample_dtype};
-pub use write::{TiffCompression, TiffWriteOptions, TiffWriteSummary, write_ome_tiff};
+pub use write::{
+    TiffCompression, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff,
+    write_ome_tiff_images,
+};
 
 pub(crate) use facade::TiffLevel;
 pub use ifd::is_tiff_magic;

@@ -1,7 +1,8 @@
-//! The OME-TIFF writer: tiled classic TIFF or BigTIFF, one IFD per plane (XYZCT order), the
-//! OME-XML in the ImageDescription of IFD 0, pyramid levels as SubIFDs (tag 330) of each
-//! plane, largest first, with NewSubFileType = 1. Tiles are compressed in parallel and
-//! streamed in order into a temporary file that is renamed into place at the end.
+//! The OME-TIFF writer: tiled classic TIFF or BigTIFF holding one or several images, one IFD
+//! per plane (XYZCT order, image after image), the OME-XML in the ImageDescription of IFD 0,
+//! pyramid levels as SubIFDs (tag 330) of each plane, largest first, with NewSubFileType = 1.
+//! Tiles are compressed in parallel and streamed into a temporary file that is renamed into
+//! place at the end.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -15,7 +16,7 @@ use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, Result};
 use crate::image_metadata::ImageMetadata;
 use crate::location::Location;
-use crate::ome_xml::{ChannelSpec, Color, DimensionOrder, ImageSpec, OmeXml, UnitsLength, to_xml};
+use crate::ome_xml::{ChannelSpec, Color, DimensionOrder, ImageSpec, OmeXml, to_xml};
 use crate::pyramid::Downsample;
 use crate::source::RegionSource;
 
@@ -65,7 +66,7 @@ impl TiffCompression {
     }
 }
 
-/// Options of [`write_ome_tiff`].
+/// Options of [`write_ome_tiff`] and [`write_ome_tiff_images`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TiffWriteOptions {
@@ -87,6 +88,11 @@ pub struct TiffWriteOptions {
     pub bigtiff: Option<bool>,
     /// Replace an existing file.
     pub overwrite: bool,
+    /// An OME-XML document to carry into the file instead of one made from the images'
+    /// metadata: the images' origin (a bioformats2raw container's `OME/METADATA.ome.xml`, a
+    /// source OME-TIFF's XML), with one `Image` per image written, in order. See
+    /// [`OmeXml::carry_over`].
+    pub ome_xml: Option<OmeXml>,
 }
 
 impl Default for TiffWriteOptions {
@@ -100,16 +106,19 @@ impl Default for TiffWriteOptions {
             downsample: Downsample::Mean,
             bigtiff: None,
             overwrite: false,
+            ome_xml: None,
         }
     }
 }
 
-/// What [`write_ome_tiff`] wrote.
+/// What [`write_ome_tiff`] or [`write_ome_tiff_images`] wrote.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TiffWriteSummary {
-    /// Level shapes `[t, c, z, y, x]`.
+    /// Level shapes `[t, c, z, y, x]` of the first image.
     pub level_shapes: Vec<[u64; 5]>,
+    /// Level shapes `[t, c, z, y, x]` of each image.
+    pub image_level_shapes: Vec<Vec<[u64; 5]>>,
     /// Whether the file is a BigTIFF.
     pub bigtiff: bool,
     /// Bytes written.
@@ -251,24 +260,79 @@ fn axis_index(meta: &ImageMetadata, name: &str) -> Option<usize> {
     meta.axes.iter().position(|a| a.name == name)
 }
 
-/// Writes `source` (axes named by `meta`: any of `t`, `c`, `z` and both `y` and `x`) as an
-/// OME-TIFF at `path`. Planes stream through the pyramid in bands of one tile row, tiles
-/// are compressed in parallel and written as they come, so memory is bounded by a few tile
-/// rows per thread, not by a plane or the image.
-///
-/// # Errors
-/// Usage errors for axes the OME model cannot hold or an existing file without
-/// `overwrite`; storage errors; the source's errors.
-pub fn write_ome_tiff(
-    path: impl AsRef<Path>,
-    source: &dyn RegionSource,
-    meta: &ImageMetadata,
+/// One image of an OME-TIFF: its pixels, and the metadata naming their axes (any of `t`,
+/// `c`, `z` and both `y` and `x`), physical sizes, name and channels.
+#[derive(Clone, Copy)]
+pub struct TiffImage<'a> {
+    /// The pixels.
+    pub source: &'a dyn RegionSource,
+    /// Axes, scale, name and channels of `source`.
+    pub meta: &'a ImageMetadata,
+}
+
+impl std::fmt::Debug for TiffImage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TiffImage")
+            .field("shape", &self.source.shape())
+            .field("dtype", &self.source.dtype())
+            .field("meta", self.meta)
+            .finish()
+    }
+}
+
+impl<'a> TiffImage<'a> {
+    /// An image from its pixels and their metadata.
+    pub fn new(source: &'a dyn RegionSource, meta: &'a ImageMetadata) -> Self {
+        TiffImage { source, meta }
+    }
+}
+
+/// What the writer needs to know of one image before the file is created.
+struct ImagePlan<'a> {
+    source: &'a dyn RegionSource,
+    ndim: usize,
+    /// Source axis of t, c, z, y, x.
+    idx: [Option<usize>; 5],
+    iy: usize,
+    ix: usize,
+    /// Sizes t, c, z.
+    tcz: [u64; 3],
+    /// Level shapes (y, x), level 0 first.
+    lv: Vec<(u64, u64)>,
+    dtype: DType,
+    /// Horizontal differencing applies (integer samples, compressed).
+    predictor: bool,
+    spec: ImageSpec,
+}
+
+impl ImagePlan<'_> {
+    fn planes(&self) -> u64 {
+        self.tcz.iter().product()
+    }
+
+    /// Bytes of every padded tile of every level and plane, uncompressed.
+    fn raw_bytes(&self, th: u64, tw: u64) -> u64 {
+        let per_plane: u64 = self
+            .lv
+            .iter()
+            .map(|(h, w)| h.div_ceil(th) * th * w.div_ceil(tw) * tw * self.dtype.size() as u64)
+            .sum();
+        per_plane.saturating_mul(self.planes())
+    }
+}
+
+/// Checks image `index` of a file named `file_name` and works out its levels and OME-XML.
+fn plan_image<'a>(
+    index: usize,
+    image: &TiffImage<'a>,
     opts: &TiffWriteOptions,
-) -> Result<TiffWriteSummary> {
-    let path = path.as_ref();
+    file_name: &str,
+) -> Result<ImagePlan<'a>> {
+    let (source, meta) = (image.source, image.meta);
     let shape = source.shape().to_vec();
+    let which = |msg: String| Error::usage(format!("image {index}: {msg}"));
     if meta.axes.len() != shape.len() {
-        return Err(Error::usage(format!(
+        return Err(which(format!(
             "expected {} axes for a source of shape {shape:?}, found {}",
             shape.len(),
             meta.axes.len()
@@ -283,32 +347,20 @@ pub fn write_ome_tiff(
         .iter()
         .find(|a| !["t", "c", "z", "y", "x"].contains(&a.name.as_str()))
     {
-        return Err(Error::usage(format!(
+        return Err(which(format!(
             "expected axes named t, c, z, y and x for OME-TIFF, found {:?}",
             a.name
         )));
     }
     let (Some(iy), Some(ix)) = (idx[3], idx[4]) else {
-        return Err(Error::usage("expected y and x axes for OME-TIFF"));
+        return Err(which("expected y and x axes for OME-TIFF".to_string()));
     };
     let size = |k: usize| idx[k].map_or(1, |i| shape[i]);
     let (st, sc, sz, sy, sx) = (size(0), size(1), size(2), size(3), size(4));
     let to32 = |v: u64, what: &str| {
-        u32::try_from(v).map_err(|_| Error::usage(format!("expected {what} below 2^32, found {v}")))
+        u32::try_from(v).map_err(|_| which(format!("expected {what} below 2^32, found {v}")))
     };
-    let dtype = source.dtype();
-    if path.exists() && !opts.overwrite {
-        return Err(Error::usage(format!(
-            "{} exists; pass overwrite to replace it",
-            path.display()
-        )));
-    }
     let (th, tw) = (u64::from(opts.tile.0), u64::from(opts.tile.1));
-    if th == 0 || tw == 0 || th % 16 != 0 || tw % 16 != 0 {
-        return Err(Error::usage(format!(
-            "expected tile sides that are multiples of 16, found {th} x {tw}"
-        )));
-    }
     // Level shapes (y, x).
     let mut lv = vec![(sy, sx)];
     loop {
@@ -322,28 +374,19 @@ pub fn write_ome_tiff(
         }
         lv.push((h.div_ceil(2), w.div_ceil(2)));
     }
-    let bps = dtype.size() as u64;
-    let raw_total: u64 = lv
-        .iter()
-        .map(|(h, w)| h.div_ceil(th) * th * w.div_ceil(tw) * tw * bps)
-        .sum::<u64>()
-        * st
-        * sc
-        * sz;
-    let big = opts.bigtiff.unwrap_or(raw_total > (1u64 << 32) - (1 << 26));
-
-    // OME-XML.
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = file_name
+        .trim_end_matches(".ome.tif")
+        .trim_end_matches(".ome.tiff");
+    let name = meta.name.clone().unwrap_or_else(|| {
+        if index == 0 {
+            stem.to_string()
+        } else {
+            format!("{stem} #{}", index + 1)
+        }
+    });
+    let dtype = source.dtype();
     let mut spec = ImageSpec::new(
-        meta.name.clone().unwrap_or_else(|| {
-            file_name
-                .trim_end_matches(".ome.tif")
-                .trim_end_matches(".ome.tiff")
-                .to_string()
-        }),
+        name,
         [
             to32(sx, "SizeX")?,
             to32(sy, "SizeY")?,
@@ -354,17 +397,21 @@ pub fn write_ome_tiff(
         dtype,
     );
     spec.dimension_order = DimensionOrder::XYZCT;
-    spec.file_name = file_name;
+    spec.file_name = file_name.to_string();
     if let Some(scale) = &meta.scale {
+        // A scale of exactly 1 on an axis without a unit is NGFF's "not calibrated" (the
+        // default transformation), not a physical size of 1 µm or 1 s.
         let get = |k: usize| {
-            idx[k]
-                .and_then(|i| scale.get(i).copied())
-                .filter(|v| *v > 0.0)
+            idx[k].and_then(|i| {
+                let v = scale.get(i).copied().filter(|v| *v > 0.0)?;
+                (v != 1.0 || meta.axes[i].unit.is_some()).then_some(v)
+            })
         };
         spec.physical_size = [get(4), get(3), get(2)];
         spec.time_increment = get(0);
-        let unit = idx[4].and_then(|i| meta.axes[i].unit.clone());
-        spec.physical_size_unit = unit.as_deref().and_then(unit_from_name);
+        let unit = |k: usize| idx[k].and_then(|i| meta.axes[i].unit.as_deref());
+        spec.physical_size_unit = unit(4).and_then(super::facade::length_unit);
+        spec.time_increment_unit = unit(0).and_then(super::facade::time_unit);
     }
     if !meta.channel_names.is_empty() || !meta.channel_colors.is_empty() {
         spec.channels = (0..sc as usize)
@@ -378,20 +425,121 @@ pub fn write_ome_tiff(
             })
             .collect();
     }
-    let ome = OmeXml::for_image(&spec)?;
+    Ok(ImagePlan {
+        source,
+        ndim: shape.len(),
+        idx,
+        iy,
+        ix,
+        tcz: [st, sc, sz],
+        lv,
+        dtype,
+        predictor: opts.predictor && !dtype.is_float() && opts.compression != TiffCompression::None,
+        spec,
+    })
+}
+
+/// Tile offsets and byte counts of each plane, each level.
+type Tables = Vec<Vec<(Vec<u64>, Vec<u64>)>>;
+
+/// The file name, the plan of each image and the OME-XML of a file at `path`.
+fn plan_file<'a>(
+    path: &Path,
+    images: &[TiffImage<'a>],
+    opts: &TiffWriteOptions,
+) -> Result<(String, Vec<ImagePlan<'a>>, OmeXml)> {
+    if images.is_empty() {
+        return Err(Error::usage("expected at least one image to write"));
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plans = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| plan_image(i, image, opts, &file_name))
+        .collect::<Result<Vec<_>>>()?;
+    let specs: Vec<ImageSpec> = plans.iter().map(|p| p.spec.clone()).collect();
+    let mut ome = OmeXml::for_images(&specs)?;
+    if let Some(template) = &opts.ome_xml {
+        ome = template.carry_over(ome)?;
+    }
+    Ok((file_name, plans, ome))
+}
+
+/// The OME-XML [`write_ome_tiff_images`] would write at `path` (with a fresh UUID), with no
+/// pixels read and no file made: to preview it, or to check beforehand that
+/// [`TiffWriteOptions::ome_xml`] describes the images.
+///
+/// # Errors
+/// As [`write_ome_tiff_images`], less the storage and source errors.
+pub fn ome_xml_for(
+    path: impl AsRef<Path>,
+    images: &[TiffImage<'_>],
+    opts: &TiffWriteOptions,
+) -> Result<OmeXml> {
+    plan_file(path.as_ref(), images, opts).map(|(_, _, ome)| ome)
+}
+
+/// Writes `source` (axes named by `meta`: any of `t`, `c`, `z` and both `y` and `x`) as an
+/// OME-TIFF at `path`: [`write_ome_tiff_images`] with one image.
+///
+/// # Errors
+/// As [`write_ome_tiff_images`].
+pub fn write_ome_tiff(
+    path: impl AsRef<Path>,
+    source: &dyn RegionSource,
+    meta: &ImageMetadata,
+    opts: &TiffWriteOptions,
+) -> Result<TiffWriteSummary> {
+    write_ome_tiff_images(path, &[TiffImage::new(source, meta)], opts)
+}
+
+/// Writes `images` as one OME-TIFF at `path`: image `i` is `Image:i` of the OME-XML (which
+/// goes in the ImageDescription of IFD 0), its planes (XYZCT order) follow those of the
+/// images before it in the IFD chain, each plane with its pyramid levels as SubIFDs. With
+/// [`TiffWriteOptions::ome_xml`], that document is carried (see [`OmeXml::carry_over`]).
+///
+/// Planes stream through the pyramid in bands of one tile row, tiles are compressed in
+/// parallel and written as they come, so memory is bounded by a few tile rows per thread,
+/// not by a plane or the image. The file is written under a temporary name next to `path`
+/// and renamed into place once complete; on error the temporary file is removed.
+///
+/// # Errors
+/// Usage errors for no images, axes the OME model cannot hold, an OME-XML to carry that
+/// does not describe the images, or an existing file without `overwrite`; storage errors;
+/// the sources' errors.
+pub fn write_ome_tiff_images(
+    path: impl AsRef<Path>,
+    images: &[TiffImage<'_>],
+    opts: &TiffWriteOptions,
+) -> Result<TiffWriteSummary> {
+    let path = path.as_ref();
+    if path.exists() && !opts.overwrite {
+        return Err(Error::usage(format!(
+            "{} exists; pass overwrite to replace it",
+            path.display()
+        )));
+    }
+    let (th, tw) = (u64::from(opts.tile.0), u64::from(opts.tile.1));
+    if th == 0 || tw == 0 || th % 16 != 0 || tw % 16 != 0 {
+        return Err(Error::usage(format!(
+            "expected tile sides that are multiples of 16, found {th} x {tw}"
+        )));
+    }
+    let (file_name, plans, ome) = plan_file(path, images, opts)?;
+    let raw_total = plans
+        .iter()
+        .fold(0u64, |acc, p| acc.saturating_add(p.raw_bytes(th, tw)));
+    let big = opts.bigtiff.unwrap_or(raw_total > (1u64 << 32) - (1 << 26));
     let xml = to_xml(&ome);
 
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = parent.join(format!(
-        ".{}.{}.partial",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
+    let tmp = parent.join(format!(".{file_name}.{}.partial", std::process::id()));
     let file = File::create(&tmp).map_err(|e| Error::io(Location::file(&tmp), e))?;
     let mut w = Writer {
         out: BufWriter::with_capacity(8 << 20, file),
@@ -399,6 +547,11 @@ pub fn write_ome_tiff(
         big,
         path: tmp.clone(),
     };
+    let comp = opts.compression.code();
+    let level = opts.compression_level.unwrap_or(match opts.compression {
+        TiffCompression::Zstd => 3,
+        _ => 6,
+    });
     let result = (|| -> Result<()> {
         if big {
             w.put(b"II+\0")?;
@@ -409,128 +562,66 @@ pub fn write_ome_tiff(
             w.put(b"II*\0")?;
             w.put(&0u32.to_le_bytes())?;
         }
-        let first_ptr = 4u64;
-        let mut prev_next: Option<u64> = None;
-        let mut patches: Vec<(u64, u64)> = Vec::new();
-        let level_count = opts.compression_level.unwrap_or(match opts.compression {
-            TiffCompression::Zstd => 3,
-            _ => 6,
-        });
-        let comp = opts.compression.code();
-        let predictor = opts.predictor && !dtype.is_float() && comp != code::NONE;
-        // Every plane (XYZCT order, OME-TIFF spec "DimensionOrder") streams through the
-        // band encoder; compressed tiles arrive at the writer thread in any order, which
-        // TIFF allows (TIFF 6.0 section 2: only the IFD's offsets locate the tiles). The
-        // IFDs follow once every tile is placed.
-        let mut planes: Vec<[u64; 3]> = Vec::new();
-        for t in 0..st {
-            for c in 0..sc {
-                for z in 0..sz {
-                    planes.push([t, c, z]);
-                }
-            }
-        }
-        let tiles_per_level: Vec<usize> = lv
-            .iter()
-            .map(|&(h, wd)| (h.div_ceil(th) * wd.div_ceil(tw)) as usize)
-            .collect();
-        let mut tables: Vec<Vec<(Vec<u64>, Vec<u64>)>> = planes
-            .iter()
-            .map(|_| {
-                tiles_per_level
-                    .iter()
-                    .map(|&n| (vec![0u64; n], vec![0u64; n]))
-                    .collect()
-            })
-            .collect();
-        let enc = BandEncoder {
-            path: &tmp,
-            source,
-            ndim: shape.len(),
-            idx,
-            iy,
-            ix,
-            lv: &lv,
-            th,
-            tw,
-            comp,
-            level: level_count,
-            predictor,
-            method: opts.downsample,
-        };
-        // A bounded queue: at most this many compressed tiles wait for the writer, so
-        // memory is a few tile bands whatever the image size.
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<EncodedTile>(4 * rayon::current_num_threads() + 8);
-        let tmp_path = w.path.clone();
-        let (written, produced) = std::thread::scope(|scope| {
-            let w_ref = &mut w;
-            let tables_ref = &mut tables;
-            let writer = scope.spawn(move || -> Result<()> {
-                for tile in rx {
-                    let (offs, counts) = &mut tables_ref[tile.plane][tile.level];
-                    offs[tile.index] = w_ref.pos;
-                    counts[tile.index] = tile.bytes.len() as u64;
-                    w_ref.put(&tile.bytes)?;
-                }
-                Ok(())
-            });
-            let produced = enc.run(dtype, &planes, tx);
-            let written = writer.join().unwrap_or_else(|_| {
-                Err(Error::io(
-                    Location::file(&tmp_path),
-                    std::io::Error::other("the TIFF writer thread panicked"),
-                ))
-            });
-            (written, produced)
-        });
-        // A writer failure stops the producers too; its error is the cause.
-        written?;
-        produced?;
-        for (plane_index, levels) in tables.iter().enumerate() {
-            // SubIFDs first (their offsets go into the main IFD).
-            let mut sub_offsets = Vec::new();
-            for (k, (offs, counts)) in levels.iter().enumerate().skip(1) {
-                let (at, _) = w.write_ifd(ifd_entries(
-                    lv[k],
-                    th,
-                    tw,
-                    dtype,
-                    comp,
-                    predictor,
-                    offs,
-                    counts,
-                    1,
-                    None,
-                    Vec::new(),
-                ))?;
-                sub_offsets.push(at);
-            }
-            let desc = if plane_index == 0 {
-                Some(xml.as_bytes().to_vec())
-            } else {
-                None
-            };
-            let (at, next_at) = w.write_ifd(ifd_entries(
-                lv[0],
+        // Every image's tiles first, then every IFD: the pixel data of all images, then
+        // the chain of IFDs, image after image, which the OME-XML's TiffData count along.
+        let mut tables = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            let enc = BandEncoder {
+                path: &tmp,
+                source: plan.source,
+                ndim: plan.ndim,
+                idx: plan.idx,
+                iy: plan.iy,
+                ix: plan.ix,
+                lv: &plan.lv,
                 th,
                 tw,
-                dtype,
                 comp,
-                predictor,
-                &levels[0].0,
-                &levels[0].1,
-                0,
-                desc,
-                sub_offsets,
-            ))?;
-            patches.push((prev_next.unwrap_or(first_ptr), at));
-            prev_next = Some(next_at);
+                level,
+                predictor: plan.predictor,
+                method: opts.downsample,
+            };
+            tables.push(enc.encode_into(&mut w, plan.dtype, plan.tcz)?);
         }
-        if big {
-            // The BigTIFF header's first-IFD field is at 8, not 4.
-            if let Some(p) = patches.first_mut() {
-                p.0 = 8;
+        // The BigTIFF header's first-IFD field is at 8, the classic one's at 4.
+        let mut prev_next = if big { 8 } else { 4 };
+        let mut patches: Vec<(u64, u64)> = Vec::new();
+        let mut desc = Some(xml.into_bytes());
+        for (plan, planes) in plans.iter().zip(&tables) {
+            for levels in planes {
+                // SubIFDs first (their offsets go into the main IFD).
+                let mut sub_offsets = Vec::new();
+                for (k, (offs, counts)) in levels.iter().enumerate().skip(1) {
+                    let (at, _) = w.write_ifd(ifd_entries(
+                        plan.lv[k],
+                        th,
+                        tw,
+                        plan.dtype,
+                        comp,
+                        plan.predictor,
+                        offs,
+                        counts,
+                        1,
+                        None,
+                        Vec::new(),
+                    ))?;
+                    sub_offsets.push(at);
+                }
+                let (at, next_at) = w.write_ifd(ifd_entries(
+                    plan.lv[0],
+                    th,
+                    tw,
+                    plan.dtype,
+                    comp,
+                    plan.predictor,
+                    &levels[0].0,
+                    &levels[0].1,
+                    0,
+                    desc.take(),
+                    sub_offsets,
+                ))?;
+                patches.push((prev_next, at));
+                prev_next = next_at;
             }
         }
         w.out.flush().map_err(|e| w.io(e))?;
@@ -552,28 +643,19 @@ pub fn write_ome_tiff(
         return Err(e);
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(Location::file(path), e))?;
+    let image_level_shapes: Vec<Vec<[u64; 5]>> = plans
+        .iter()
+        .map(|p| {
+            let [st, sc, sz] = p.tcz;
+            p.lv.iter().map(|&(h, w)| [st, sc, sz, h, w]).collect()
+        })
+        .collect();
     Ok(TiffWriteSummary {
-        level_shapes: lv.iter().map(|&(h, w)| [st, sc, sz, h, w]).collect(),
+        level_shapes: image_level_shapes[0].clone(),
+        image_level_shapes,
         bigtiff: big,
         bytes,
     })
-}
-
-fn unit_from_name(name: &str) -> Option<UnitsLength> {
-    let sym = match name {
-        "micrometer" => "µm",
-        "nanometer" => "nm",
-        "millimeter" => "mm",
-        "centimeter" => "cm",
-        "meter" => "m",
-        "picometer" => "pm",
-        "angstrom" => "Å",
-        "kilometer" => "km",
-        "inch" => "in",
-        "foot" => "ft",
-        _ => return None,
-    };
-    UnitsLength::from_symbol(sym)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -682,6 +764,64 @@ struct Pending<T> {
 }
 
 impl BandEncoder<'_> {
+    /// Streams every plane (XYZCT order, OME-TIFF spec "DimensionOrder") of sizes `tcz`
+    /// through the encoder into `w`; returns each plane's tile offsets and byte counts per
+    /// level. Compressed tiles arrive at the writer thread in any order, which TIFF allows
+    /// (TIFF 6.0 section 2: only the IFD's offsets locate the tiles).
+    fn encode_into(&self, w: &mut Writer, dtype: DType, tcz: [u64; 3]) -> Result<Tables> {
+        let [st, sc, sz] = tcz;
+        let mut planes: Vec<[u64; 3]> = Vec::new();
+        for t in 0..st {
+            for c in 0..sc {
+                for z in 0..sz {
+                    planes.push([t, c, z]);
+                }
+            }
+        }
+        let tiles_per_level: Vec<usize> = self
+            .lv
+            .iter()
+            .map(|&(h, wd)| (h.div_ceil(self.th) * wd.div_ceil(self.tw)) as usize)
+            .collect();
+        let mut tables: Tables = planes
+            .iter()
+            .map(|_| {
+                tiles_per_level
+                    .iter()
+                    .map(|&n| (vec![0u64; n], vec![0u64; n]))
+                    .collect()
+            })
+            .collect();
+        // A bounded queue: at most this many compressed tiles wait for the writer, so
+        // memory is a few tile bands whatever the image size.
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<EncodedTile>(4 * rayon::current_num_threads() + 8);
+        let (written, produced) = std::thread::scope(|scope| {
+            let tables_ref = &mut tables;
+            let writer = scope.spawn(move || -> Result<()> {
+                for tile in rx {
+                    let (offs, counts) = &mut tables_ref[tile.plane][tile.level];
+                    offs[tile.index] = w.pos;
+                    counts[tile.index] = tile.bytes.len() as u64;
+                    w.put(&tile.bytes)?;
+                }
+                Ok(())
+            });
+            let produced = self.run(dtype, &planes, tx);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(Error::io(
+                    Location::file(self.path),
+                    std::io::Error::other("the TIFF writer thread panicked"),
+                ))
+            });
+            (written, produced)
+        });
+        // A writer failure stops the producers too; its error is the cause.
+        written?;
+        produced?;
+        Ok(tables)
+    }
+
     fn run(&self, dtype: DType, planes: &[[u64; 3]], tx: SyncSender<EncodedTile>) -> Result<()> {
         macro_rules! go {
             ($T:ty) => {

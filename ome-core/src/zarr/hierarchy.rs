@@ -174,6 +174,36 @@ impl OmeZarr {
         Ok(numbered.into_iter().map(|(_, n)| n).collect())
     }
 
+    /// The OME-XML of a bioformats2raw container, `OME/METADATA.ome.xml` (bioformats2raw
+    /// layout, NGFF 0.4 section "bioformats2raw.layout": "the OME-XML metadata ... stored in
+    /// a file named METADATA.ome.xml"); `None` when this group is not a container or the
+    /// file is absent. The document is read under [`Limits::max_xml_bytes`] and parsed
+    /// under [`Limits::xml_limits`].
+    ///
+    /// # Errors
+    /// Limits, I/O and XML errors, located at the file.
+    pub fn ome_xml(&self) -> Result<Option<crate::ome_xml::OmeXml>> {
+        if self.ome.bioformats2raw_layout.is_none() {
+            return Ok(None);
+        }
+        let limits = self.store.limits();
+        let node = if self.node.is_empty() {
+            "OME".to_string()
+        } else {
+            format!("{}/OME", self.node)
+        };
+        let Some(bytes) =
+            self.store
+                .read_file(&node, "METADATA.ome.xml", limits.max_xml_bytes as u64)?
+        else {
+            return Ok(None);
+        };
+        let file = self.store.root().join(&node).join("METADATA.ome.xml");
+        crate::ome_xml::parse_bytes(&bytes, &limits.xml_limits())
+            .map_err(|e| e.or_location(|| Location::file(&file)))
+            .map(Some)
+    }
+
     /// Opens the multiscale image of this group (the first multiscale when there are several).
     ///
     /// # Errors

@@ -159,10 +159,11 @@ impl Store {
         }
     }
 
-    /// Reads and parses one metadata document, or `None` when it does not exist.
-    pub(crate) fn read_document(&self, node: &str, document: &str) -> Result<Option<Value>> {
-        let path = self.node_dir(node).join(document);
-        let loc = || Location::zarr_pointer(&self.root, node, document, "");
+    /// Reads file `name` of `node` whole, or `None` when it does not exist; a file larger
+    /// than `max` bytes is a limits error (checked before reading, and the read stops there).
+    pub(crate) fn read_file(&self, node: &str, name: &str, max: u64) -> Result<Option<Vec<u8>>> {
+        let path = self.node_dir(node).join(name);
+        let loc = || Location::zarr_pointer(&self.root, node, name, "");
         let file = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -170,19 +171,31 @@ impl Store {
             Err(e) => return Err(Error::io(loc(), e)),
         };
         let len = file.metadata().map_err(|e| Error::io(loc(), e))?.len();
-        if len > self.limits.max_metadata_bytes {
-            return Err(Error::limits(
+        let too_big = |len: u64| {
+            Error::limits(
                 loc(),
-                format!(
-                    "metadata document is {len} bytes, more than the limit of {} bytes",
-                    self.limits.max_metadata_bytes
-                ),
-            ));
+                format!("{name} is {len} bytes, more than the limit of {max} bytes"),
+            )
+        };
+        if len > max {
+            return Err(too_big(len));
         }
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        file.take(self.limits.max_metadata_bytes + 1)
+        file.take(max + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(loc(), e))?;
+        if bytes.len() as u64 > max {
+            return Err(too_big(bytes.len() as u64));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Reads and parses one metadata document, or `None` when it does not exist.
+    pub(crate) fn read_document(&self, node: &str, document: &str) -> Result<Option<Value>> {
+        let loc = || Location::zarr_pointer(&self.root, node, document, "");
+        let Some(bytes) = self.read_file(node, document, self.limits.max_metadata_bytes)? else {
+            return Ok(None);
+        };
         // serde_json refuses nesting deeper than 128 levels, which bounds recursion.
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::format(
