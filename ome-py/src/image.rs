@@ -45,18 +45,56 @@ impl PyLevel {
 pub(crate) struct PyImage {
     image: Image,
     path: PathBuf,
+    series: usize,
 }
 
-fn open_image(path: &PathBuf) -> ome_core::Result<Image> {
-    Image::open(path)
+/// Series `series` of `path`: an image of a multi-image OME-TIFF, or a series of a
+/// bioformats2raw container, whose path it becomes; any other input has only series 0.
+fn open_series(path: PathBuf, series: usize) -> ome_core::Result<(Image, PathBuf, usize)> {
+    if ome_core::is_tiff_input(&path) {
+        let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(&path)?);
+        return Ok((tiff.image(series)?, path, series));
+    }
+    let node = OmeZarr::open(&path)?;
+    if node.kind() == ome_core::metadata::NodeKind::Bioformats2raw {
+        let names = node.series()?;
+        let name = names.get(series).ok_or_else(|| {
+            ome_core::Error::usage(format!(
+                "series {series} does not exist; {} has {}",
+                path.display(),
+                names.len()
+            ))
+        })?;
+        let child = path.join(name);
+        return Ok((node.child(name)?.image()?, child, 0));
+    }
+    if series != 0 {
+        return Err(ome_core::Error::usage(format!(
+            "series {series} does not exist; {} is one image (series 0)",
+            path.display()
+        )));
+    }
+    Ok((Image::open(&path)?, path, 0))
 }
 
 #[pymethods]
 impl PyImage {
     #[new]
-    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let image = py.detach(|| open_image(&path)).py_err()?;
-        Ok(PyImage { image, path })
+    #[pyo3(signature = (path, series=0))]
+    fn new(py: Python<'_>, path: PathBuf, series: usize) -> PyResult<Self> {
+        let (image, path, series) = py.detach(|| open_series(path, series)).py_err()?;
+        Ok(PyImage {
+            image,
+            path,
+            series,
+        })
+    }
+
+    /// The series (image) of a multi-image OME-TIFF this is; 0 otherwise (a series of a
+    /// bioformats2raw container is opened at its own path).
+    #[getter]
+    fn series(&self) -> usize {
+        self.series
     }
 
     /// The path as given.
@@ -179,7 +217,11 @@ impl PyImage {
     fn label(&self, py: Python<'_>, name: &str) -> PyResult<PyImage> {
         let path = self.path.join("labels").join(name);
         let image = py.detach(|| Image::open(&path)).py_err()?;
-        Ok(PyImage { image, path })
+        Ok(PyImage {
+            image,
+            path,
+            series: 0,
+        })
     }
 
     /// The group's OME metadata as a dict (`multiscales`, `omero`, ...; the content of

@@ -44,6 +44,7 @@ fn _ome_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_ome_zarr, m)?)?;
     m.add_function(wrap_pyfunction!(write::convert, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_ome_tiff, m)?)?;
+    m.add_function(wrap_pyfunction!(write::write_ome_tiff_series, m)?)?;
     m.add_function(wrap_pyfunction!(validate::validate, m)?)?;
     Ok(())
 }

@@ -336,8 +336,6 @@ pub(crate) fn write_ome_tiff<'py>(
     bigtiff: Option<bool>,
     overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use ome_core::tiff::{TiffCompression, TiffWriteOptions};
-
     let borrowed = Borrowed::from_object(data)?;
     let view = borrowed.view();
     let args = WriteArgs {
@@ -350,11 +348,61 @@ pub(crate) fn write_ome_tiff<'py>(
         ..WriteArgs::default()
     };
     let (meta, zarr_opts) = args.build(view.shape().len())?;
+    let mut opts = tiff_options(
+        tile,
+        compression.as_deref(),
+        compressionargs,
+        predictor,
+        (subifds, subresolutions),
+        bigtiff,
+        overwrite,
+    )?;
+    opts.downsample = zarr_opts.downsample;
+    let summary = py
+        .detach(|| {
+            with_view!(&view, v, _T => {
+                let source = ome_core::ArraySource::new(v.view());
+                ome_core::tiff::write_ome_tiff(&path, &source, &meta, &opts)
+            })
+        })
+        .py_err()?;
+    tiff_summary_dict(py, &summary)
+}
+
+fn tiff_summary_dict<'py>(
+    py: Python<'py>,
+    summary: &ome_core::tiff::TiffWriteSummary,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let shapes = |l: &[[u64; 5]]| l.iter().map(|s| s.to_vec()).collect::<Vec<Vec<u64>>>();
+    d.set_item("level_shapes", shapes(&summary.level_shapes))?;
+    let per_image: Vec<Vec<Vec<u64>>> = summary
+        .image_level_shapes
+        .iter()
+        .map(|l| shapes(l))
+        .collect();
+    d.set_item("image_level_shapes", per_image)?;
+    d.set_item("bigtiff", summary.bigtiff)?;
+    d.set_item("bytes_written", summary.bytes)?;
+    Ok(d)
+}
+
+/// The file-level options of the OME-TIFF writers, in tifffile's vocabulary.
+fn tiff_options(
+    tile: Option<(u32, u32)>,
+    compression: Option<&str>,
+    compressionargs: Option<Bound<'_, PyDict>>,
+    predictor: bool,
+    (subifds, subresolutions): (Option<usize>, Option<usize>),
+    bigtiff: Option<bool>,
+    overwrite: bool,
+) -> PyResult<ome_core::tiff::TiffWriteOptions> {
+    use ome_core::tiff::{TiffCompression, TiffWriteOptions};
     let mut opts = TiffWriteOptions::default();
     if let Some(t) = tile {
         opts.tile = t;
     }
-    if let Some(c) = &compression {
+    if let Some(c) = compression {
         opts.compression = c.parse::<TiffCompression>().py_err()?;
     }
     if let Some(level) = compressionargs
@@ -374,21 +422,112 @@ pub(crate) fn write_ome_tiff<'py>(
         (a, b) => a.or(b),
     };
     opts.levels = subifds.map(|n| n + 1);
-    opts.downsample = zarr_opts.downsample;
     opts.bigtiff = bigtiff;
     opts.overwrite = overwrite;
+    Ok(opts)
+}
+
+/// Writes several arrays as the images (series) of one OME-TIFF, the way tifffile's
+/// `TiffWriter.write` called once per series does. `images` is a list of arrays or of dicts
+/// `{"data": array, "axes": ..., "scale": ..., "units": ..., "channel_names": ...,
+/// "name": ...}` (each key as in `write_ome_tiff`); the other options apply to every image.
+/// `ome_xml`, an OME-XML document with one `Image` per array, is carried into the file with
+/// its pixel layout rewritten (as raw2ometiff does).
+#[pyfunction]
+#[pyo3(signature = (
+    path, images, *, tile=None, compression=None, compressionargs=None, predictor=false,
+    subifds=None, subresolutions=None, method=None, bigtiff=None, ome_xml=None, overwrite=false
+))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_ome_tiff_series<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    images: Vec<Bound<'py, PyAny>>,
+    tile: Option<(u32, u32)>,
+    compression: Option<String>,
+    compressionargs: Option<Bound<'py, PyDict>>,
+    predictor: bool,
+    subifds: Option<usize>,
+    subresolutions: Option<usize>,
+    method: Option<String>,
+    bigtiff: Option<bool>,
+    ome_xml: Option<String>,
+    overwrite: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut opts = tiff_options(
+        tile,
+        compression.as_deref(),
+        compressionargs,
+        predictor,
+        (subifds, subresolutions),
+        bigtiff,
+        overwrite,
+    )?;
+    if let Some(xml) = &ome_xml {
+        let limits = ome_core::ome_xml::XmlLimits::default();
+        opts.ome_xml = Some(ome_core::ome_xml::parse(xml, &limits).py_err()?);
+    }
+    let mut borrowed = Vec::with_capacity(images.len());
+    let mut metas = Vec::with_capacity(images.len());
+    for (i, item) in images.iter().enumerate() {
+        let (data, args) = match item.cast::<PyDict>() {
+            Ok(d) => {
+                let get = |k: &str| d.get_item(k);
+                let data = get("data")?.ok_or_else(|| {
+                    usage(format!("expected a \"data\" array in image {i}'s dict"))
+                })?;
+                for (k, _) in d.iter() {
+                    let k: String = k.extract()?;
+                    if !["data", "axes", "scale", "units", "channel_names", "name"]
+                        .contains(&k.as_str())
+                    {
+                        return Err(usage(format!(
+                            "expected keys data, axes, scale, units, channel_names and name in \
+                             image {i}'s dict, found {k:?}"
+                        )));
+                    }
+                }
+                let args = WriteArgs {
+                    axes: get("axes")?.filter(|a| !a.is_none()),
+                    scale: get("scale")?.map(|v| v.extract()).transpose()?,
+                    units: get("units")?.filter(|a| !a.is_none()),
+                    channel_names: get("channel_names")?.map(|v| v.extract()).transpose()?,
+                    name: get("name")?.map(|v| v.extract()).transpose()?,
+                    method: method.clone(),
+                    ..WriteArgs::default()
+                };
+                (data, args)
+            }
+            Err(_) => (
+                item.clone(),
+                WriteArgs {
+                    method: method.clone(),
+                    ..WriteArgs::default()
+                },
+            ),
+        };
+        let b = Borrowed::from_object(&data)?;
+        let (meta, zarr_opts) = args.build(b.view().shape().len())?;
+        opts.downsample = zarr_opts.downsample;
+        borrowed.push(b);
+        metas.push(meta);
+    }
+    let views: Vec<_> = borrowed.iter().map(Borrowed::view).collect();
     let summary = py
         .detach(|| {
-            with_view!(&view, v, _T => {
-                let source = ome_core::ArraySource::new(v.view());
-                ome_core::tiff::write_ome_tiff(&path, &source, &meta, &opts)
-            })
+            let sources: Vec<Box<dyn ome_core::RegionSource + '_>> = views
+                .iter()
+                .map(|v| -> Box<dyn ome_core::RegionSource + '_> {
+                    with_view!(v, a, _T => Box::new(ome_core::ArraySource::new(a.view())))
+                })
+                .collect();
+            let images: Vec<ome_core::tiff::TiffImage<'_>> = sources
+                .iter()
+                .zip(&metas)
+                .map(|(s, m)| ome_core::tiff::TiffImage::new(s.as_ref(), m))
+                .collect();
+            ome_core::tiff::write_ome_tiff_images(&path, &images, &opts)
         })
         .py_err()?;
-    let d = PyDict::new(py);
-    let shapes: Vec<Vec<u64>> = summary.level_shapes.iter().map(|s| s.to_vec()).collect();
-    d.set_item("level_shapes", shapes)?;
-    d.set_item("bigtiff", summary.bigtiff)?;
-    d.set_item("bytes_written", summary.bytes)?;
-    Ok(d)
+    tiff_summary_dict(py, &summary)
 }

@@ -46,3 +46,69 @@ def test_we_read_tifffile_ome_tiff_and_convert(tmp_path, czyx):
     assert converted.format == "ome-zarr"
     np.testing.assert_array_equal(converted.read(), image.read())
     assert ome_py.validate(dst).verdict != "invalid"
+
+
+def test_several_series_in_one_file(tmp_path, czyx):
+    out = tmp_path / "series.ome.tif"
+    mask = (czyx[0, 0] > czyx[0, 0].mean()).astype(np.uint8)
+    summary = ome_py.write_ome_tiff_series(
+        out,
+        [
+            {"data": czyx, "axes": "czyx", "name": "cells", "channel_names": ["a", "b"],
+             "scale": [1.0, 2.0, 0.5, 0.5], "units": {"x": "micrometer", "y": "micrometer", "z": "micrometer"}},
+            mask,
+        ],
+        tile=(64, 64), compression="zstd",
+    )
+    assert len(summary["image_level_shapes"]) == 2
+    assert summary["level_shapes"] == summary["image_level_shapes"][0]
+    with tifffile.TiffFile(out) as tif:
+        assert [s.name for s in tif.series] == ["cells", "series #2"]
+        np.testing.assert_array_equal(tif.series[0].asarray(), czyx)
+        np.testing.assert_array_equal(tif.series[1].asarray(), mask)
+        xml = tif.ome_metadata
+    assert 'PhysicalSizeX="0.5"' in xml and 'PhysicalSizeZ="2"' in xml
+    assert ome_py.validate(out).ok
+
+    # The OME-XML of the first file, carried into a second: names, sizes and the rest kept,
+    # the pixel layout made for the new file.
+    again = tmp_path / "again.ome.tif"
+    ome_py.write_ome_tiff_series(again, [czyx[:, :, ::-1], mask], ome_xml=xml, tile=(64, 64))
+    with tifffile.TiffFile(again) as tif:
+        assert [s.name for s in tif.series] == ["cells", "series #2"]
+        np.testing.assert_array_equal(tif.series[0].asarray(), czyx[:, :, ::-1])
+        assert 'FileName="again.ome.tif"' in tif.ome_metadata
+    # An XML describing other pixels is refused, and no file is left.
+    with pytest.raises(ome_py.UsageError, match="Image 0"):
+        ome_py.write_ome_tiff_series(tmp_path / "bad.ome.tif", [mask, czyx], ome_xml=xml)
+    with pytest.raises(ome_py.UsageError, match="keys"):
+        ome_py.write_ome_tiff_series(tmp_path / "bad.ome.tif", [{"data": mask, "axis": "yx"}])
+    assert not (tmp_path / "bad.ome.tif").exists()
+
+
+def test_open_a_series(tmp_path, czyx):
+    import pickle
+
+    out = tmp_path / "two.ome.tif"
+    mask = (czyx[0, 0] > 2000).astype(np.uint8)
+    ome_py.write_ome_tiff_series(out, [czyx, {"data": mask, "axes": "yx"}], tile=(64, 64))
+    second = ome_py.open(out, series=1)
+    assert second.series == 1
+    np.testing.assert_array_equal(second.read(t=0, c=0, z=0), mask)
+    again = pickle.loads(pickle.dumps(second))
+    assert again.series == 1 and again.levels[0].shape == second.levels[0].shape
+    with pytest.raises(ome_py.UsageError, match="series 2"):
+        ome_py.open(out, series=2)
+    # A bioformats2raw container (numbered series, no OME group): a series opens at its
+    # own path.
+    import json
+
+    container = tmp_path / "two.ome.zarr"
+    ome_py.write_ome_zarr(container / "0", czyx, axes="czyx")
+    ome_py.write_ome_zarr(container / "1", mask, axes="yx")
+    (container / "zarr.json").write_text(json.dumps({
+        "zarr_format": 3, "node_type": "group",
+        "attributes": {"ome": {"version": "0.5", "bioformats2raw.layout": 3}}}))
+    s1 = ome_py.open(container, series=1)
+    assert s1.path.endswith("1")
+    np.testing.assert_array_equal(s1.read(), mask)

@@ -24,6 +24,7 @@ from ._ome_py import (
     convert,
     validate,
     write_ome_tiff,
+    write_ome_tiff_series,
     write_ome_zarr,
 )
 from ._ome_py import Image as _NativeImage
@@ -46,6 +47,7 @@ __all__ = [
     "validate",
     "write_dask",
     "write_ome_tiff",
+    "write_ome_tiff_series",
     "write_ome_zarr",
 ]
 
@@ -55,8 +57,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 class _LevelReader:
     """What ``dask.array.from_array`` reads from: one level, pickled as path + level."""
 
-    def __init__(self, path: str, level: int, shape: Tuple[int, ...], dtype: Any) -> None:
+    def __init__(self, path: str, level: int, shape: Tuple[int, ...], dtype: Any, series: int = 0) -> None:
         self.path = path
+        self.series = series
         self.level = level
         self.shape = tuple(shape)
         self.dtype = dtype
@@ -84,7 +87,7 @@ class _LevelReader:
         if any(e == 0 for e in extent):
             return np.zeros(extent, dtype=self.dtype)
         if self._image is None:
-            self._image = _NativeImage(self.path)
+            self._image = _NativeImage(self.path, self.series)
         return self._image.read_region(self.level, start, extent)
 
 
@@ -99,7 +102,7 @@ class Image(_NativeImage):
 
         lvl = self.levels[level]
         grid = lvl.storage_chunks
-        reader = _LevelReader(self.path, level, tuple(lvl.shape), np.dtype(lvl.dtype))
+        reader = _LevelReader(self.path, level, tuple(lvl.shape), np.dtype(lvl.dtype), self.series)
         return da.from_array(
             reader,
             chunks=tuple(grid),
@@ -107,17 +110,18 @@ class Image(_NativeImage):
             asarray=False,
             fancy=False,
             meta=np.empty((0,) * len(grid), dtype=lvl.dtype),
-            name=f"ome-py-{os.path.abspath(self.path)}-{level}",
+            name=f"ome-py-{os.path.abspath(self.path)}-{self.series}-{level}",
         )
 
     def __reduce__(self) -> Any:
-        return (Image, (self.path,))
+        return (Image, (self.path, self.series))
 
 
-def open(path: PathLike) -> Image:  # noqa: A001 - the name users expect
+def open(path: PathLike, series: int = 0) -> Image:  # noqa: A001 - the name users expect
     """Opens an OME-Zarr image (a label image, or a plate field such as ``p.zarr/A/1/0``)
-    or an OME-TIFF file; the format is detected."""
-    return Image(os.fspath(path))
+    or an OME-TIFF file; the format is detected. ``series`` picks an image of a multi-image
+    OME-TIFF or a series of a bioformats2raw container (as tifffile's ``series=``)."""
+    return Image(os.fspath(path), series)
 
 
 def _write_block(block: Any, writer: RegionWriter, block_info: Any = None) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "convert",
     "validate",
     "write_ome_tiff",
+    "write_ome_tiff_series",
     "write_ome_zarr",
 ]
 
@@ -58,7 +59,9 @@ class Level:
 
 @disjoint_base
 class Image:
-    def __new__(cls, path: _Path) -> "Image": ...
+    def __new__(cls, path: _Path, series: int = 0) -> "Image": ...
+    @property
+    def series(self) -> int: ...
     @property
     def path(self) -> str: ...
     @property
@@ -213,5 +216,20 @@ def write_ome_tiff(
     subresolutions: Optional[int] = None,
     method: Optional[str] = None,
     bigtiff: Optional[bool] = None,
+    overwrite: bool = False,
+) -> Dict[str, Any]: ...
+def write_ome_tiff_series(
+    path: _Path,
+    images: Sequence[Any],
+    *,
+    tile: Optional[Tuple[int, int]] = None,
+    compression: Optional[str] = None,
+    compressionargs: Optional[Dict[str, Any]] = None,
+    predictor: bool = False,
+    subifds: Optional[int] = None,
+    subresolutions: Optional[int] = None,
+    method: Optional[str] = None,
+    bigtiff: Optional[bool] = None,
+    ome_xml: Optional[str] = None,
     overwrite: bool = False,
 ) -> Dict[str, Any]: ...
