@@ -112,6 +112,36 @@ impl Image {
         &self.channels
     }
 
+    /// The metadata to write a copy of this image whose level 0 is `level`: axes, that
+    /// level's scale and translation, the name, and the channel names and colours (kept
+    /// only when every channel has one).
+    pub fn metadata(&self, level: usize) -> crate::ImageMetadata {
+        let all = |v: Vec<String>| {
+            if v.len() == self.channels.len() {
+                v
+            } else {
+                Vec::new()
+            }
+        };
+        let level0 = self.levels.get(level);
+        crate::ImageMetadata {
+            axes: self.axes.clone(),
+            scale: level0.and_then(|l| l.scale.clone()),
+            translation: level0.and_then(|l| l.translation.clone()),
+            name: self.name.clone(),
+            channel_names: all(self
+                .channels
+                .iter()
+                .filter_map(|c| c.label.clone())
+                .collect()),
+            channel_colors: all(self
+                .channels
+                .iter()
+                .filter_map(|c| c.color.clone())
+                .collect()),
+        }
+    }
+
     fn reader(&self, level: usize) -> Result<&LevelReader> {
         self.readers.get(level).ok_or_else(|| {
             Error::usage(format!(

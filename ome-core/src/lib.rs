@@ -23,14 +23,15 @@
 //!
 //! ## Layers
 //! Dependencies point one way: `metadata` (pure serde) → `pyramid` (planning and
-//! downsampling kernels) → the I/O adapters (`zarr`, `npy`) → the facade ([`Image`],
-//! [`Selection`]). Libraries never print; the `ome` CLI renders.
+//! downsampling kernels) → the I/O adapters (`zarr`, `tiff`, `npy`) → the facades
+//! ([`Image`], [`Selection`], and [`convert`] for whole datasets). Libraries never print; the `ome` CLI renders.
 //!
 //! ## Hostile input
 //! Every document read is size-limited, every path from metadata is checked to stay inside
 //! the dataset root, and decoded sizes are bounded by [`Limits`]; bad input gives an
 //! [`Error`] whose [`Location`] names the file, node and JSON Pointer.
 
+pub mod convert;
 mod dtype;
 mod error;
 mod image;

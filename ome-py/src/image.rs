@@ -50,7 +50,10 @@ pub(crate) struct PyImage {
 
 /// Series `series` of `path`: an image of a multi-image OME-TIFF, or a series of a
 /// bioformats2raw container, whose path it becomes; any other input has only series 0.
-fn open_series(path: PathBuf, series: usize) -> ome_core::Result<(Image, PathBuf, usize)> {
+pub(crate) fn open_series(
+    path: PathBuf,
+    series: usize,
+) -> ome_core::Result<(Image, PathBuf, usize)> {
     if ome_core::is_tiff_input(&path) {
         let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(&path)?);
         return Ok((tiff.image(series)?, path, series));

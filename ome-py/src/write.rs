@@ -75,19 +75,26 @@ pub(crate) fn write_ome_zarr<'py>(
     summary_dict(py, &summary)
 }
 
-/// Converts an image (any format `open` reads) to OME-Zarr, level 0 read region by
-/// region, so memory stays bounded. Axes, scale and channel names come from the source
-/// unless given.
+/// Converts a dataset to OME-Zarr or, when `dst` ends in `.tif`/`.tiff`/`.btf`/`.tf8`, to
+/// OME-TIFF, reading region by region so memory stays bounded. Without `series`, a
+/// multi-image OME-TIFF becomes a bioformats2raw container (its pyramid kept unless
+/// `levels`/`scale_factors` ask for another; the OME-XML under `OME/`), and a container or a
+/// multi-image OME-TIFF becomes one OME-TIFF holding every series with the OME-XML carried
+/// (as raw2ometiff). With `series`, or for any other input, one image is converted, its
+/// axes, scale and channel names kept. For OME-TIFF output, `compression` is a TIFF
+/// compression (`zstd`, `deflate`, `lzw`, `none`) and `tile`, `bigtiff` apply.
 #[pyfunction]
 #[pyo3(signature = (
-    src, dst, *, level=0, scale_factors=None, levels=None, method=None, chunks=None,
-    shards=None, compression=None, version=None, overwrite=false, maxworkers=None
+    src, dst, *, series=None, level=0, scale_factors=None, levels=None, method=None,
+    chunks=None, shards=None, compression=None, version=None, tile=None, bigtiff=None,
+    overwrite=false, maxworkers=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert<'py>(
     py: Python<'py>,
     src: PathBuf,
     dst: PathBuf,
+    series: Option<usize>,
     level: usize,
     scale_factors: Option<Bound<'py, PyAny>>,
     levels: Option<usize>,
@@ -96,19 +103,79 @@ pub(crate) fn convert<'py>(
     shards: Option<Bound<'py, PyAny>>,
     compression: Option<String>,
     version: Option<String>,
+    tile: Option<(u32, u32)>,
+    bigtiff: Option<bool>,
     overwrite: bool,
     maxworkers: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let image = py.detach(|| Image::open(&src)).py_err()?;
+    use ome_core::convert::{ConvertOptions, Series};
+    let limits = ome_core::Limits::default();
+    let set = match series {
+        None => py.detach(|| Series::open(&src, &limits)).py_err()?,
+        Some(_) => None,
+    };
+    let mut conv = ConvertOptions::default();
+    conv.level = level;
+    let to_tiff = ome_core::tiff::is_tiff_path(&dst);
+    if to_tiff {
+        if chunks.is_some() || shards.is_some() || scale_factors.is_some() || version.is_some() {
+            return Err(usage(
+                "chunks, shards, scale_factors and version apply to OME-Zarr output, not OME-TIFF",
+            ));
+        }
+        let mut opts = tiff_options(
+            tile,
+            compression.as_deref(),
+            None,
+            false,
+            (levels.map(|n| n.saturating_sub(1)), None),
+            bigtiff,
+            overwrite,
+        )?;
+        if let Some(m) = &method {
+            opts.downsample = m.parse().py_err()?;
+        }
+        let summary = py
+            .detach(|| match &set {
+                Some(set) => {
+                    ome_core::convert::write_series_ome_tiff(&dst, set, None, &opts, &conv)
+                        .map(|s| s.tiff)
+                }
+                None => {
+                    let (image, _, _) =
+                        crate::image::open_series(src.clone(), series.unwrap_or(0))?;
+                    let meta = image.metadata(level);
+                    let source = image.level_source(level)?;
+                    ome_core::tiff::write_ome_tiff(&dst, &source, &meta, &opts)
+                }
+            })
+            .py_err()?;
+        return tiff_summary_dict(py, &summary);
+    }
+    if tile.is_some() || bigtiff.is_some() {
+        return Err(usage(
+            "tile and bigtiff apply to OME-TIFF output, not OME-Zarr",
+        ));
+    }
+    let opened;
+    let image: &Image = match &set {
+        Some(set) => &set.images()[0],
+        None => {
+            opened = py
+                .detach(|| crate::image::open_series(src.clone(), series.unwrap_or(0)))
+                .py_err()?
+                .0;
+            &opened
+        }
+    };
     let lvl = image.levels().get(level).ok_or_else(|| {
         usage(format!(
             "expected a level below {}, found {level}",
             image.levels().len()
         ))
     })?;
+    conv.keep_pyramid = levels.is_none() && scale_factors.is_none();
     let args = WriteArgs {
-        scale: lvl.scale.clone(),
-        translation: lvl.translation.clone(),
         scale_factors,
         levels,
         method,
@@ -116,21 +183,19 @@ pub(crate) fn convert<'py>(
         shards,
         compression,
         version,
-        channel_names: Some(
-            image
-                .channels()
-                .iter()
-                .enumerate()
-                .map(|(i, c)| c.label.clone().unwrap_or_else(|| format!("Channel {i}")))
-                .collect(),
-        ),
-        name: image.name().map(str::to_string),
         overwrite,
         maxworkers,
         ..WriteArgs::default()
     };
-    let (mut meta, opts) = args.build(lvl.shape.len())?;
-    meta.axes = image.axes().to_vec();
+    let (_, opts) = args.build(lvl.shape.len())?;
+    if let Some(set) = &set {
+        py.detach(|| ome_core::convert::write_bioformats2raw(&dst, set, None, &opts, &conv, None))
+            .py_err()?;
+        let d = PyDict::new(py);
+        d.set_item("series", set.images().len())?;
+        return Ok(d);
+    }
+    let meta = image.metadata(level);
     let summary = py
         .detach(|| {
             let source = image.level_source(level)?;

@@ -112,3 +112,33 @@ def test_open_a_series(tmp_path, czyx):
     s1 = ome_py.open(container, series=1)
     assert s1.path.endswith("1")
     np.testing.assert_array_equal(s1.read(), mask)
+
+
+def test_convert_every_series_both_ways(tmp_path, czyx):
+    """A multi-image OME-TIFF becomes a bioformats2raw container and back (bioformats2raw /
+    raw2ometiff), the OME-XML carried; `series=` converts one image."""
+    src = tmp_path / "two.ome.tif"
+    mask = (czyx[0, 0] > 2000).astype(np.uint8)
+    ome_py.write_ome_tiff_series(
+        src, [{"data": czyx, "axes": "czyx", "name": "cells"}, {"data": mask, "axes": "yx", "name": "mask"}],
+        tile=(64, 64))
+    container = tmp_path / "two.ome.zarr"
+    assert ome_py.convert(src, container)["series"] == 2
+    assert (container / "OME" / "METADATA.ome.xml").is_file()
+    # The TIFF's SubIFD pyramid is copied, not made again.
+    assert len(ome_py.open(container, series=0).levels) == len(ome_py.open(src).levels)
+    back = tmp_path / "back.ome.tif"
+    summary = ome_py.convert(container, back, compression="zstd", tile=(64, 64))
+    assert len(summary["image_level_shapes"]) == 2
+    with tifffile.TiffFile(back) as tif:
+        assert [s.name for s in tif.series] == ["cells", "mask"]
+        np.testing.assert_array_equal(tif.series[0].asarray(), czyx)
+        np.testing.assert_array_equal(tif.series[1].asarray(), mask)
+    assert ome_py.validate(back).ok
+    one = tmp_path / "one.ome.zarr"
+    ome_py.convert(src, one, series=1)
+    np.testing.assert_array_equal(ome_py.open(one).read(), mask.reshape(1, 1, 1, *mask.shape))
+    with pytest.raises(ome_py.UsageError, match="OME-TIFF output"):
+        ome_py.convert(src, tmp_path / "x.ome.zarr", tile=(64, 64))
+    with pytest.raises(ome_py.UsageError, match="OME-Zarr output"):
+        ome_py.convert(container, tmp_path / "x.ome.tif", chunks=[1, 64, 64])

@@ -19,8 +19,8 @@ mod write;
 pub use ifd::TiffLimits;
 pub use read::{OmeTiff, Series, sample_dtype};
 pub use write::{
-    TiffCompression, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff,
-    write_ome_tiff_images,
+    TiffCompression, TiffImage, TiffWriteOptions, TiffWriteSummary, is_tiff_path, ome_xml_for,
+    write_ome_tiff, write_ome_tiff_images,
 };
 
 pub(crate) use facade::TiffLevel;

@@ -125,6 +125,15 @@ pub struct TiffWriteSummary {
     pub bytes: u64,
 }
 
+/// Whether `path` names a TIFF file to write: it ends in `.tif`, `.tiff`, `.btf` or `.tf8`
+/// (any case; `.ome.tif` included).
+pub fn is_tiff_path(path: &Path) -> bool {
+    let n = path.to_string_lossy().to_ascii_lowercase();
+    [".tif", ".tiff", ".btf", ".tf8"]
+        .iter()
+        .any(|e| n.ends_with(e))
+}
+
 /// One value of an IFD entry.
 enum Value {
     Short(Vec<u16>),

@@ -185,6 +185,7 @@ def convert(
     src: _Path,
     dst: _Path,
     *,
+    series: Optional[int] = None,
     level: int = 0,
     scale_factors: Optional[_Ints] = None,
     levels: Optional[int] = None,
@@ -193,6 +194,8 @@ def convert(
     shards: Optional[Sequence[int]] = None,
     compression: Optional[str] = None,
     version: Optional[str] = None,
+    tile: Optional[Tuple[int, int]] = None,
+    bigtiff: Optional[bool] = None,
     overwrite: bool = False,
     maxworkers: Optional[int] = None,
 ) -> Dict[str, Any]: ...

@@ -1,0 +1,360 @@
+//! Whole datasets between OME-TIFF and OME-Zarr, as bioformats2raw and raw2ometiff convert
+//! them: every series of a multi-image OME-TIFF becomes one image of a bioformats2raw
+//! container (NGFF 0.4 section "bioformats2raw.layout", 0.5 alike), and every series of a
+//! container or of a multi-image OME-TIFF becomes one image of a single OME-TIFF. The
+//! OME-XML travels with the pixels both ways: to `OME/METADATA.ome.xml`, and from it into
+//! the TIFF with only its pixel layout rewritten ([`crate::ome_xml::OmeXml::carry_over`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::image::{Image, is_tiff_input};
+use crate::location::Location;
+use crate::metadata::{NgffVersion, NodeKind};
+use crate::ome_xml::{OmeXml, to_xml};
+use crate::options::{Limits, Progress};
+use crate::pyramid::LevelCount;
+use crate::tiff::{
+    OmeTiff, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff_images,
+};
+use crate::zarr::{ImageMetadata, OmeZarr, WriteOptions, write_ome_zarr_from_source};
+
+/// Every image (series) of a dataset, in order, with the OME-XML that describes them.
+#[derive(Debug)]
+pub struct Series {
+    images: Vec<Image>,
+    ome_xml: Option<OmeXml>,
+}
+
+impl Series {
+    /// The series of `path`: every image of an OME-TIFF (or companion file) with OME-XML,
+    /// or the series a bioformats2raw container lists (its `OME` group's `series`, else its
+    /// numbered groups) with `OME/METADATA.ome.xml`. `None` for anything else (a plain
+    /// TIFF, an OME-Zarr image, a plate), which is one image to [`Image::open`].
+    ///
+    /// The OME-XML may describe more images than there are series (an OME-TIFF's XML can
+    /// also list images stored elsewhere, as `BinData` or `MetadataOnly`); it is then kept
+    /// whole for a container, and not carried into an OME-TIFF.
+    ///
+    /// # Errors
+    /// The errors of opening the file, the container, any of its series, or its OME-XML;
+    /// a usage error for a container that lists no series.
+    pub fn open(path: impl AsRef<Path>, limits: &Limits) -> Result<Option<Series>> {
+        let path = path.as_ref();
+        if is_tiff_input(path) {
+            let tiff = Arc::new(OmeTiff::open_with(path, limits.into())?);
+            let Some(xml) = tiff.ome_xml().cloned() else {
+                return Ok(None);
+            };
+            let images = (0..tiff.series_count())
+                .map(|i| Arc::clone(&tiff).image(i))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Some(Series {
+                images,
+                ome_xml: Some(xml),
+            }));
+        }
+        let node = OmeZarr::open_with_limits(path, *limits)?;
+        if node.kind() != NodeKind::Bioformats2raw {
+            return Ok(None);
+        }
+        let names = node.series()?;
+        if names.is_empty() {
+            return Err(Error::usage(format!(
+                "{} is a bioformats2raw container with no series",
+                path.display()
+            )));
+        }
+        let images = names
+            .iter()
+            .map(|s| node.child(s)?.image())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Series {
+            images,
+            ome_xml: node.ome_xml()?,
+        }))
+    }
+
+    /// The images, series 0 first.
+    pub fn images(&self) -> &[Image] {
+        &self.images
+    }
+
+    /// The OME-XML of the source, when there is one.
+    pub fn ome_xml(&self) -> Option<&OmeXml> {
+        self.ome_xml.as_ref()
+    }
+
+    /// The metadata of every image ([`Image::metadata`] of `level`), to adjust before
+    /// passing to the writers.
+    pub fn metadata(&self, level: usize) -> Vec<ImageMetadata> {
+        self.images.iter().map(|i| i.metadata(level)).collect()
+    }
+}
+
+/// How [`write_bioformats2raw`] and [`write_series_ome_tiff`] convert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConvertOptions {
+    /// The source level that becomes level 0 of the output.
+    pub level: usize,
+    /// With `level` 0 and OME-Zarr output: copy every level of the source (a TIFF's
+    /// SubIFDs) pixel for pixel instead of downsampling anew.
+    pub keep_pyramid: bool,
+    /// With `level` 0 and OME-TIFF output: carry the source's OME-XML into the file.
+    pub carry_ome_xml: bool,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            level: 0,
+            keep_pyramid: true,
+            carry_ome_xml: true,
+        }
+    }
+}
+
+fn metadata_for(
+    series: &Series,
+    metas: Option<&[ImageMetadata]>,
+    level: usize,
+) -> Result<Vec<ImageMetadata>> {
+    match metas {
+        None => Ok(series.metadata(level)),
+        Some(m) if m.len() == series.images.len() => Ok(m.to_vec()),
+        Some(m) => Err(Error::usage(format!(
+            "expected metadata for each of the {} series, found {}",
+            series.images.len(),
+            m.len()
+        ))),
+    }
+}
+
+/// Writes `series` as a bioformats2raw container at `out`: image `i` at `<out>/<i>`, the
+/// OME-XML at `<out>/OME/METADATA.ome.xml`, the `series` list in the `OME` group and
+/// `bioformats2raw.layout` 3 at the root (NGFF 0.4 section "bioformats2raw.layout"; 0.5
+/// puts both under `attributes.ome` with the version). `metas` replaces the images' own
+/// metadata ([`Series::metadata`]). The container is built in a hidden staging directory
+/// next to `out` and renamed into place once complete; on error it is removed.
+///
+/// # Errors
+/// A usage error for an existing `out` without `opts.overwrite`, or metadata of the wrong
+/// count; the errors of reading the series and writing the images.
+pub fn write_bioformats2raw(
+    out: impl AsRef<Path>,
+    series: &Series,
+    metas: Option<&[ImageMetadata]>,
+    opts: &WriteOptions,
+    conv: &ConvertOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<()> {
+    let out = out.as_ref();
+    let metas = metadata_for(series, metas, conv.level)?;
+    if out.exists() && !opts.overwrite {
+        return Err(Error::usage(format!(
+            "{} exists; pass overwrite to replace it",
+            out.display()
+        )));
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = parent.join(format!(".{name}.b2r-partial"));
+    let io = |p: &Path, e: std::io::Error| Error::io(Location::file(p), e);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    }
+    std::fs::create_dir_all(staging.join("OME")).map_err(|e| io(&staging, e))?;
+    let result = (|| -> Result<()> {
+        let mut names = Vec::new();
+        let mut o = opts.clone();
+        o.overwrite = false;
+        for (i, (image, meta)) in series.images.iter().zip(&metas).enumerate() {
+            let dir = staging.join(i.to_string());
+            if conv.keep_pyramid && conv.level == 0 && image.levels().len() > 1 {
+                write_levels(&dir, image, meta, &o, progress)?;
+            } else {
+                let source = image.level_source(conv.level)?;
+                write_ome_zarr_from_source(&dir, &source, meta, &o, progress)?;
+            }
+            names.push(i.to_string());
+        }
+        if let Some(xml) = &series.ome_xml {
+            let xml_path = staging.join("OME").join("METADATA.ome.xml");
+            std::fs::write(&xml_path, to_xml(xml)).map_err(|e| io(&xml_path, e))?;
+        }
+        let write_json = |p: PathBuf, v: serde_json::Value| {
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            std::fs::write(&p, text).map_err(|e| io(&p, e))
+        };
+        if opts.version == NgffVersion::V0_4 {
+            write_json(
+                staging.join(".zgroup"),
+                serde_json::json!({"zarr_format": 2}),
+            )?;
+            write_json(
+                staging.join(".zattrs"),
+                serde_json::json!({"bioformats2raw.layout": 3}),
+            )?;
+            write_json(
+                staging.join("OME/.zgroup"),
+                serde_json::json!({"zarr_format": 2}),
+            )?;
+            write_json(
+                staging.join("OME/.zattrs"),
+                serde_json::json!({"series": names}),
+            )?;
+        } else {
+            let group = |attrs: serde_json::Value| serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": attrs}});
+            write_json(
+                staging.join("zarr.json"),
+                group(serde_json::json!({"version": "0.5", "bioformats2raw.layout": 3})),
+            )?;
+            write_json(
+                staging.join("OME/zarr.json"),
+                group(serde_json::json!({"version": "0.5", "series": names})),
+            )?;
+        }
+        if out.exists() {
+            std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
+        }
+        std::fs::rename(&staging, out).map_err(|e| io(out, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Writes every level of `image` as a dataset of one multiscale image at `dir`, with no
+/// new downsampling: the pyramid of the source (a TIFF's SubIFDs) is kept pixel for pixel.
+/// Each level is written as a one-level image next to `dir`, its array moved in as dataset
+/// `k`, and the `multiscales` datasets extended with the level's scale.
+fn write_levels(
+    dir: &Path,
+    image: &Image,
+    meta: &ImageMetadata,
+    opts: &WriteOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<()> {
+    let io = |p: &Path, e: std::io::Error| Error::io(Location::file(p), e);
+    let mut o = opts.clone();
+    o.levels = LevelCount::Exactly(1);
+    write_ome_zarr_from_source(dir, &image.level_source(0)?, meta, &o, progress)?;
+    let mut datasets = Vec::new();
+    for k in 1..image.levels().len() {
+        let tmp = dir.with_file_name(format!(
+            ".{}.level{k}",
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let mut mk = meta.clone();
+        mk.scale.clone_from(&image.levels()[k].scale);
+        write_ome_zarr_from_source(&tmp, &image.level_source(k)?, &mk, &o, progress)?;
+        std::fs::rename(tmp.join("0"), dir.join(k.to_string())).map_err(|e| io(dir, e))?;
+        std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        datasets.push(serde_json::json!({
+            "path": k.to_string(),
+            "coordinateTransformations": [{"type": "scale", "scale": image.levels()[k].scale}],
+        }));
+    }
+    let (doc, v3) = if dir.join("zarr.json").is_file() {
+        (dir.join("zarr.json"), true)
+    } else {
+        (dir.join(".zattrs"), false)
+    };
+    let text = std::fs::read_to_string(&doc).map_err(|e| io(&doc, e))?;
+    let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "expected the JSON just written at {}: {e}",
+            doc.display()
+        ))
+    })?;
+    let ms = if v3 {
+        v.pointer_mut("/attributes/ome/multiscales/0")
+    } else {
+        v.pointer_mut("/multiscales/0")
+    };
+    if let Some(serde_json::Value::Object(ms)) = ms {
+        if let Some(serde_json::Value::Array(d)) = ms.get_mut("datasets") {
+            d.extend(datasets);
+        }
+        // The source does not say how its levels were made.
+        ms.insert("type".into(), serde_json::json!("tiff-subifds"));
+        ms.insert(
+            "metadata".into(),
+            serde_json::json!({"method": "pyramid levels of the source (TIFF SubIFDs), copied"}),
+        );
+    }
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    std::fs::write(&doc, text).map_err(|e| io(&doc, e))
+}
+
+/// What [`write_series_ome_tiff`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SeriesTiffSummary {
+    /// The file written.
+    pub tiff: TiffWriteSummary,
+    /// Why the source's OME-XML was not carried (it was when `None` and the source has
+    /// one): it does not describe the images written, or [`ConvertOptions`] said not to.
+    pub ome_xml_not_carried: Option<String>,
+}
+
+/// Writes every image of `series` into one OME-TIFF at `out`, as raw2ometiff does: image
+/// `i` is series `i`, and the source's OME-XML is carried with its pixel layout rewritten
+/// (when [`ConvertOptions::carry_ome_xml`], `level` is 0, and the XML describes the images'
+/// sizes and types; otherwise the XML is made from `metas`). `metas` replaces the images'
+/// own metadata ([`Series::metadata`]).
+///
+/// # Errors
+/// As [`write_ome_tiff_images`]; a usage error for metadata of the wrong count.
+pub fn write_series_ome_tiff(
+    out: impl AsRef<Path>,
+    series: &Series,
+    metas: Option<&[ImageMetadata]>,
+    opts: &TiffWriteOptions,
+    conv: &ConvertOptions,
+) -> Result<SeriesTiffSummary> {
+    let out = out.as_ref();
+    let metas = metadata_for(series, metas, conv.level)?;
+    let sources = series
+        .images
+        .iter()
+        .map(|i| i.level_source(conv.level))
+        .collect::<Result<Vec<_>>>()?;
+    let images: Vec<TiffImage<'_>> = sources
+        .iter()
+        .zip(&metas)
+        .map(|(s, m)| TiffImage::new(s, m))
+        .collect();
+    let mut opts = opts.clone();
+    let not_carried = match &series.ome_xml {
+        None => Some("the source has no OME-XML".to_string()),
+        Some(_) if !conv.carry_ome_xml => Some("not asked to".to_string()),
+        Some(_) if conv.level != 0 => Some(format!("level {} is written, not level 0", conv.level)),
+        Some(xml) => {
+            opts.ome_xml = Some(xml.clone());
+            match ome_xml_for(out, &images, &opts) {
+                Ok(_) => None,
+                Err(e) => {
+                    opts.ome_xml = None;
+                    Some(e.to_string())
+                }
+            }
+        }
+    };
+    let tiff = write_ome_tiff_images(out, &images, &opts)?;
+    Ok(SeriesTiffSummary {
+        tiff,
+        ome_xml_not_carried: not_carried,
+    })
+}
