@@ -1,0 +1,131 @@
+//! Whole-dataset conversion: a multi-image OME-TIFF to a bioformats2raw container and back.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+
+use ndarray::{ArrayD, IxDyn};
+use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw, write_series_ome_tiff};
+use ome_core::metadata::{NgffVersion, NodeKind};
+use ome_core::tiff::{OmeTiff, TiffImage, TiffWriteOptions, write_ome_tiff_images};
+use ome_core::{ArraySource, ErrorKind, Image, ImageMetadata, Limits, OmeZarr, WriteOptions};
+
+fn ramp<T: ome_core::Element>(shape: &[usize]) -> ArrayD<T> {
+    let mut i = 0usize;
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        i += 1;
+        T::from_f64((i % 251) as f64)
+    })
+}
+
+fn read_all<T: ome_core::Element>(image: &Image) -> ArrayD<T> {
+    let shape = image.levels()[0].shape.clone();
+    let a = image.read_region(0, &vec![0; shape.len()], &shape).unwrap();
+    T::from_dyn_array_owned(a).unwrap_or_else(|_| panic!("dtype"))
+}
+
+#[test]
+fn tiff_to_container_to_tiff() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = ramp::<u16>(&[2, 70, 90]);
+    let b = ramp::<u8>(&[3, 20, 10]);
+    let mut ma = ImageMetadata::from_axis_letters("cyx").unwrap();
+    ma.name = Some("cells".into());
+    let mut mb = ImageMetadata::from_axis_letters("zyx").unwrap();
+    mb.name = Some("mask".into());
+    let (sa, sb) = (ArraySource::new(a.view()), ArraySource::new(b.view()));
+    let src = dir.path().join("two.ome.tif");
+    let mut topts = TiffWriteOptions::default();
+    topts.tile = (32, 32);
+    write_ome_tiff_images(
+        &src,
+        &[TiffImage::new(&sa, &ma), TiffImage::new(&sb, &mb)],
+        &topts,
+    )
+    .unwrap();
+
+    let limits = Limits::default();
+    let series = Series::open(&src, &limits)
+        .unwrap()
+        .expect("a multi-image TIFF");
+    assert_eq!(series.images().len(), 2);
+    assert_eq!(series.ome_xml().unwrap().images.len(), 2);
+    for version in [NgffVersion::V0_4, NgffVersion::V0_5] {
+        let container = dir.path().join(format!("c-{}.ome.zarr", version.as_str()));
+        let mut zopts = WriteOptions::default();
+        zopts.version = version;
+        write_bioformats2raw(
+            &container,
+            &series,
+            None,
+            &zopts,
+            &ConvertOptions::default(),
+            None,
+        )
+        .unwrap();
+        let node = OmeZarr::open(&container).unwrap();
+        assert_eq!(node.kind(), NodeKind::Bioformats2raw);
+        assert_eq!(node.series().unwrap(), ["0", "1"]);
+        assert_eq!(node.ome_xml().unwrap().unwrap().images.len(), 2);
+        // The TIFF's pyramid (3 levels of 70 x 90 in 32 x 32 tiles) is copied.
+        let s0 = node.child("0").unwrap().image().unwrap();
+        assert_eq!(s0.levels().len(), 3);
+        assert_eq!(
+            read_all::<u16>(&s0).into_raw_vec_and_offset().0,
+            a.iter().copied().collect::<Vec<_>>()
+        );
+
+        // And back: every series in one OME-TIFF, the XML carried.
+        let again = Series::open(&container, &limits)
+            .unwrap()
+            .expect("a container");
+        let back = dir
+            .path()
+            .join(format!("back-{}.ome.tif", version.as_str()));
+        let s =
+            write_series_ome_tiff(&back, &again, None, &topts, &ConvertOptions::default()).unwrap();
+        assert_eq!(s.ome_xml_not_carried, None);
+        assert_eq!(s.tiff.image_level_shapes.len(), 2);
+        let tiff = std::sync::Arc::new(OmeTiff::open(&back).unwrap());
+        assert_eq!(tiff.series_count(), 2);
+        let names: Vec<_> = tiff
+            .ome_xml()
+            .unwrap()
+            .images
+            .iter()
+            .map(|i| i.name.clone())
+            .collect();
+        assert_eq!(names, [Some("cells".to_string()), Some("mask".to_string())]);
+        let b1 = read_all::<u8>(&tiff.clone().image(1).unwrap());
+        assert_eq!(
+            b1.into_raw_vec_and_offset().0,
+            b.iter().copied().collect::<Vec<_>>()
+        );
+    }
+
+    // Level 1 of every series, where series 1 has only level 0: an error naming the level.
+    let mut conv = ConvertOptions::default();
+    conv.level = 1;
+    let mut o = topts.clone();
+    o.levels = Some(1);
+    let s = write_series_ome_tiff(dir.path().join("l1.ome.tif"), &series, None, &o, &conv);
+    let err = s.expect_err("series 1 has one level");
+    assert!(err.to_string().contains("level 1"), "{err}");
+
+    // Metadata of the wrong count is refused; nothing is left behind.
+    let metas = series.metadata(0);
+    let out = dir.path().join("bad.ome.zarr");
+    let e = write_bioformats2raw(
+        &out,
+        &series,
+        Some(&metas[..1]),
+        &WriteOptions::default(),
+        &ConvertOptions::default(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+    assert!(!out.exists());
+    // A single image is not a series set.
+    let one = dir.path().join("one.ome.zarr");
+    ome_core::write_ome_zarr(&one, b.view(), &mb, &WriteOptions::default(), None).unwrap();
+    assert!(Series::open(&one, &limits).unwrap().is_none());
+}
