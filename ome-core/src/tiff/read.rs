@@ -1038,7 +1038,7 @@ fn read_typed<T: Element>(
     parallel: bool,
 ) -> Result<ndarray::ArrayD<T>> {
     let total: usize = shape.iter().map(|&d| d as usize).product();
-    let mut out = vec![T::default(); total];
+    let mut out = crate::dtype::zeroed_output::<T>(total);
     let (ry0, rx0, rh, rw) = (start[3], start[4], shape[3], shape[4]);
     let plane_len = (rh * rw) as usize;
     let mut units = Vec::new();

@@ -5,7 +5,6 @@
 //! place at the end.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
@@ -88,6 +87,9 @@ pub struct TiffWriteOptions {
     pub bigtiff: Option<bool>,
     /// Replace an existing file.
     pub overwrite: bool,
+    /// Write around the page cache (`O_DIRECT`, Linux; buffered where the filesystem
+    /// refuses it): `None` does so for outputs of 256 MiB or more.
+    pub direct_io: Option<bool>,
     /// An OME-XML document to carry into the file instead of one made from the images'
     /// metadata: the images' origin (a bioformats2raw container's `OME/METADATA.ome.xml`, a
     /// source OME-TIFF's XML), with one `Image` per image written, in order. See
@@ -106,6 +108,7 @@ impl Default for TiffWriteOptions {
             downsample: Downsample::Mean,
             bigtiff: None,
             overwrite: false,
+            direct_io: None,
             ome_xml: None,
         }
     }
@@ -146,8 +149,136 @@ enum Value {
     },
 }
 
+/// The file being written: a 4 KiB-aligned staging buffer flushed in whole buffers at
+/// increasing offsets, with `O_DIRECT` (Linux) when asked and the filesystem allows it.
+struct Output {
+    file: File,
+    /// `CAP + ALIGN` bytes; the buffer is the `CAP` bytes from `start`, 4 KiB-aligned.
+    raw: Vec<u8>,
+    start: usize,
+    len: usize,
+    /// Bytes already in the file.
+    flushed: u64,
+    direct: bool,
+}
+
+impl Output {
+    const CAP: usize = 8 << 20;
+    const ALIGN: usize = 4096;
+
+    /// Creates `path`; with `direct`, unbuffered when the filesystem accepts `O_DIRECT`.
+    fn create(path: &Path, direct: bool) -> std::io::Result<Output> {
+        let plain = || File::create(path);
+        #[cfg(target_os = "linux")]
+        let (file, direct) = if direct {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .custom_flags(libc::O_DIRECT)
+                .open(path)
+            {
+                Ok(f) => (f, true),
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (plain()?, false),
+                Err(e) => return Err(e),
+            }
+        } else {
+            (plain()?, false)
+        };
+        #[cfg(not(target_os = "linux"))]
+        let (file, direct) = (plain()?, direct && false);
+        let raw = vec![0u8; Self::CAP + Self::ALIGN];
+        let start = raw.as_ptr().align_offset(Self::ALIGN).min(Self::ALIGN);
+        Ok(Output {
+            file,
+            raw,
+            start,
+            len: 0,
+            flushed: 0,
+            direct,
+        })
+    }
+
+    fn put(&mut self, mut b: &[u8]) -> std::io::Result<()> {
+        while !b.is_empty() {
+            let n = (Self::CAP - self.len).min(b.len());
+            let at = self.start + self.len;
+            self.raw[at..at + n].copy_from_slice(&b[..n]);
+            self.len += n;
+            b = &b[n..];
+            if self.len == Self::CAP {
+                self.flush_buffer(Self::CAP)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the first `n` buffered bytes (a multiple of 4 KiB when direct) at `flushed`.
+    fn flush_buffer(&mut self, n: usize) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let range = self.start..self.start + n;
+        match self
+            .file
+            .write_all_at(&self.raw[range.clone()], self.flushed)
+        {
+            // A filesystem that opens with O_DIRECT but refuses its writes: buffered it is.
+            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
+                self.set_buffered()?;
+                self.file.write_all_at(&self.raw[range], self.flushed)?;
+            }
+            r => r?,
+        }
+        self.flushed += n.min(self.len) as u64;
+        self.len = 0;
+        Ok(())
+    }
+
+    /// Clears `O_DIRECT` so that small unaligned writes work.
+    fn set_buffered(&mut self) -> std::io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if self.direct {
+            use std::os::fd::AsRawFd;
+            let fd = self.file.as_raw_fd();
+            // SAFETY: fcntl on a descriptor this struct owns; F_GETFL/F_SETFL only read and
+            // change its status flags.
+            let ok = unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_DIRECT) == 0
+            };
+            if !ok {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        self.direct = false;
+        Ok(())
+    }
+
+    /// Writes what is buffered; the file is then exactly `len` bytes long and takes
+    /// ordinary (buffered) writes at any offset.
+    fn finish(&mut self, len: u64) -> std::io::Result<()> {
+        if self.direct {
+            // O_DIRECT writes whole 4 KiB blocks: pad, write, then cut the file to length.
+            let n = self.len.next_multiple_of(Self::ALIGN);
+            let (from, to) = (self.start + self.len, self.start + n);
+            self.raw[from..to].fill(0);
+            self.flush_buffer(n)?;
+            self.set_buffered()?;
+            self.file.set_len(len)?;
+        } else {
+            self.flush_buffer(self.len)?;
+        }
+        Ok(())
+    }
+
+    fn write_at(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(b, offset)
+    }
+}
+
 struct Writer {
-    out: BufWriter<File>,
+    out: Output,
     pos: u64,
     big: bool,
     path: PathBuf,
@@ -159,7 +290,7 @@ impl Writer {
     }
 
     fn put(&mut self, b: &[u8]) -> Result<()> {
-        self.out.write_all(b).map_err(|e| self.io(e))?;
+        self.out.put(b).map_err(|e| self.io(e))?;
         self.pos += b.len() as u64;
         Ok(())
     }
@@ -549,9 +680,13 @@ pub fn write_ome_tiff_images(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = parent.join(format!(".{file_name}.{}.partial", std::process::id()));
-    let file = File::create(&tmp).map_err(|e| Error::io(Location::file(&tmp), e))?;
+    // Large outputs skip the page cache (O_DIRECT): the file is not read back soon, and on
+    // virtual machines filling fresh page-cache pages can cost more than compressing
+    // (0.43 GB/s buffered against 3 GB/s direct for 755 MB on the benchmark machine).
+    let direct = opts.direct_io.unwrap_or(raw_total >= 256 << 20);
+    let file = Output::create(&tmp, direct).map_err(|e| Error::io(Location::file(&tmp), e))?;
     let mut w = Writer {
-        out: BufWriter::with_capacity(8 << 20, file),
+        out: file,
         pos: 0,
         big,
         path: tmp.clone(),
@@ -633,12 +768,11 @@ pub fn write_ome_tiff_images(
                 prev_next = next_at;
             }
         }
-        w.out.flush().map_err(|e| w.io(e))?;
-        let mut file = w.out.get_ref().try_clone().map_err(|e| w.io(e))?;
+        let len = w.pos;
+        w.out.finish(len).map_err(|e| w.io(e))?;
         for (field, value) in patches {
-            file.seek(SeekFrom::Start(field)).map_err(|e| w.io(e))?;
             let b = w.offset_bytes(value)?;
-            file.write_all(&b).map_err(|e| w.io(e))?;
+            w.out.write_at(&b, field).map_err(|e| w.io(e))?;
         }
         // No fsync, as for the Zarr writer: the rename below makes the file appear whole
         // or not at all to other readers; durability across a power loss is the caller's

@@ -394,7 +394,7 @@ impl ZarrArray {
         options: &CodecOptions,
     ) -> std::result::Result<ArrayD<T>, zarrs::array::ArrayError> {
         let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let mut out = vec![T::default(); dims.iter().product()];
+        let mut out = crate::dtype::zeroed_output::<T>(dims.iter().product());
         {
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
             let cells = UnsafeCellSlice::new(bytes);
