@@ -32,6 +32,7 @@
 //! [`Error`] whose [`Location`] names the file, node and JSON Pointer.
 
 pub mod convert;
+mod direct_io;
 mod dtype;
 mod error;
 mod image;

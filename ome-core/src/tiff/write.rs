@@ -11,6 +11,7 @@ use std::sync::mpsc::SyncSender;
 use ndarray::Axis as NdAxis;
 use rayon::prelude::*;
 
+use crate::direct_io::{self, AlignedBuf};
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, Result};
 use crate::image_metadata::ImageMetadata;
@@ -149,13 +150,12 @@ enum Value {
     },
 }
 
-/// The file being written: a 4 KiB-aligned staging buffer flushed in whole buffers at
-/// increasing offsets, with `O_DIRECT` (Linux) when asked and the filesystem allows it.
+/// The file being written: an aligned staging buffer flushed in whole buffers at
+/// increasing offsets, around the page cache when asked and the filesystem allows
+/// ([`crate::direct_io`]).
 struct Output {
     file: File,
-    /// `CAP + ALIGN` bytes; the buffer is the `CAP` bytes from `start`, 4 KiB-aligned.
-    raw: Vec<u8>,
-    start: usize,
+    buf: AlignedBuf,
     len: usize,
     /// Bytes already in the file.
     flushed: u64,
@@ -164,36 +164,12 @@ struct Output {
 
 impl Output {
     const CAP: usize = 8 << 20;
-    const ALIGN: usize = 4096;
 
-    /// Creates `path`; with `direct`, unbuffered when the filesystem accepts `O_DIRECT`.
     fn create(path: &Path, direct: bool) -> std::io::Result<Output> {
-        let plain = || File::create(path);
-        #[cfg(target_os = "linux")]
-        let (file, direct) = if direct {
-            use std::os::unix::fs::OpenOptionsExt;
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .custom_flags(libc::O_DIRECT)
-                .open(path)
-            {
-                Ok(f) => (f, true),
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (plain()?, false),
-                Err(e) => return Err(e),
-            }
-        } else {
-            (plain()?, false)
-        };
-        #[cfg(not(target_os = "linux"))]
-        let (file, direct) = (plain()?, direct && false);
-        let raw = vec![0u8; Self::CAP + Self::ALIGN];
-        let start = raw.as_ptr().align_offset(Self::ALIGN).min(Self::ALIGN);
+        let (file, direct) = direct_io::create(path, direct)?;
         Ok(Output {
             file,
-            raw,
-            start,
+            buf: AlignedBuf::new(Self::CAP),
             len: 0,
             flushed: 0,
             direct,
@@ -203,8 +179,7 @@ impl Output {
     fn put(&mut self, mut b: &[u8]) -> std::io::Result<()> {
         while !b.is_empty() {
             let n = (Self::CAP - self.len).min(b.len());
-            let at = self.start + self.len;
-            self.raw[at..at + n].copy_from_slice(&b[..n]);
+            self.buf.as_mut_slice()[self.len..self.len + n].copy_from_slice(&b[..n]);
             self.len += n;
             b = &b[n..];
             if self.len == Self::CAP {
@@ -214,43 +189,12 @@ impl Output {
         Ok(())
     }
 
-    /// Writes the first `n` buffered bytes (a multiple of 4 KiB when direct) at `flushed`.
+    /// Writes the first `n` buffered bytes (whole aligned blocks when direct) at `flushed`.
     fn flush_buffer(&mut self, n: usize) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        let range = self.start..self.start + n;
-        match self
-            .file
-            .write_all_at(&self.raw[range.clone()], self.flushed)
-        {
-            // A filesystem that opens with O_DIRECT but refuses its writes: buffered it is.
-            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
-                self.set_buffered()?;
-                self.file.write_all_at(&self.raw[range], self.flushed)?;
-            }
-            r => r?,
-        }
-        self.flushed += n.min(self.len) as u64;
+        let data = &self.buf.as_slice()[..n];
+        direct_io::write_at(&self.file, &mut self.direct, data, self.flushed)?;
+        self.flushed += self.len as u64;
         self.len = 0;
-        Ok(())
-    }
-
-    /// Clears `O_DIRECT` so that small unaligned writes work.
-    fn set_buffered(&mut self) -> std::io::Result<()> {
-        #[cfg(target_os = "linux")]
-        if self.direct {
-            use std::os::fd::AsRawFd;
-            let fd = self.file.as_raw_fd();
-            // SAFETY: fcntl on a descriptor this struct owns; F_GETFL/F_SETFL only read and
-            // change its status flags.
-            let ok = unsafe {
-                let flags = libc::fcntl(fd, libc::F_GETFL);
-                flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_DIRECT) == 0
-            };
-            if !ok {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-        self.direct = false;
         Ok(())
     }
 
@@ -258,12 +202,12 @@ impl Output {
     /// ordinary (buffered) writes at any offset.
     fn finish(&mut self, len: u64) -> std::io::Result<()> {
         if self.direct {
-            // O_DIRECT writes whole 4 KiB blocks: pad, write, then cut the file to length.
-            let n = self.len.next_multiple_of(Self::ALIGN);
-            let (from, to) = (self.start + self.len, self.start + n);
-            self.raw[from..to].fill(0);
+            // O_DIRECT writes whole blocks: pad, write, then cut the file to length.
+            let n = self.len.next_multiple_of(direct_io::ALIGN);
+            self.buf.as_mut_slice()[self.len..n].fill(0);
             self.flush_buffer(n)?;
-            self.set_buffered()?;
+            direct_io::set_buffered(&self.file)?;
+            self.direct = false;
             self.file.set_len(len)?;
         } else {
             self.flush_buffer(self.len)?;
