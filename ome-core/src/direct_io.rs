@@ -99,3 +99,32 @@ pub(crate) fn write_at(file: &File, direct: &mut bool, data: &[u8], offset: u64)
         r => r,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn refused_direct_writes_fall_back_to_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let (file, mut direct) = create(&path, true).unwrap();
+        // Aligned data goes through as it is.
+        let mut buf = AlignedBuf::new(2 * ALIGN);
+        buf.as_mut_slice().fill(7);
+        write_at(&file, &mut direct, &buf.as_slice()[..ALIGN], 0).unwrap();
+        // 100 bytes at an odd offset: O_DIRECT refuses (EINVAL), the file turns buffered
+        // and the write still lands.
+        let was_direct = direct;
+        write_at(&file, &mut direct, &[1u8; 100], ALIGN as u64 + 3).unwrap();
+        if was_direct {
+            assert!(!direct, "the refused write should have turned the file buffered");
+        }
+        drop(file);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), ALIGN + 103);
+        assert!(bytes[..ALIGN].iter().all(|&b| b == 7));
+        assert!(bytes[ALIGN + 3..].iter().all(|&b| b == 1));
+    }
+}
