@@ -19,11 +19,82 @@ use zarrs::storage::{
 use crate::error::{Error, Result};
 use crate::location::Location;
 
-/// Writes keys as files under a base directory, without fsync.
-#[derive(Debug)]
+/// Chunks and shards of at least this many bytes are written around the page cache
+/// ([`crate::direct_io`]); smaller files (metadata, small chunks) are not worth a padded
+/// write.
+const DIRECT_MIN: usize = 1 << 20;
+/// Files up to this size are handed to the I/O thread; larger ones (big shards) are written
+/// by the calling thread, so that the queue holds at most `QUEUE` of them in memory.
+const QUEUED_MAX: usize = 16 << 20;
+const QUEUE: usize = 2;
+
+enum Job {
+    Write(PathBuf, Bytes),
+    /// Reply once every write before it is done.
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+/// The thread that writes large files around the page cache while the codecs run:
+/// `O_DIRECT` writes wait for the device, which would stall a compressing thread. It keeps
+/// the first error and skips the writes after it.
+struct IoThread {
+    tx: std::sync::mpsc::SyncSender<Job>,
+    handle: std::thread::JoinHandle<()>,
+    error: Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl IoThread {
+    fn spawn() -> std::io::Result<IoThread> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+        let error = Arc::new(std::sync::Mutex::new(None));
+        let err = Arc::clone(&error);
+        let handle = std::thread::Builder::new()
+            .name("ome-zarr-io".into())
+            .spawn(move || {
+                for job in rx {
+                    match job {
+                        Job::Write(path, bytes) => {
+                            let failed = err.lock().map_or(true, |e| e.is_some());
+                            if !failed
+                                && let Err(e) = crate::direct_io::write_file(&path, &bytes)
+                                && let Ok(mut slot) = err.lock()
+                            {
+                                *slot = Some(std::io::Error::new(
+                                    e.kind(),
+                                    format!("{}: {e}", path.display()),
+                                ));
+                            }
+                        }
+                        Job::Flush(reply) => {
+                            let _ = reply.send(());
+                        }
+                    }
+                }
+            })?;
+        Ok(IoThread { tx, handle, error })
+    }
+
+    fn take_error(&self) -> Option<std::io::Error> {
+        self.error.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+/// Writes keys as files under a base directory, without fsync. Large files go to an I/O
+/// thread; [`StagingStore::flush`] waits for them (before reading back what was written,
+/// and before the directory is committed). Dropping the store waits too.
 pub(crate) struct StagingStore {
     base: PathBuf,
     bytes_written: AtomicU64,
+    io: std::sync::Mutex<Option<IoThread>>,
+}
+
+impl std::fmt::Debug for StagingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagingStore")
+            .field("base", &self.base)
+            .field("bytes_written", &self.bytes_written)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StagingStore {
@@ -31,6 +102,7 @@ impl StagingStore {
         StagingStore {
             base: base.to_path_buf(),
             bytes_written: AtomicU64::new(0),
+            io: std::sync::Mutex::new(None),
         }
     }
 
@@ -40,6 +112,54 @@ impl StagingStore {
 
     fn path(&self, key: &str) -> PathBuf {
         self.base.join(key)
+    }
+
+    /// Waits until every file handed to the I/O thread is written; the first error of
+    /// those writes, if any.
+    pub(crate) fn flush(&self) -> Result<()> {
+        let io = self.io.lock().ok();
+        let Some(io) = io.as_ref().and_then(|g| g.as_ref()) else {
+            return Ok(());
+        };
+        let (reply, done) = std::sync::mpsc::sync_channel(1);
+        if io.tx.send(Job::Flush(reply)).is_ok() {
+            let _ = done.recv();
+        }
+        match io.take_error() {
+            Some(e) => Err(Error::io(Location::file(&self.base), e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Hands `value` to the I/O thread (started on first use).
+    fn queue(&self, path: PathBuf, value: Bytes) -> Result<(), StorageError> {
+        let mut guard = self
+            .io
+            .lock()
+            .map_err(|_| io_err(std::io::Error::other("the I/O thread lock is poisoned")))?;
+        if guard.is_none() {
+            *guard = Some(IoThread::spawn().map_err(io_err)?);
+        }
+        let Some(io) = guard.as_ref() else {
+            return Err(io_err(std::io::Error::other("no I/O thread")));
+        };
+        if let Some(e) = io.take_error() {
+            return Err(io_err(e));
+        }
+        let tx = io.tx.clone();
+        // Not holding the lock while the queue is full.
+        drop(guard);
+        tx.send(Job::Write(path, value))
+            .map_err(|_| io_err(std::io::Error::other("the I/O thread stopped")))
+    }
+}
+
+impl Drop for StagingStore {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.get_mut().ok().and_then(Option::take) {
+            drop(io.tx);
+            let _ = io.handle.join();
+        }
     }
 }
 
@@ -53,10 +173,16 @@ impl WritableStorageTraits for StagingStore {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io_err)?;
         }
-        let mut file = fs::File::create(&path).map_err(io_err)?;
-        file.write_all(&value).map_err(io_err)?;
-        self.bytes_written
-            .fetch_add(value.len() as u64, Ordering::Relaxed);
+        let len = value.len() as u64;
+        if (DIRECT_MIN..=QUEUED_MAX).contains(&value.len()) {
+            self.queue(path, value)?;
+        } else if value.len() > QUEUED_MAX {
+            crate::direct_io::write_file(&path, &value).map_err(io_err)?;
+        } else {
+            let mut file = fs::File::create(&path).map_err(io_err)?;
+            file.write_all(&value).map_err(io_err)?;
+        }
+        self.bytes_written.fetch_add(len, Ordering::Relaxed);
         Ok(())
     }
 

@@ -711,6 +711,7 @@ fn write_pyramid<T: Element>(
 
     let fast = FastBlosc::of(plan.version, opts.compression, plan.dtype);
     // Level `k` written from blocks that `produce` hands out.
+    // Level `k` is on disk when this returns: the next level may read it back.
     let write_k = |k: usize, produce: &Producer<'_, T>, range: Option<&ChannelRange>| {
         write_level(
             &arrays[k],
@@ -722,7 +723,8 @@ fn write_pyramid<T: Element>(
             fast,
             progress,
             &level_loc(k),
-        )
+        )?;
+        store.flush()
     };
     match level0 {
         Level0::Memory(view) => {
@@ -805,6 +807,7 @@ fn write_pyramid<T: Element>(
             }
         }
     }
+    store.flush()?;
     Ok((range.take(), store.bytes_written()))
 }
 
