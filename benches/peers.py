@@ -626,7 +626,6 @@ def tiff_main(argv: list[str]) -> int:
     work = args.workdir or os.path.join(REPO, ".bench", f"tiff-{args.size}")
     os.makedirs(work, exist_ok=True)
     ome_bench = find_ome_bench()
-    ome = os.path.join(os.path.dirname(ome_bench or ""), "ome")
     only = set(filter(None, args.only.split(",")))
     src = os.path.join(work, "source.ome.tif")
     # The W6/W7 source (written once, untimed) and the expected checksum come from a child:
@@ -649,8 +648,9 @@ def tiff_main(argv: list[str]) -> int:
                     cmd = {"W5": [ome_bench, "write-tiff", "--input", input_path, "--out", out,
                                   "--min-size", str(MIN_SIZE), "--compression", "zstd:1"],
                            "W6": [ome_bench, "read-tiff", "--path", src],
-                           "W7": [ome, "convert", src, out, "--ngff-version", "0.5", "--compression",
-                                  "blosc-zstd:1:shuffle", "--chunks", csv(CHUNKS), "--overwrite", "-q"]}[w]
+                           "W7": [ome_bench, "convert-tiff", "--input", src, "--out", out,
+                                  "--ngff-version", "0.5", "--compression", "blosc-zstd:1:shuffle",
+                                  "--chunks", csv(CHUNKS)]}[w]
                 else:
                     cmd = [sys.executable, HERE, "_tiffchild", tool, w, input_path, src, out]
                 os.sync()  # no tool pays for another's writeback
@@ -658,7 +658,7 @@ def tiff_main(argv: list[str]) -> int:
                 rc, so, se, rss = run_child(cmd, args.timeout)
                 wall = time.perf_counter() - t0
                 res = last_json(so) or {}
-                seconds = res.get("seconds", wall if (tool == "ours" and w == "W7") else None)
+                seconds = res.get("seconds")
                 if rc != 0:
                     print(f"{w} {tool}: exit {rc}: {se[-400:]}", file=sys.stderr)
                     seconds = None

@@ -79,6 +79,20 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         level: usize,
     },
+    /// W7: convert an OME-TIFF to OME-Zarr (a bioformats2raw container, its pyramid copied),
+    /// as `ome convert` does, timed inside the process as the peers are.
+    ConvertTiff {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "0.5")]
+        ngff_version: String,
+        #[arg(long, default_value = "1,1,64,256,256")]
+        chunks: String,
+        #[arg(long, default_value = "blosc-zstd:1:shuffle")]
+        compression: String,
+    },
     /// The physical floor: single-pass codec and downsampling throughput on all cores.
     Floor {
         #[arg(long)]
@@ -267,6 +281,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.iter().map(|b| format!("{b:02x}")).collect::<String>()
             });
             json!({"seconds": seconds, "bytes": bytes, "shape": data.shape(), "checksum": digest, "peak_rss_bytes": peak_rss()})
+        }
+        Cmd::ConvertTiff {
+            input,
+            out,
+            ngff_version,
+            chunks,
+            compression,
+        } => {
+            use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw};
+            let mut opts = WriteOptions::default();
+            opts.version = if ngff_version == "0.4" {
+                NgffVersion::V0_4
+            } else {
+                NgffVersion::V0_5
+            };
+            opts.chunks = Some(list(&chunks));
+            opts.compression = compression.parse()?;
+            opts.overwrite = true;
+            let anon = AnonPeak::start();
+            let t = Instant::now();
+            let limits = ome_core::Limits::default();
+            let series =
+                Series::open(&input, &limits)?.ok_or("expected an OME-TIFF with OME-XML")?;
+            write_bioformats2raw(&out, &series, None, &opts, &ConvertOptions::default(), None)?;
+            let seconds = t.elapsed().as_secs_f64();
+            json!({"seconds": seconds, "series": series.images().len(),
+                   "peak_rss_bytes": peak_rss(), "peak_anon_bytes": anon.finish()})
         }
         Cmd::Floor { input, chunk_bytes } => floor(&input, chunk_bytes)?,
     };
