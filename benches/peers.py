@@ -636,6 +636,10 @@ def tiff_main(argv: list[str]) -> int:
         print(se, file=sys.stderr)
         return 1
     expected = (last_json(so) or {}).get("checksum")
+    # The physical floor in this run: libzstd on 256 x 256 tiles and blosc-zstd on 8 MiB
+    # chunks, single pass on every core (ome-bench floor).
+    rc, so, se, _ = run_child([ome_bench, "floor", "--input", input_path], args.timeout)
+    floor = last_json(so) if rc == 0 else None
     results: dict[tuple[str, str], list] = {}
     checked: dict[tuple[str, str], list[str]] = {}
     for rep in range(args.repeat):
@@ -690,6 +694,17 @@ def tiff_main(argv: list[str]) -> int:
                      "peak_anon_bytes": max((r["peak_anon_bytes"] or 0) for r in rs) or None,
                      "problems": checked.get((w, tool), ["not checked"])})
     ours = {r["workload"]: r["median_s"] for r in rows if r["tool"] == "ours"}
+    floors = tiff_floor_seconds(input_path, floor)
+    if floor:
+        print("floor: zstd-1 tiles compress {zstd1_tile_compress_gbps:.2f} GB/s, decompress "
+              "{zstd1_tile_decompress_gbps:.2f} GB/s; blosc-zstd-1 compress {compress_gbps:.2f} GB/s; "
+              "downsample {downsample_gbps:.2f} GB/s; on {threads} threads".format(**floor))
+        print("floor seconds: " + ", ".join(f"{w} {v:.3f}" for w, v in floors.items()))
+        for w, o in ours.items():
+            if o and floors.get(w):
+                print(f"{w}: ours / floor = {o / floors[w]:.2f}; each peer / floor = " + ", ".join(
+                    f"{r['tool']} {r['median_s'] / floors[w]:.2f}" for r in rows
+                    if r["workload"] == w and r["tool"] != "ours" and r["median_s"]))
     print(f"{'workload':8} {'tool':22} {'median s':>9} {'peer/ours':>9} {'peak RSS':>10} {'anon':>10}  check")
     for r in rows:
         o = ours.get(r["workload"])
@@ -702,9 +717,33 @@ def tiff_main(argv: list[str]) -> int:
               f"{anon:>10}  {check}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"input": input_path, "repeat": args.repeat, "cpus": os.cpu_count(), "rows": rows},
-                      f, indent=1)
+            json.dump({"input": input_path, "repeat": args.repeat, "cpus": os.cpu_count(), "rows": rows,
+                       "floor": floor, "floor_s": floors}, f, indent=1)
     return 0
+
+
+def tiff_floor_seconds(input_path: str, floor: dict | None) -> dict[str, float]:
+    """Codec-bound floors of W5-W7 from the rates of `ome-bench floor`: W5 compresses every
+    level's tiles and downsamples, W6 decompresses level 0's tiles, W7 decompresses every
+    level's tiles and blosc-compresses them."""
+    import numpy as np
+
+    if not floor:
+        return {}
+    a = np.load(input_path, mmap_mode="r")
+    shape, item = a.shape, a.dtype.itemsize
+    levels = [shape]
+    while min(levels[-1][-2:]) > MIN_SIZE:
+        y, x = levels[-1][-2:]
+        levels.append(tuple(levels[-1][:-2]) + ((y + 1) // 2, (x + 1) // 2))
+    gb = 1e9
+    nbytes = int(np.prod(shape)) * item
+    total = sum(int(np.prod(s)) * item for s in levels)
+    return {
+        "W5": total / (floor["zstd1_tile_compress_gbps"] * gb) + (total - nbytes) / (floor["downsample_gbps"] * gb),
+        "W6": nbytes / (floor["zstd1_tile_decompress_gbps"] * gb),
+        "W7": total / (floor["zstd1_tile_decompress_gbps"] * gb) + total / (floor["compress_gbps"] * gb),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
