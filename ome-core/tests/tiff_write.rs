@@ -456,3 +456,44 @@ fn a_failing_image_leaves_no_file() {
     let e = write_ome_tiff_images(&path, &[], &TiffWriteOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
 }
+
+#[test]
+fn axis_units_become_ome_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = pattern::<u8>(&[2, 3, 16, 16]);
+    let mut meta = ImageMetadata::from_axis_letters("tzyx").unwrap();
+    for (axis, unit) in
+        meta.axes
+            .iter_mut()
+            .zip(["millisecond", "micrometer", "nanometer", "nanometer"])
+    {
+        axis.unit = Some(unit.to_string());
+    }
+    meta.scale = Some(vec![250.0, 2.0, 100.0, 100.0]);
+    let path = dir.path().join("units.ome.tif");
+    write_ome_tiff(
+        &path,
+        &ArraySource::new(a.view()),
+        &meta,
+        &TiffWriteOptions::default(),
+    )
+    .unwrap();
+    let tiff = OmeTiff::open(&path).unwrap();
+    let px = &tiff.ome_xml().unwrap().images[0].pixels;
+    let nm = ome_core::ome_xml::UnitsLength::from_symbol("nm");
+    // z in µm is written in x's unit, nm: one unit for the three sizes.
+    assert_eq!(
+        (px.physical_size_x, px.physical_size_y, px.physical_size_z),
+        (Some(100.0), Some(100.0), Some(2000.0))
+    );
+    assert_eq!((px.physical_size_x_unit, px.physical_size_z_unit), (nm, nm));
+    assert_eq!(px.time_increment, Some(250.0));
+    assert_eq!(
+        px.time_increment_unit,
+        ome_core::ome_xml::UnitsTime::from_symbol("ms")
+    );
+    // And back: the time unit is the t axis unit of the image.
+    let image = std::sync::Arc::new(tiff).image(0).unwrap();
+    assert_eq!(image.axes()[0].unit.as_deref(), Some("millisecond"));
+    assert_eq!(image.axes()[4].unit.as_deref(), Some("nanometer"));
+}

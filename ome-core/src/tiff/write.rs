@@ -491,10 +491,24 @@ fn plan_image<'a>(
                 (v != 1.0 || meta.axes[i].unit.is_some()).then_some(v)
             })
         };
-        spec.physical_size = [get(4), get(3), get(2)];
-        spec.time_increment = get(0);
         let unit = |k: usize| idx[k].and_then(|i| meta.axes[i].unit.as_deref());
-        spec.physical_size_unit = unit(4).and_then(super::facade::length_unit);
+        // OME-XML gives each of x, y, z its own unit attribute, but one unit reads best:
+        // that of x (else y, else z); a size in another known unit is converted to it.
+        let units = [4, 3, 2].map(|k| unit(k).and_then(super::facade::length_unit));
+        let common = units.iter().flatten().next().copied();
+        let mut sizes = [get(4), get(3), get(2)];
+        for (size, from) in sizes.iter_mut().zip(units) {
+            if let (Some(v), Some(from), Some(to)) = (*size, from, common) {
+                // 15 significant digits: 2 µm is 2000 nm, not 1999.9999999999998.
+                *size = from
+                    .convert(v, to)
+                    .and_then(|c| format!("{c:.14e}").parse().ok())
+                    .or(Some(v));
+            }
+        }
+        spec.physical_size = sizes;
+        spec.physical_size_unit = common;
+        spec.time_increment = get(0);
         spec.time_increment_unit = unit(0).and_then(super::facade::time_unit);
     }
     if !meta.channel_names.is_empty() || !meta.channel_colors.is_empty() {
