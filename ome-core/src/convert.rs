@@ -25,13 +25,16 @@ use crate::zarr::{ImageMetadata, OmeZarr, WriteOptions, write_ome_zarr_from_sour
 pub struct Series {
     images: Vec<Image>,
     ome_xml: Option<OmeXml>,
+    plate: bool,
 }
 
 impl Series {
     /// The series of `path`: every image of an OME-TIFF (or companion file) with OME-XML,
     /// or the series a bioformats2raw container lists (its `OME` group's `series`, else its
-    /// numbered groups) with `OME/METADATA.ome.xml`. `None` for anything else (a plain
-    /// TIFF, an OME-Zarr image, a plate), which is one image to [`Image::open`].
+    /// numbered groups, else for a plate its fields) with `OME/METADATA.ome.xml` (NGFF 0.5
+    /// section "bioformats2raw.layout": the `series` paths follow the order of the XML's
+    /// `Image` elements). `None` for anything else (a plain TIFF, an OME-Zarr image or
+    /// plate without the layout), which is one image to [`Image::open`].
     ///
     /// The OME-XML may describe more images than there are series (an OME-TIFF's XML can
     /// also list images stored elsewhere, as `BinData` or `MetadataOnly`); it is then kept
@@ -53,13 +56,27 @@ impl Series {
             return Ok(Some(Series {
                 images,
                 ome_xml: Some(xml),
+                plate: false,
             }));
         }
         let node = OmeZarr::open_with_limits(path, *limits)?;
-        if node.kind() != NodeKind::Bioformats2raw {
+        if node.attributes().bioformats2raw_layout.is_none() {
             return Ok(None);
         }
-        let names = node.series()?;
+        // A container of a plate: its fields are the series. The `series` list of the OME
+        // group gives them in the order of the OME-XML's Images; without it they come in
+        // plate order (wells as the plate lists them, fields as each well lists them), which
+        // need not be the XML's order, so the XML is then not kept.
+        let plate = node.kind() == NodeKind::Plate;
+        let mut names = node.series()?;
+        let listed = !names.is_empty();
+        if plate && !listed {
+            for well in node.wells() {
+                for field in node.child(&well)?.fields() {
+                    names.push(format!("{well}/{field}"));
+                }
+            }
+        }
         if names.is_empty() {
             return Err(Error::usage(format!(
                 "{} is a bioformats2raw container with no series",
@@ -70,9 +87,15 @@ impl Series {
             .iter()
             .map(|s| node.child(s)?.image())
             .collect::<Result<Vec<_>>>()?;
+        let ome_xml = if listed || !plate {
+            node.ome_xml()?
+        } else {
+            None
+        };
         Ok(Some(Series {
             images,
-            ome_xml: node.ome_xml()?,
+            ome_xml,
+            plate,
         }))
     }
 
@@ -84,6 +107,13 @@ impl Series {
     /// The OME-XML of the source, when there is one.
     pub fn ome_xml(&self) -> Option<&OmeXml> {
         self.ome_xml.as_ref()
+    }
+
+    /// Whether the series are the fields of a plate (a bioformats2raw container of a
+    /// plate): they go into one OME-TIFF, whose OME-XML keeps the plate, but not into a
+    /// flat container.
+    pub fn is_plate(&self) -> bool {
+        self.plate
     }
 
     /// The metadata of every image ([`Image::metadata`] of `level`), to adjust before
@@ -151,6 +181,12 @@ pub fn write_bioformats2raw(
     progress: Option<&dyn Progress>,
 ) -> Result<()> {
     let out = out.as_ref();
+    if series.plate {
+        return Err(Error::usage(
+            "expected series, found the fields of a plate: a plate container converts to one \
+             OME-TIFF (every field, the plate kept in its OME-XML) or field by field",
+        ));
+    }
     let metas = metadata_for(series, metas, conv.level)?;
     if out.exists() && !opts.overwrite {
         return Err(Error::usage(format!(

@@ -129,3 +129,99 @@ fn tiff_to_container_to_tiff() {
     ome_core::write_ome_zarr(&one, b.view(), &mb, &WriteOptions::default(), None).unwrap();
     assert!(Series::open(&one, &limits).unwrap().is_none());
 }
+
+/// A bioformats2raw container of a plate (as bioformats2raw writes an HCS fileset): the
+/// fields become the images of one OME-TIFF whose OME-XML keeps the plate; a flat container
+/// is refused.
+#[test]
+fn plate_container_to_one_ome_tiff() {
+    use ome_core::PlateWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hcs.ome.zarr");
+    let mut plate = PlateWriter::create(
+        &path,
+        Some("p"),
+        &["A", "B"],
+        &["1", "2"],
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let meta = ImageMetadata::from_axis_letters("cyx").unwrap();
+    let mut fields = Vec::new();
+    for (row, col) in [("A", "1"), ("A", "1"), ("B", "2")] {
+        let data = ramp::<u8>(&[2, 16, 16]).mapv(|v| v.wrapping_add(fields.len() as u8 * 7));
+        plate.write_field(row, col, data.view(), &meta).unwrap();
+        fields.push(data);
+    }
+    plate.finish().unwrap();
+    // What bioformats2raw adds around a plate: the layout key, the OME group with the
+    // series in XML order, and the OME-XML.
+    let root = path.join("zarr.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&root).unwrap()).unwrap();
+    doc["attributes"]["ome"]["bioformats2raw.layout"] = serde_json::json!(3);
+    std::fs::write(&root, doc.to_string()).unwrap();
+    std::fs::create_dir_all(path.join("OME")).unwrap();
+    std::fs::write(
+        path.join("OME/zarr.json"),
+        serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome":
+            {"version": "0.5", "series": ["A/1/0", "A/1/1", "B/2/0"]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let image = |i: usize| {
+        format!(
+            r#"<Image ID="Image:{i}" Name="field {i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT" Type="uint8" SizeX="16" SizeY="16" SizeZ="1" SizeC="2" SizeT="1"><Channel ID="Channel:{i}:0" SamplesPerPixel="1"/><Channel ID="Channel:{i}:1" SamplesPerPixel="1"/><MetadataOnly/></Pixels></Image>"#
+        )
+    };
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Plate ID="Plate:0" Name="p"><Well ID="Well:0" Column="0" Row="0"><WellSample ID="WellSample:0" Index="0"><ImageRef ID="Image:0"/></WellSample><WellSample ID="WellSample:1" Index="1"><ImageRef ID="Image:1"/></WellSample></Well><Well ID="Well:1" Column="1" Row="1"><WellSample ID="WellSample:2" Index="2"><ImageRef ID="Image:2"/></WellSample></Well></Plate>{}{}{}</OME>"#,
+        image(0),
+        image(1),
+        image(2)
+    );
+    std::fs::write(path.join("OME/METADATA.ome.xml"), xml).unwrap();
+
+    let limits = Limits::default();
+    let series = Series::open(&path, &limits)
+        .unwrap()
+        .expect("a plate container");
+    assert!(series.is_plate());
+    assert_eq!(series.images().len(), 3);
+    let out = dir.path().join("hcs.ome.tif");
+    let mut topts = TiffWriteOptions::default();
+    topts.tile = (16, 16);
+    let s = write_series_ome_tiff(&out, &series, None, &topts, &ConvertOptions::default()).unwrap();
+    assert_eq!(s.ome_xml_not_carried, None);
+    let tiff = std::sync::Arc::new(OmeTiff::open(&out).unwrap());
+    assert_eq!(tiff.series_count(), 3);
+    let xml = tiff.ome_xml().unwrap();
+    assert_eq!(xml.plates.len(), 1);
+    assert_eq!(xml.images[2].name.as_deref(), Some("field 2"));
+    for (i, want) in fields.iter().enumerate() {
+        let got = read_all::<u8>(&tiff.clone().image(i).unwrap());
+        assert_eq!(
+            got.into_raw_vec_and_offset().0,
+            want.iter().copied().collect::<Vec<_>>(),
+            "field {i}"
+        );
+    }
+    // A flat container would lose the plate: refused.
+    let e = write_bioformats2raw(
+        dir.path().join("flat.ome.zarr"),
+        &series,
+        None,
+        &WriteOptions::default(),
+        &ConvertOptions::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("plate"), "{e}");
+
+    // Without the series list the fields come in plate order and the XML is not kept.
+    std::fs::remove_file(path.join("OME/zarr.json")).unwrap();
+    let series = Series::open(&path, &limits).unwrap().unwrap();
+    assert_eq!(series.images().len(), 3);
+    assert!(series.ome_xml().is_none());
+}
