@@ -11,6 +11,7 @@ container (or of a multi-series OME-TIFF) as one Image of a single OME-TIFF outp
 - OME-XML beyond what tifffile writes (Instrument, Image Description / AcquisitionDate /
   InstrumentRef, Plane, StructuredAnnotations) survives TIFF → Zarr → TIFF.
 - A Bio-Formats ImageConverter multi-series file (fake reader) goes through Zarr and back.
+- A bioformats2raw container of a plate becomes one OME-TIFF of its fields, the Plate kept.
 - `--series N` still writes only series N.
 - A container with a series missing on disk, or a corrupt chunk in its last series, fails
   and leaves neither the output nor a staging file behind.
@@ -307,6 +308,77 @@ def test_bioformats_multi_series_roundtrip(ome, tmp_path):
         xml = tif.pages[0].description
     assert _tiffdata_files(xml) <= {out.name}, "TiffData still names Bio-Formats' file"
     assert len(ET.fromstring(xml).findall("ome:Image", NS)) == 3
+
+
+# --- a bioformats2raw container of a plate (HCS) --------------------------------------------
+
+def _hcs_container(ome, tmp_path) -> tuple:
+    """A bioformats2raw container of a 2-well plate with 3 fields, as bioformats2raw lays out an
+    HCS fileset: plate, wells, the OME group's `series` in XML order, METADATA.ome.xml with
+    Plate/Well/WellSample and MetadataOnly images."""
+    import json
+
+    root = tmp_path / "hcs.ome.zarr"
+    fields = [("A/1/0", 0), ("A/1/1", 1), ("B/2/0", 2)]
+    datas = []
+    for path, i in fields:
+        data = (_pattern((2, 40, 50), "uint16") // (i + 1)).astype("uint16")
+        npy = tmp_path / f"f{i}.npy"
+        np.save(npy, data)
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        ome.convert(npy, root / path, "--axes", "cyx", "--quiet")
+        datas.append(data)
+
+    def group(p, attrs):
+        p.mkdir(parents=True, exist_ok=True)
+        (p / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group", "attributes": attrs}))
+    plate = {"name": "p", "field_count": 2, "rows": [{"name": "A"}, {"name": "B"}],
+             "columns": [{"name": "1"}, {"name": "2"}],
+             "wells": [{"path": "A/1", "rowIndex": 0, "columnIndex": 0},
+                       {"path": "B/2", "rowIndex": 1, "columnIndex": 1}]}
+    group(root, {"ome": {"version": "0.5", "bioformats2raw.layout": 3, "plate": plate}})
+    for row in ("A", "B"):
+        group(root / row, {})
+    group(root / "A/1", {"ome": {"version": "0.5", "well": {"images": [{"path": "0"}, {"path": "1"}]}}})
+    group(root / "B/2", {"ome": {"version": "0.5", "well": {"images": [{"path": "0"}]}}})
+    group(root / "OME", {"ome": {"version": "0.5", "series": [p for p, _ in fields]}})
+    images = "".join(
+        f'<Image ID="Image:{i}" Name="field {i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT" '
+        f'Type="uint16" SizeX="50" SizeY="40" SizeZ="1" SizeC="2" SizeT="1">'
+        f'<Channel ID="Channel:{i}:0" SamplesPerPixel="1"/><Channel ID="Channel:{i}:1" SamplesPerPixel="1"/>'
+        f'<MetadataOnly/></Pixels></Image>' for _, i in fields)
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><OME xmlns="{OME_NS}">'
+           '<Plate ID="Plate:0" Name="p"><Well ID="Well:0" Column="0" Row="0">'
+           '<WellSample ID="WellSample:0" Index="0"><ImageRef ID="Image:0"/></WellSample>'
+           '<WellSample ID="WellSample:1" Index="1"><ImageRef ID="Image:1"/></WellSample></Well>'
+           '<Well ID="Well:1" Column="1" Row="1"><WellSample ID="WellSample:2" Index="2">'
+           f'<ImageRef ID="Image:2"/></WellSample></Well></Plate>{images}</OME>')
+    (root / "OME/METADATA.ome.xml").write_text(xml)
+    return root, datas
+
+
+def test_plate_container_to_one_ome_tiff(ome, tmp_path):
+    """Every field of an HCS container in one OME-TIFF, the Plate kept in its OME-XML (as
+    raw2ometiff does); tifffile reads the fields, Bio-Formats validates the XML and sees the
+    plate; a flat container is refused."""
+    root, datas = _hcs_container(ome, tmp_path)
+    out = tmp_path / "hcs.ome.tif"
+    ome.convert(root, out, "--tile", TILE, "--quiet")
+    with tifffile.TiffFile(out) as tif:
+        assert [s.name for s in tif.series] == ["field 0", "field 1", "field 2"]
+        for k, (s, want) in enumerate(zip(tif.series, datas)):
+            np.testing.assert_array_equal(_tczyx(s.asarray(), s.axes.lower()), _tczyx(want, "cyx"),
+                                          err_msg=f"field {k}")
+        xml = tif.pages[0].description
+    refs = [r.get("ID") for r in ET.fromstring(xml).iterfind(".//ome:WellSample/ome:ImageRef", NS)]
+    assert refs == ["Image:0", "Image:1", "Image:2"]
+    _validate(out)
+    _xml_validate(tmp_path, {"hcs": xml})
+    text = _bf_run("ImageInfo", "-nopix", "-noflat", out)
+    assert "Exception" not in text, text[-3000:]
+    assert re.search(r"Series count = 3\b", text), text[-3000:]
+    p = ome.run("convert", root, tmp_path / "flat.ome.zarr", "--quiet", check=False)
+    assert p.returncode != 0 and "plate" in p.stderr, p.stderr
 
 
 # --- failure leaves nothing behind ----------------------------------------------------------
