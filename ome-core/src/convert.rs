@@ -5,20 +5,22 @@
 //! OME-XML travels with the pixels both ways: to `OME/METADATA.ome.xml`, and from it into
 //! the TIFF with only its pixel layout rewritten ([`crate::ome_xml::OmeXml::carry_over`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::image::{Image, is_tiff_input};
 use crate::location::Location;
-use crate::metadata::{NgffVersion, NodeKind};
+use crate::metadata::{NodeKind, OmeAttributes};
 use crate::ome_xml::{OmeXml, to_xml};
 use crate::options::{Limits, Progress};
 use crate::pyramid::LevelCount;
 use crate::tiff::{
     OmeTiff, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff_images,
 };
-use crate::zarr::{ImageMetadata, OmeZarr, WriteOptions, write_ome_zarr_from_source};
+use crate::zarr::{
+    ImageMetadata, OmeZarr, WriteOptions, staged, write_group, write_ome_zarr_from_source,
+};
 
 /// Every image (series) of a dataset, in order, with the OME-XML that describes them.
 #[derive(Debug)]
@@ -188,30 +190,10 @@ pub fn write_bioformats2raw(
         ));
     }
     let metas = metadata_for(series, metas, conv.level)?;
-    if out.exists() && !opts.overwrite {
-        return Err(Error::usage(format!(
-            "{} exists; pass overwrite to replace it",
-            out.display()
-        )));
-    }
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let staging = parent.join(format!(".{name}.b2r-partial"));
-    let io = |p: &Path, e: std::io::Error| Error::io(Location::file(p), e);
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
-    }
-    std::fs::create_dir_all(staging.join("OME")).map_err(|e| io(&staging, e))?;
-    let result = (|| -> Result<()> {
-        let mut names = Vec::new();
+    staged(out, opts.overwrite, |staging| {
         let mut o = opts.clone();
         o.overwrite = false;
+        let mut names = Vec::new();
         for (i, (image, meta)) in series.images.iter().zip(&metas).enumerate() {
             let dir = staging.join(i.to_string());
             if conv.keep_pyramid && conv.level == 0 && image.levels().len() > 1 {
@@ -222,51 +204,25 @@ pub fn write_bioformats2raw(
             }
             names.push(i.to_string());
         }
+        let ome_dir = staging.join("OME");
+        std::fs::create_dir(&ome_dir).map_err(|e| Error::io(Location::file(&ome_dir), e))?;
         if let Some(xml) = &series.ome_xml {
-            let xml_path = staging.join("OME").join("METADATA.ome.xml");
-            std::fs::write(&xml_path, to_xml(xml)).map_err(|e| io(&xml_path, e))?;
+            let xml_path = ome_dir.join("METADATA.ome.xml");
+            std::fs::write(&xml_path, to_xml(xml))
+                .map_err(|e| Error::io(Location::file(&xml_path), e))?;
         }
-        let write_json = |p: PathBuf, v: serde_json::Value| {
-            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-            std::fs::write(&p, text).map_err(|e| io(&p, e))
-        };
-        if opts.version == NgffVersion::V0_4 {
-            write_json(
-                staging.join(".zgroup"),
-                serde_json::json!({"zarr_format": 2}),
-            )?;
-            write_json(
-                staging.join(".zattrs"),
-                serde_json::json!({"bioformats2raw.layout": 3}),
-            )?;
-            write_json(
-                staging.join("OME/.zgroup"),
-                serde_json::json!({"zarr_format": 2}),
-            )?;
-            write_json(
-                staging.join("OME/.zattrs"),
-                serde_json::json!({"series": names}),
-            )?;
-        } else {
-            let group = |attrs: serde_json::Value| serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": attrs}});
-            write_json(
-                staging.join("zarr.json"),
-                group(serde_json::json!({"version": "0.5", "bioformats2raw.layout": 3})),
-            )?;
-            write_json(
-                staging.join("OME/zarr.json"),
-                group(serde_json::json!({"version": "0.5", "series": names})),
-            )?;
-        }
-        if out.exists() {
-            std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
-        }
-        std::fs::rename(&staging, out).map_err(|e| io(out, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
+        let version = opts.version;
+        write_group(
+            &ome_dir,
+            version,
+            OmeAttributes::new_series(version, names).to_attributes(),
+        )?;
+        write_group(
+            staging,
+            version,
+            OmeAttributes::new_bioformats2raw(version).to_attributes(),
+        )
+    })
 }
 
 /// Writes every level of `image` as a dataset of one multiscale image at `dir`, with no

@@ -24,3 +24,4 @@ pub use store::ZarrFormat;
 pub use write::{
     ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,
 };
+pub(crate) use write::{staged, write_group};
