@@ -205,27 +205,14 @@ fn write_options(args: &ConvertArgs) -> Result<WriteOptions> {
     Ok(o)
 }
 
-/// The image at `path`: series `series` (default 0) of an OME-TIFF, series `series` of a
-/// bioformats2raw container (which has no default), or the OME-Zarr image itself.
+/// The image at `path`: [`Image::open_series`] for an OME-TIFF (series 0 by default) or
+/// when `--series` is given; otherwise the OME-Zarr image itself, with a hint for groups
+/// that hold images (a plate, a well, a bioformats2raw container).
 fn open_image(path: &Path, series: Option<usize>, limits: &ome_core::Limits) -> Result<Image> {
-    if ome_core::is_tiff_input(path) {
-        return std::sync::Arc::new(ome_core::tiff::OmeTiff::open_with(path, limits.into())?)
-            .image(series.unwrap_or(0));
+    if ome_core::is_tiff_input(path) || series.is_some() {
+        return Image::open_series(path, series.unwrap_or(0), limits);
     }
     let node = OmeZarr::open_with_limits(path, *limits)?;
-    if let Some(i) = series
-        && node.kind() == ome_core::metadata::NodeKind::Bioformats2raw
-    {
-        let names = node.series()?;
-        let name = names.get(i).ok_or_else(|| {
-            Error::usage(format!(
-                "series {i} does not exist; {} has {}",
-                path.display(),
-                names.len()
-            ))
-        })?;
-        return node.child(name)?.image();
-    }
     if node.attributes().multiscales.is_none() {
         let hint = match node.kind() {
             ome_core::metadata::NodeKind::Plate => format!(

@@ -77,6 +77,44 @@ impl Image {
         crate::zarr::OmeZarr::open(path)?.image()
     }
 
+    /// Image `series` of `path` under `limits`: that image of an OME-TIFF (or companion
+    /// file), that series of a bioformats2raw container (the `series` list of its `OME`
+    /// group, else its numbered groups; NGFF "bioformats2raw.layout"), and for any other
+    /// input only series 0, the image [`Image::open`] opens.
+    ///
+    /// # Errors
+    /// A usage error for a series that does not exist; the errors of opening the input.
+    pub fn open_series(
+        path: impl AsRef<Path>,
+        series: usize,
+        limits: &crate::Limits,
+    ) -> Result<Self> {
+        let path = path.as_ref();
+        if is_tiff_input(path) {
+            return std::sync::Arc::new(crate::tiff::OmeTiff::open_with(path, limits.into())?)
+                .image(series);
+        }
+        let node = crate::zarr::OmeZarr::open_with_limits(path, *limits)?;
+        if node.kind() == crate::metadata::NodeKind::Bioformats2raw {
+            let names = node.series()?;
+            let name = names.get(series).ok_or_else(|| {
+                Error::usage(format!(
+                    "series {series} does not exist; {} has {}",
+                    path.display(),
+                    names.len()
+                ))
+            })?;
+            return node.child(name)?.image();
+        }
+        if series != 0 {
+            return Err(Error::usage(format!(
+                "series {series} does not exist; {} is one image (series 0)",
+                path.display()
+            )));
+        }
+        node.image()
+    }
+
     /// Where the image was opened.
     pub fn path(&self) -> &Path {
         &self.path

@@ -48,36 +48,18 @@ pub(crate) struct PyImage {
     series: usize,
 }
 
-/// Series `series` of `path`: an image of a multi-image OME-TIFF, or a series of a
-/// bioformats2raw container, whose path it becomes; any other input has only series 0.
+/// Series `series` of `path` ([`Image::open_series`]), with the path the image is at (a
+/// series of a bioformats2raw container is its own group) and its series number there.
 pub(crate) fn open_series(
     path: PathBuf,
     series: usize,
 ) -> ome_core::Result<(Image, PathBuf, usize)> {
+    let image = Image::open_series(&path, series, &ome_core::Limits::default())?;
     if ome_core::is_tiff_input(&path) {
-        let tiff = std::sync::Arc::new(ome_core::tiff::OmeTiff::open(&path)?);
-        return Ok((tiff.image(series)?, path, series));
+        return Ok((image, path, series));
     }
-    let node = OmeZarr::open(&path)?;
-    if node.kind() == ome_core::metadata::NodeKind::Bioformats2raw {
-        let names = node.series()?;
-        let name = names.get(series).ok_or_else(|| {
-            ome_core::Error::usage(format!(
-                "series {series} does not exist; {} has {}",
-                path.display(),
-                names.len()
-            ))
-        })?;
-        let child = path.join(name);
-        return Ok((node.child(name)?.image()?, child, 0));
-    }
-    if series != 0 {
-        return Err(ome_core::Error::usage(format!(
-            "series {series} does not exist; {} is one image (series 0)",
-            path.display()
-        )));
-    }
-    Ok((Image::open(&path)?, path, 0))
+    let at = image.path().to_path_buf();
+    Ok((image, at, 0))
 }
 
 #[pymethods]
