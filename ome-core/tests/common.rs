@@ -17,3 +17,14 @@ pub fn spec_data(test: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// Level `level` of `image`, whole, as `T` (panics on any error: a test helper).
+pub fn read_level<T: ome_core::Element>(
+    image: &ome_core::Image,
+    level: usize,
+) -> ndarray::ArrayD<T> {
+    let a = image
+        .read(level, &ome_core::Selection::all())
+        .unwrap_or_else(|e| panic!("{e}"));
+    T::from_dyn_array_owned(a).unwrap_or_else(|_| panic!("expected {:?} samples", T::DTYPE))
+}

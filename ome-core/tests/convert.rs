@@ -2,11 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
+mod common;
+
 use ndarray::{ArrayD, IxDyn};
 use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw, write_series_ome_tiff};
 use ome_core::metadata::{NgffVersion, NodeKind};
 use ome_core::tiff::{OmeTiff, TiffImage, TiffWriteOptions, write_ome_tiff_images};
-use ome_core::{ArraySource, ErrorKind, Image, ImageMetadata, Limits, OmeZarr, WriteOptions};
+use ome_core::{ArraySource, ErrorKind, ImageMetadata, Limits, OmeZarr, WriteOptions};
 
 fn ramp<T: ome_core::Element>(shape: &[usize]) -> ArrayD<T> {
     let mut i = 0usize;
@@ -14,12 +16,6 @@ fn ramp<T: ome_core::Element>(shape: &[usize]) -> ArrayD<T> {
         i += 1;
         T::from_f64((i % 251) as f64)
     })
-}
-
-fn read_all<T: ome_core::Element>(image: &Image) -> ArrayD<T> {
-    let shape = image.levels()[0].shape.clone();
-    let a = image.read_region(0, &vec![0; shape.len()], &shape).unwrap();
-    T::from_dyn_array_owned(a).unwrap_or_else(|_| panic!("dtype"))
 }
 
 #[test]
@@ -69,7 +65,9 @@ fn tiff_to_container_to_tiff() {
         let s0 = node.child("0").unwrap().image().unwrap();
         assert_eq!(s0.levels().len(), 3);
         assert_eq!(
-            read_all::<u16>(&s0).into_raw_vec_and_offset().0,
+            common::read_level::<u16>(&s0, 0)
+                .into_raw_vec_and_offset()
+                .0,
             a.iter().copied().collect::<Vec<_>>()
         );
 
@@ -94,7 +92,7 @@ fn tiff_to_container_to_tiff() {
             .map(|i| i.name.clone())
             .collect();
         assert_eq!(names, [Some("cells".to_string()), Some("mask".to_string())]);
-        let b1 = read_all::<u8>(&tiff.clone().image(1).unwrap());
+        let b1 = common::read_level::<u8>(&tiff.clone().image(1).unwrap(), 0);
         assert_eq!(
             b1.into_raw_vec_and_offset().0,
             b.iter().copied().collect::<Vec<_>>()
@@ -200,7 +198,7 @@ fn plate_container_to_one_ome_tiff() {
     assert_eq!(xml.plates.len(), 1);
     assert_eq!(xml.images[2].name.as_deref(), Some("field 2"));
     for (i, want) in fields.iter().enumerate() {
-        let got = read_all::<u8>(&tiff.clone().image(i).unwrap());
+        let got = common::read_level::<u8>(&tiff.clone().image(i).unwrap(), 0);
         assert_eq!(
             got.into_raw_vec_and_offset().0,
             want.iter().copied().collect::<Vec<_>>(),

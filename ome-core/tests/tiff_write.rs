@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
+mod common;
+
 use ndarray::{ArrayD, Dimension, IxDyn};
 use ome_core::tiff::{OmeTiff, TiffCompression, TiffWriteOptions, write_ome_tiff};
 use ome_core::{ArraySource, Element, ErrorKind, Image, ImageMetadata, Location};
@@ -240,12 +242,7 @@ fn hostile_files_give_typed_errors() {
 /// Reads level `level` of `series` of `path` in t, c, z, y, x order.
 fn read_series<T: Element>(path: &std::path::Path, series: usize, level: usize) -> ArrayD<T> {
     let tiff = std::sync::Arc::new(OmeTiff::open(path).unwrap_or_else(|e| panic!("{e}")));
-    let image = tiff.image(series).unwrap_or_else(|e| panic!("{e}"));
-    let shape = image.levels()[level].shape.clone();
-    let a = image
-        .read_region(level, &[0; 5], &shape)
-        .unwrap_or_else(|e| panic!("{e}"));
-    T::from_dyn_array_owned(a).unwrap_or_else(|_| panic!("dtype of series {series}"))
+    common::read_level(&tiff.image(series).unwrap_or_else(|e| panic!("{e}")), level)
 }
 
 #[test]
