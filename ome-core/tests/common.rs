@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::panic)]
 
 use std::path::PathBuf;
 
