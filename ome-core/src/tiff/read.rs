@@ -973,23 +973,8 @@ impl OmeTiff {
                 ),
             ));
         }
-        macro_rules! go {
-            ($T:ty) => {{
-                let a = read_typed::<$T>(self, s, level, start, shape, parallel)?;
-                <$T as Element>::into_dyn_array(a)
-            }};
-        }
-        Ok(match s.dtype {
-            DType::U8 => go!(u8),
-            DType::U16 => go!(u16),
-            DType::U32 => go!(u32),
-            DType::U64 => go!(u64),
-            DType::I8 => go!(i8),
-            DType::I16 => go!(i16),
-            DType::I32 => go!(i32),
-            DType::I64 => go!(i64),
-            DType::F32 => go!(f32),
-            DType::F64 => go!(f64),
+        crate::with_dtype!(s.dtype, T => {
+            read_typed::<T>(self, s, level, start, shape, parallel).map(T::into_dyn_array)
         })
     }
 

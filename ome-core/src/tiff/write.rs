@@ -924,23 +924,7 @@ impl BandEncoder<'_> {
     }
 
     fn run(&self, dtype: DType, planes: &[[u64; 3]], tx: SyncSender<EncodedTile>) -> Result<()> {
-        macro_rules! go {
-            ($T:ty) => {
-                self.run_typed::<$T>(planes, &tx)
-            };
-        }
-        match dtype {
-            DType::U8 => go!(u8),
-            DType::U16 => go!(u16),
-            DType::U32 => go!(u32),
-            DType::U64 => go!(u64),
-            DType::I8 => go!(i8),
-            DType::I16 => go!(i16),
-            DType::I32 => go!(i32),
-            DType::I64 => go!(i64),
-            DType::F32 => go!(f32),
-            DType::F64 => go!(f64),
-        }
+        crate::with_dtype!(dtype, T => self.run_typed::<T>(planes, &tx))
     }
 
     fn run_typed<T: Element>(
