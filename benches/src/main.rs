@@ -36,16 +36,12 @@ enum Cmd {
         input: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value = "0.5")]
-        ngff_version: String,
-        #[arg(long, default_value = "1,1,64,256,256")]
-        chunks: String,
+        #[command(flatten)]
+        zarr: ZarrArgs,
         #[arg(long)]
         shards: Option<String>,
         #[arg(long, default_value_t = 256)]
         min_size: u64,
-        #[arg(long, default_value = "blosc-zstd:1:shuffle")]
-        compression: String,
         #[arg(long)]
         from_source: bool,
     },
@@ -86,12 +82,8 @@ enum Cmd {
         input: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value = "0.5")]
-        ngff_version: String,
-        #[arg(long, default_value = "1,1,64,256,256")]
-        chunks: String,
-        #[arg(long, default_value = "blosc-zstd:1:shuffle")]
-        compression: String,
+        #[command(flatten)]
+        zarr: ZarrArgs,
     },
     /// The physical floor: single-pass codec and downsampling throughput on all cores.
     Floor {
@@ -102,6 +94,33 @@ enum Cmd {
         #[arg(long, default_value_t = 8 << 20)]
         chunk_bytes: usize,
     },
+}
+
+/// The OME-Zarr layout of the write workloads.
+#[derive(Debug, clap::Args)]
+struct ZarrArgs {
+    #[arg(long, default_value = "0.5")]
+    ngff_version: String,
+    #[arg(long, default_value = "1,1,64,256,256")]
+    chunks: String,
+    #[arg(long, default_value = "blosc-zstd:1:shuffle")]
+    compression: String,
+}
+
+impl ZarrArgs {
+    /// Version, chunks and compression as write options, replacing any output.
+    fn options(&self) -> Result<WriteOptions, Box<dyn std::error::Error>> {
+        let mut opts = WriteOptions::default();
+        opts.version = if self.ngff_version == "0.4" {
+            NgffVersion::V0_4
+        } else {
+            NgffVersion::V0_5
+        };
+        opts.chunks = Some(list(&self.chunks));
+        opts.compression = self.compression.parse()?;
+        opts.overwrite = true;
+        Ok(opts)
+    }
 }
 
 /// Samples the anonymous resident memory (heap, not the page cache of memory-mapped
@@ -182,28 +201,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Cmd::WriteZarr {
             input,
             out,
-            ngff_version,
-            chunks,
+            zarr,
             shards,
             min_size,
-            compression,
             from_source,
         } => {
             let reader = NpyReader::open(&input)?;
             let dtype_size = reader.dtype().size() as u64;
             let meta = ImageMetadata::default_for_ndim(reader.shape().len())?;
-            let mut opts = WriteOptions::default();
-            opts.version = if ngff_version == "0.4" {
-                NgffVersion::V0_4
-            } else {
-                NgffVersion::V0_5
-            };
-            opts.chunks = Some(list(&chunks));
+            let mut opts = zarr.options()?;
             opts.shards = shards.as_deref().map(list);
             opts.levels = LevelCount::MinSize(min_size);
-            opts.compression = compression.parse()?;
             opts.downsample = Downsample::Mean;
-            opts.overwrite = true;
             let anon = AnonPeak::start();
             let (seconds, summary) = if from_source {
                 let t = Instant::now();
@@ -282,23 +291,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
             json!({"seconds": seconds, "bytes": bytes, "shape": data.shape(), "checksum": digest, "peak_rss_bytes": peak_rss()})
         }
-        Cmd::ConvertTiff {
-            input,
-            out,
-            ngff_version,
-            chunks,
-            compression,
-        } => {
+        Cmd::ConvertTiff { input, out, zarr } => {
             use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw};
-            let mut opts = WriteOptions::default();
-            opts.version = if ngff_version == "0.4" {
-                NgffVersion::V0_4
-            } else {
-                NgffVersion::V0_5
-            };
-            opts.chunks = Some(list(&chunks));
-            opts.compression = compression.parse()?;
-            opts.overwrite = true;
+            let opts = zarr.options()?;
             let anon = AnonPeak::start();
             let t = Instant::now();
             let limits = ome_core::Limits::default();
