@@ -68,6 +68,22 @@ def level_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return shapes
 
 
+def input_facts(input_path: str) -> tuple[tuple[int, ...], int]:
+    """Shape and byte count of the input .npy, from its header (memory-mapped, not read)."""
+    import numpy as np
+
+    a = np.load(input_path, mmap_mode="r")
+    return tuple(a.shape), int(a.nbytes)
+
+
+def pyramid_bytes(shape: tuple[int, ...], nbytes: int) -> int:
+    """Bytes of every level of `level_shapes(shape)`, level 0 being `nbytes`."""
+    import math
+
+    per_voxel = nbytes / max(1, math.prod(shape))
+    return int(sum(math.prod(s) for s in level_shapes(shape)) * per_voxel)
+
+
 def clip(block: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(min(b, s) for b, s in zip(block, shape))
 
@@ -726,19 +742,11 @@ def tiff_floor_seconds(input_path: str, floor: dict | None) -> dict[str, float]:
     """Codec-bound floors of W5-W7 from the rates of `ome-bench floor`: W5 compresses every
     level's tiles and downsamples, W6 decompresses level 0's tiles, W7 decompresses every
     level's tiles and blosc-compresses them."""
-    import numpy as np
-
     if not floor:
         return {}
-    a = np.load(input_path, mmap_mode="r")
-    shape, item = a.shape, a.dtype.itemsize
-    levels = [shape]
-    while min(levels[-1][-2:]) > MIN_SIZE:
-        y, x = levels[-1][-2:]
-        levels.append(tuple(levels[-1][:-2]) + ((y + 1) // 2, (x + 1) // 2))
+    shape, nbytes = input_facts(input_path)
+    total = pyramid_bytes(shape, nbytes)
     gb = 1e9
-    nbytes = int(np.prod(shape)) * item
-    total = sum(int(np.prod(s)) * item for s in levels)
     return {
         "W5": total / (floor["zstd1_tile_compress_gbps"] * gb) + (total - nbytes) / (floor["downsample_gbps"] * gb),
         "W6": nbytes / (floor["zstd1_tile_decompress_gbps"] * gb),
@@ -806,11 +814,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or os.path.join(REPO, ".bench", f"peers-{args.size}")
     os.makedirs(work, exist_ok=True)
 
-    import numpy as np
-
-    a = np.load(input_path, mmap_mode="r")
-    shape, nbytes = tuple(a.shape), a.nbytes
-    del a
+    shape, nbytes = input_facts(input_path)
     expected_sum = None
     if any(w in READ_WORKLOADS for w in workloads):
         expected_sum = expected_checksum(input_path, args.timeout)
@@ -914,9 +918,7 @@ def floor_seconds(w: str, shape, nbytes: int, floor: dict | None) -> float | Non
         return None
     gb = 1e9
     if w in WRITE_WORKLOADS:
-        shapes = level_shapes(shape)
-        per_voxel = nbytes / max(1, int(__import__("math").prod(shape)))
-        total = sum(int(__import__("math").prod(s)) for s in shapes) * per_voxel
+        total = pyramid_bytes(shape, nbytes)
         return total / (floor["compress_gbps"] * gb) + (total - nbytes) / (floor["downsample_gbps"] * gb)
     return nbytes / (floor["decompress_gbps"] * gb)
 

@@ -206,11 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or os.path.join(REPO, ".bench", f"py-{args.size}")
     os.makedirs(work, exist_ok=True)
 
-    import numpy as np
-
-    a = np.load(input_path, mmap_mode="r")
-    shape, nbytes = tuple(a.shape), a.nbytes
-    del a
+    shape, nbytes = peers.input_facts(input_path)
     # Everything large happens in children (see peers.expected_checksum).
     expected = None
     if any(w in READ_WORKLOADS for w in workloads):
