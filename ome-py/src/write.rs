@@ -123,18 +123,17 @@ pub(crate) fn convert<'py>(
                 "chunks, shards, scale_factors and version apply to OME-Zarr output, not OME-TIFF",
             ));
         }
-        let mut opts = tiff_options(
+        let opts = TiffArgs {
             tile,
-            compression.as_deref(),
-            None,
-            false,
-            (levels.map(|n| n.saturating_sub(1)), None),
+            compression: compression.as_deref(),
+            compressionargs: None,
+            predictor: false,
+            subifds: (levels.map(|n| n.saturating_sub(1)), None),
+            method: method.as_deref(),
             bigtiff,
             overwrite,
-        )?;
-        if let Some(m) = &method {
-            opts.downsample = m.parse().py_err()?;
         }
+        .options()?;
         let summary = py
             .detach(|| match &set {
                 Some(set) => {
@@ -409,20 +408,20 @@ pub(crate) fn write_ome_tiff<'py>(
         units,
         channel_names,
         name,
-        method,
         ..WriteArgs::default()
     };
-    let (meta, zarr_opts) = args.build(view.shape().len())?;
-    let mut opts = tiff_options(
+    let (meta, _) = args.build(view.shape().len())?;
+    let opts = TiffArgs {
         tile,
-        compression.as_deref(),
+        compression: compression.as_deref(),
         compressionargs,
         predictor,
-        (subifds, subresolutions),
+        subifds: (subifds, subresolutions),
+        method: method.as_deref(),
         bigtiff,
         overwrite,
-    )?;
-    opts.downsample = zarr_opts.downsample;
+    }
+    .options()?;
     let summary = py
         .detach(|| {
             with_view!(&view, v, _T => {
@@ -453,43 +452,62 @@ fn tiff_summary_dict<'py>(
 }
 
 /// The file-level options of the OME-TIFF writers, in tifffile's vocabulary.
-fn tiff_options(
+struct TiffArgs<'a, 'py> {
     tile: Option<(u32, u32)>,
-    compression: Option<&str>,
-    compressionargs: Option<Bound<'_, PyDict>>,
+    compression: Option<&'a str>,
+    compressionargs: Option<Bound<'py, PyDict>>,
     predictor: bool,
-    (subifds, subresolutions): (Option<usize>, Option<usize>),
+    /// `subifds` and `subresolutions`, the same count under two names.
+    subifds: (Option<usize>, Option<usize>),
+    method: Option<&'a str>,
     bigtiff: Option<bool>,
     overwrite: bool,
-) -> PyResult<ome_core::tiff::TiffWriteOptions> {
-    use ome_core::tiff::{TiffCompression, TiffWriteOptions};
-    let mut opts = TiffWriteOptions::default();
-    if let Some(t) = tile {
-        opts.tile = t;
-    }
-    if let Some(c) = compression {
-        opts.compression = c.parse::<TiffCompression>().py_err()?;
-    }
-    if let Some(level) = compressionargs
-        .map(|a| a.get_item("level"))
-        .transpose()?
-        .flatten()
-    {
-        opts.compression_level = Some(level.extract()?);
-    }
-    opts.predictor = predictor;
-    let subifds = match (subifds, subresolutions) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(usage(format!(
-                "expected subifds and subresolutions to agree (they are the same count), found {a} and {b}"
-            )));
+}
+
+impl TiffArgs<'_, '_> {
+    fn options(self) -> PyResult<ome_core::tiff::TiffWriteOptions> {
+        use ome_core::tiff::{TiffCompression, TiffWriteOptions};
+        let TiffArgs {
+            tile,
+            compression,
+            compressionargs,
+            predictor,
+            subifds: (subifds, subresolutions),
+            method,
+            bigtiff,
+            overwrite,
+        } = self;
+        let mut opts = TiffWriteOptions::default();
+        if let Some(m) = method {
+            opts.downsample = m.parse().py_err()?;
         }
-        (a, b) => a.or(b),
-    };
-    opts.levels = subifds.map(|n| n + 1);
-    opts.bigtiff = bigtiff;
-    opts.overwrite = overwrite;
-    Ok(opts)
+        if let Some(t) = tile {
+            opts.tile = t;
+        }
+        if let Some(c) = compression {
+            opts.compression = c.parse::<TiffCompression>().py_err()?;
+        }
+        if let Some(level) = compressionargs
+            .map(|a| a.get_item("level"))
+            .transpose()?
+            .flatten()
+        {
+            opts.compression_level = Some(level.extract()?);
+        }
+        opts.predictor = predictor;
+        let subifds = match (subifds, subresolutions) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(usage(format!(
+                    "expected subifds and subresolutions to agree (they are the same count), found {a} and {b}"
+                )));
+            }
+            (a, b) => a.or(b),
+        };
+        opts.levels = subifds.map(|n| n + 1);
+        opts.bigtiff = bigtiff;
+        opts.overwrite = overwrite;
+        Ok(opts)
+    }
 }
 
 /// Writes several arrays as the images (series) of one OME-TIFF, the way tifffile's
@@ -519,15 +537,17 @@ pub(crate) fn write_ome_tiff_series<'py>(
     ome_xml: Option<String>,
     overwrite: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut opts = tiff_options(
+    let mut opts = TiffArgs {
         tile,
-        compression.as_deref(),
+        compression: compression.as_deref(),
         compressionargs,
         predictor,
-        (subifds, subresolutions),
+        subifds: (subifds, subresolutions),
+        method: method.as_deref(),
         bigtiff,
         overwrite,
-    )?;
+    }
+    .options()?;
     if let Some(xml) = &ome_xml {
         let limits = ome_core::ome_xml::XmlLimits::default();
         opts.ome_xml = Some(ome_core::ome_xml::parse(xml, &limits).py_err()?);
@@ -558,22 +578,14 @@ pub(crate) fn write_ome_tiff_series<'py>(
                     units: get("units")?.filter(|a| !a.is_none()),
                     channel_names: get("channel_names")?.map(|v| v.extract()).transpose()?,
                     name: get("name")?.map(|v| v.extract()).transpose()?,
-                    method: method.clone(),
                     ..WriteArgs::default()
                 };
                 (data, args)
             }
-            Err(_) => (
-                item.clone(),
-                WriteArgs {
-                    method: method.clone(),
-                    ..WriteArgs::default()
-                },
-            ),
+            Err(_) => (item.clone(), WriteArgs::default()),
         };
         let b = Borrowed::from_object(&data)?;
-        let (meta, zarr_opts) = args.build(b.view().shape().len())?;
-        opts.downsample = zarr_opts.downsample;
+        let (meta, _) = args.build(b.view().shape().len())?;
         borrowed.push(b);
         metas.push(meta);
     }
