@@ -117,15 +117,20 @@ impl StagingStore {
     /// Waits until every file handed to the I/O thread is written; the first error of
     /// those writes, if any.
     pub(crate) fn flush(&self) -> Result<()> {
-        let io = self.io.lock().ok();
-        let Some(io) = io.as_ref().and_then(|g| g.as_ref()) else {
+        // Not holding the lock while the queue drains.
+        let Some((tx, error)) = self
+            .io
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(|io| (io.tx.clone(), Arc::clone(&io.error))))
+        else {
             return Ok(());
         };
         let (reply, done) = std::sync::mpsc::sync_channel(1);
-        if io.tx.send(Job::Flush(reply)).is_ok() {
+        if tx.send(Job::Flush(reply)).is_ok() {
             let _ = done.recv();
         }
-        match io.take_error() {
+        match error.lock().ok().and_then(|mut e| e.take()) {
             Some(e) => Err(Error::io(Location::file(&self.base), e)),
             None => Ok(()),
         }
