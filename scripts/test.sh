@@ -5,7 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Under CI=true a test that would be skipped fails instead (testkit::skip in Rust,
+# tests/no_skip_in_ci.py in Python): a missing component must never pass CI.
 if [ ! -d ../shared/spec-data ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "ERROR: ../shared/spec-data not found beside the checkout; CI needs it" >&2
+    exit 1
+  fi
   echo "NOTE: ../shared/spec-data not found: tests that read the official spec data will say SKIPPED"
 fi
 

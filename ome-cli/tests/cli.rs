@@ -174,14 +174,10 @@ fn bad_input_exits_non_zero_with_a_message() {
 
 #[test]
 fn info_on_the_spec_samples() {
-    let shared = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data/ngff/samples/synthetic/valid"
-    ));
-    if !shared.is_dir() {
-        eprintln!("SKIPPED info_on_the_spec_samples: ../shared/spec-data not found");
+    let Some(shared) = testkit::spec_data_file("ngff/samples/synthetic/valid") else {
         return;
-    }
+    };
+    let shared = shared.as_path();
     let plate: Value = serde_json::from_str(&ok(&[
         "info",
         p(&shared.join("v0.5/plate_1x2.ome.zarr")),
@@ -224,18 +220,13 @@ fn info_on_the_spec_samples() {
 /// BinData or MetadataOnly is described from the XML, and a hostile one names the problem.
 #[test]
 fn info_on_ome_xml_documents() {
-    let xml = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data/ome-xml/samples/ome-model/2016-06"
-    ));
-    let companion = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data/ome-tiff/samples/synthetic/companion/sample.companion.ome"
-    ));
-    if !xml.is_dir() || !companion.is_file() {
-        eprintln!("SKIPPED info_on_ome_xml_documents: ../shared/spec-data not found");
+    let (Some(xml), Some(companion)) = (
+        testkit::spec_data_file("ome-xml/samples/ome-model/2016-06"),
+        testkit::spec_data_file("ome-tiff/samples/synthetic/companion/sample.companion.ome"),
+    ) else {
         return;
-    }
+    };
+    let (xml, companion) = (xml.as_path(), companion.as_path());
     let c: Value = serde_json::from_str(&ok(&["info", p(companion), "--json"])).unwrap();
     assert_eq!(c["format"], "ome-tiff");
     assert_eq!(c["files"].as_array().unwrap().len(), 2);

@@ -4,18 +4,14 @@
 
 use std::path::PathBuf;
 
-/// `../shared/spec-data` beside the checkout, or `None` with a visible message.
+/// `../shared/spec-data` beside the checkout, or `None` with a visible message (a failure
+/// under `CI=true`).
 pub fn spec_data(test: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data"
-    ));
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED {test}: ../shared/spec-data not found beside the checkout");
-        None
+    let dir = testkit::spec_data();
+    if dir.is_none() {
+        eprintln!("({test} did not run)");
     }
+    dir
 }
 
 /// Level `level` of `image`, whole, as `T` (panics on any error: a test helper).

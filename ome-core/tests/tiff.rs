@@ -7,19 +7,8 @@ use std::path::{Path, PathBuf};
 use ome_core::tiff::OmeTiff;
 use ome_core::{DynArray, ErrorKind, Image, Location};
 
-const SAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/spec-data/ome-tiff/samples"
-);
-
 fn sample(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(SAMPLES).join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    testkit::spec_data_file(&format!("ome-tiff/samples/{rel}"))
 }
 
 fn u16s(a: DynArray) -> ndarray::ArrayD<u16> {

@@ -12,16 +12,7 @@ fn bin() -> Command {
 }
 
 fn synthetic() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data/ngff/samples/synthetic"
-    ));
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    testkit::spec_data_file("ngff/samples/synthetic")
 }
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -39,16 +30,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 fn snapshot(name: &str, actual: &str) {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots")).join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).expect("snapshot");
-    assert_eq!(
-        expected, actual,
-        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 to accept)"
-    );
+    testkit::assert_snapshot(&path, actual);
 }
 
 #[test]

@@ -11,16 +11,7 @@ use ome_validate::{Depth, NgffVersion, Options, Severity, validate_attributes, v
 use serde_json::Value;
 
 fn spec_data() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data"
-    ));
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    testkit::spec_data()
 }
 
 /// (version, suite or folder, case) → why we disagree with the upstream expectation.

@@ -2,7 +2,7 @@
 //! manifest names and a finding of the rule it breaks; valid OME-XML samples give no
 //! error, the three XSD-invalid ones give structural errors; the full XSD check through
 //! xmllint; a CLI snapshot; hostile TIFF files become findings. Tests that need
-//! `../shared/spec-data` print SKIPPED when it is absent.
+//! `../shared/spec-data` print SKIPPED when it is absent (and fail under `CI=true`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,16 +11,7 @@ use ome_validate::{Depth, Options, Severity, TargetReport, Verdict, validate_pat
 use serde_json::Value;
 
 fn spec_data() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data"
-    ));
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    testkit::spec_data()
 }
 
 fn check(path: &Path, depth: Depth) -> TargetReport {
@@ -222,15 +213,7 @@ fn cli_snapshot_rule_pages_and_listing() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/snapshots/ome_tiff_size_mismatch.txt"
     ));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
-        std::fs::write(&path, &text).expect("write snapshot");
-    } else {
-        let expected = std::fs::read_to_string(&path).expect("snapshot");
-        assert_eq!(
-            expected, text,
-            "snapshot differs (UPDATE_SNAPSHOTS=1 to accept)"
-        );
-    }
+    testkit::assert_snapshot(&path, &text);
     let page = Command::new(env!("CARGO_BIN_EXE_ome-validate"))
         .args(["rule", "OMETIFF-TD-001"])
         .output()

@@ -4,6 +4,7 @@ Run with `.venv/bin/pytest tests/interop -q` after `bash scripts/setup-venv.sh`.
 
 - `OME_BIN` selects the binary (default target/release/ome, then target/debug/ome).
   Tests that need it are skipped, with the reason shown, when it is missing.
+- Under CI=true every skip is reported as a failure (`tests/no_skip_in_ci.py`).
 - `shared_dir` is $REPO/../shared/spec-data (override with OME_SPEC_DATA).
 """
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+sys.path.insert(0, str(REPO / "tests"))
+from no_skip_in_ci import pytest_runtest_makereport  # noqa: E402,F401  (a skip fails under CI=true)
 
 
 def _find_ome_bin() -> Path | None:

@@ -32,16 +32,22 @@ def _validator() -> Path:
     pytest.skip("ome-validate binary not found (set OME_VALIDATE_BIN or `cargo build -p ome-validate`)")
 
 
-def _validate(path: Path) -> dict:
+def _report(path: Path) -> tuple[int, dict]:
+    """`ome-validate --depth data --format json PATH`: its exit code and its report."""
     p = subprocess.run(
         [str(_validator()), "--depth", "data", "--format", "json", str(path)],
         capture_output=True, text=True, timeout=120,
     )
     assert p.returncode in (0, 1), f"exit {p.returncode}: {p.stderr}"
-    report = json.loads(p.stdout)
+    return p.returncode, json.loads(p.stdout)
+
+
+def _validate(path: Path) -> dict:
+    """The report of a target that must be valid (no error)."""
+    returncode, report = _report(path)
     errors = [f for t in report["targets"] for f in t["findings"] if f["severity"] == "error"]
     assert not errors, json.dumps(errors, indent=1)
-    assert p.returncode == 0
+    assert returncode == 0
     return report
 
 

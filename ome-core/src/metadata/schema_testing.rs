@@ -7,19 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The shared spec-data folder, or `None` (after printing a visible SKIPPED line) when it is
-/// absent.
+/// The shared spec-data folder, or `None` (after a visible SKIPPED line, which fails under
+/// `CI=true`) when it is absent.
 pub(crate) fn spec_data() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec-data"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/spec-data not found");
-        None
-    }
+    testkit::spec_data()
 }
 
 /// Reads a JSON file, dropping lines whose first non-blank characters are `//` (README 2.4).
