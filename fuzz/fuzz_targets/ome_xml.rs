@@ -1,9 +1,5 @@
 //! OME-XML parsing under the default limits: errors are fine, panics and hangs are not.
+//! The body is `testkit::fuzz::ome_xml`, which the normal tests replay on every saved input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ome_core::ome_xml::{XmlLimits, parse_bytes};
-
-fuzz_target!(|data: &[u8]| {
-    let _ = parse_bytes(data, &XmlLimits::default());
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| testkit::fuzz::ome_xml(data));

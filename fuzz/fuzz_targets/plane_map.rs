@@ -1,22 +1,5 @@
-//! Plane-map building from OME-XML: DimensionOrder + TiffData -> (z, c, t) -> IFD.
-//! Every plane the map returns lies inside the IFD count given for its file.
+//! Plane maps from OME-XML: one entry per plane, every plane inside its file's IFDs.
+//! The body is `testkit::fuzz::plane_map`, which the normal tests replay on every saved input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ome_core::ome_xml::{XmlLimits, parse_bytes};
-use ome_core::tiff::planes::map_planes;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&ifds, xml)) = data.split_first() else { return };
-    let Ok(ome) = parse_bytes(xml, &XmlLimits::default()) else { return };
-    for image in &ome.images {
-        let p = &image.pixels;
-        let sizes = (p.size_z, p.size_c, p.size_t);
-        // Sizes come from the document: a plane map is only built for what a file can hold.
-        if u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2) > 1 << 16 {
-            continue;
-        }
-        let ifd_count = u64::from(ifds);
-        let _map = map_planes(p, sizes, 0, &|_| Some(0), &|_| ifd_count);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| testkit::fuzz::plane_map(data));

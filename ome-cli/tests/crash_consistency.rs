@@ -20,28 +20,8 @@ const KILLS_ZARR: usize = 20;
 const KILLS_OVERWRITE: usize = 10;
 const KILLS_TIFF: usize = 20;
 
-fn ome() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_ome"))
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn ome_validate() -> Option<PathBuf> {
-    let path = ome().with_file_name("ome-validate");
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let _ = Command::new(cargo)
-            .args(["build", "-p", "ome-validate", "--bin", "ome-validate"])
-            .current_dir(repo_root())
-            .status();
-    }
-    path.exists().then_some(path)
-}
+mod common;
+use common::{ome, ome_validate};
 
 /// xorshift64*: enough randomness for kill moments without a dependency.
 struct Rng(u64);
@@ -155,13 +135,7 @@ fn expected(npy: &Path) -> DynArray {
 }
 
 /// Checks a dataset that exists: info and the validator accept it and the pixels are exact.
-fn check_complete(
-    dataset: &Path,
-    want: &DynArray,
-    scratch: &Path,
-    validate: Option<&Path>,
-    what: &str,
-) {
+fn check_complete(dataset: &Path, want: &DynArray, scratch: &Path, validate: &Path, what: &str) {
     let info = run(Command::new(ome()).arg("info").arg(dataset));
     assert!(
         info.status.success(),
@@ -169,15 +143,15 @@ fn check_complete(
         dataset.display(),
         String::from_utf8_lossy(&info.stderr)
     );
-    if let Some(v) = validate {
-        let o = run(Command::new(v).args(["--color", "never"]).arg(dataset));
-        assert!(
-            o.status.success(),
-            "{what}: {} exists but does not validate: {}",
-            dataset.display(),
-            String::from_utf8_lossy(&o.stdout)
-        );
-    }
+    let o = run(Command::new(validate)
+        .args(["--color", "never"])
+        .arg(dataset));
+    assert!(
+        o.status.success(),
+        "{what}: {} exists but does not validate: {}",
+        dataset.display(),
+        String::from_utf8_lossy(&o.stdout)
+    );
     let got = pixels(dataset, scratch).unwrap_or_else(|e| {
         panic!(
             "{what}: {} exists but cannot be read: {e}",
@@ -192,19 +166,17 @@ fn check_complete(
 }
 
 /// Checks a dataset path that does not exist: readers and the validator say so.
-fn check_absent(dataset: &Path, validate: Option<&Path>, what: &str) {
+fn check_absent(dataset: &Path, validate: &Path, what: &str) {
     let info = run(Command::new(ome()).arg("info").arg(dataset));
     assert!(
         !info.status.success(),
         "{what}: ome info succeeded on a missing output"
     );
-    if let Some(v) = validate {
-        let o = run(Command::new(v).arg(dataset));
-        assert!(
-            !o.status.success(),
-            "{what}: ome-validate passed a missing output"
-        );
-    }
+    let o = run(Command::new(validate).arg(dataset));
+    assert!(
+        !o.status.success(),
+        "{what}: ome-validate passed a missing output"
+    );
 }
 
 /// Times one full conversion, the window the kills are drawn from.
@@ -232,7 +204,7 @@ fn convert_to_ome_zarr_survives_sigkill() {
         &dir.join("baseline.ome.zarr"),
         &want,
         dir,
-        validate.as_deref(),
+        &validate,
         "baseline",
     );
     // Kills fall inside the first 90 % of a baseline run; a machine that speeds up
@@ -249,9 +221,9 @@ fn convert_to_ome_zarr_survives_sigkill() {
             killed += 1;
         }
         if out.exists() {
-            check_complete(&out, &want, dir, validate.as_deref(), &what);
+            check_complete(&out, &want, dir, &validate, &what);
         } else {
-            check_absent(&out, validate.as_deref(), &what);
+            check_absent(&out, &validate, &what);
         }
         let _ = fs::remove_dir_all(&out);
     }
@@ -285,7 +257,7 @@ fn overwrite_keeps_the_old_dataset_until_the_new_one_is_complete() {
     let o = run(convert_cmd(&new_npy, &target, &[]).stderr(Stdio::piped()));
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && msg.contains("--overwrite"), "{msg}");
-    check_complete(&target, &old, dir, validate.as_deref(), "refused overwrite");
+    check_complete(&target, &old, dir, &validate, "refused overwrite");
 
     let baseline = {
         let copy = dir.join("timing.ome.zarr");
@@ -327,7 +299,7 @@ fn overwrite_keeps_the_old_dataset_until_the_new_one_is_complete() {
             "{what}: neither the old nor the new pixels"
         );
         let expect = if got == old { &old } else { &new };
-        check_complete(&target, expect, dir, validate.as_deref(), &what);
+        check_complete(&target, expect, dir, &validate, &what);
     }
     eprintln!("{killed} of {KILLS_OVERWRITE} overwrites killed mid-way");
 }
@@ -344,25 +316,18 @@ fn convert_to_ome_tiff_survives_sigkill() {
         .args(["convert", "--quiet"])
         .arg(&zarr)
         .arg(&probe));
-    if !o.status.success() {
-        eprintln!(
-            "SKIPPED: `ome convert x.ome.zarr y.ome.tif` is not supported yet: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        );
-        return;
-    }
+    assert!(
+        o.status.success(),
+        "`ome convert x.ome.zarr y.ome.tif` failed: {}",
+        String::from_utf8_lossy(&o.stderr).trim()
+    );
     let seed = seed();
     eprintln!("OME_CRASH_SEED={seed}");
     let mut rng = Rng(seed);
     let want = expected(&npy);
-    // The validator joins in once it accepts a complete OME-TIFF (the probe).
-    let validate = ome_validate().filter(|v| {
-        let ok = Command::new(v).arg(&probe).output().is_ok_and(|o| o.status.success());
-        if !ok {
-            eprintln!("NOTE: ome-validate does not accept OME-TIFF yet: checking with ome info and pixels only");
-        }
-        ok
-    });
+    // Every complete output, the probe included, must validate.
+    let validate = ome_validate();
+    check_complete(&probe, &want, dir, &validate, "tiff probe");
     let tiff_cmd = |out: &Path| {
         let mut c = Command::new(ome());
         c.args(["convert", "--quiet"])
@@ -377,7 +342,7 @@ fn convert_to_ome_tiff_survives_sigkill() {
         &dir.join("baseline.ome.tif"),
         &want,
         dir,
-        validate.as_deref(),
+        &validate,
         "tiff baseline",
     );
     // Kills fall inside the first 90 % of a baseline run; a machine that speeds up
@@ -389,9 +354,9 @@ fn convert_to_ome_tiff_survives_sigkill() {
         let what = format!("tiff kill {i} at {at:?}");
         kill_after(tiff_cmd(&out), at);
         if out.exists() {
-            check_complete(&out, &want, dir, validate.as_deref(), &what);
+            check_complete(&out, &want, dir, &validate, &what);
         } else {
-            check_absent(&out, validate.as_deref(), &what);
+            check_absent(&out, &validate, &what);
         }
         let _ = fs::remove_file(&out);
     }

@@ -1,7 +1,9 @@
 //! The hostile-input corpus (`testdata/hostile/make_corpus.py`): every malformed TIFF,
-//! OME-Zarr and OME-XML input makes `ome info`, `ome convert` and `ome-validate --depth data`
-//! stop with a non-zero exit and a message naming the input and the problem; never a panic,
-//! never more than 512 MiB of peak memory, never more than 5 s.
+//! OME-Zarr and OME-XML input makes `ome info`, `ome convert` (to OME-Zarr and to `.npy`)
+//! and `ome-validate --depth data` stop with a non-zero exit and a message naming the input
+//! and the problem; never a panic, never more than 5 s, and every command runs under 512 MiB
+//! of address space (`RLIMIT_AS`, as `prlimit --as` sets it: an allocation of what a header
+//! claims fails there instead of succeeding lazily) with its peak RSS checked too.
 //!
 //! Cases the manifest marks `pending` (a reader or a limit not there yet) are still run;
 //! what they get wrong is printed as KNOWN, not failed. `hostile_corpus_strict` (ignored)
@@ -19,15 +21,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{ome, ome_validate, repo_root};
+
 const MAX_WALL: Duration = Duration::from_secs(5);
 const MAX_RSS_KIB: i64 = 512 * 1024;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+/// The address space each command may map: 512 MiB, as `prlimit --as=536870912`.
+const MAX_ADDRESS_SPACE: u64 = 512 << 20;
 
 // ---------------------------------------------------------------- running a command
 
@@ -46,8 +46,38 @@ struct Rusage {
     rest: [i64; 13],
 }
 
+/// `struct rlimit`.
+#[repr(C)]
+struct Rlimit {
+    cur: u64,
+    max: u64,
+}
+
+const RLIMIT_AS: i32 = 9;
+
 unsafe extern "C" {
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+    fn setrlimit(resource: i32, rlim: *const Rlimit) -> i32;
+}
+
+/// Limits the address space of the child `cmd` will start to `bytes`.
+fn limit_address_space(cmd: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the child between fork and exec, and calls only setrlimit, which is
+    // async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = Rlimit {
+                cur: bytes,
+                max: bytes,
+            };
+            if setrlimit(RLIMIT_AS, &raw const limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
 }
 
 /// How one run ended.
@@ -62,10 +92,10 @@ pub(crate) struct Outcome {
     output: String,
 }
 
-/// Runs `cmd` with stdout and stderr to a file, kills it past `limit`, and reads its peak
-/// RSS from `wait4` (exact, unlike polling `/proc`, and unaffected by address-space
-/// reservations, unlike `RLIMIT_AS`).
+/// Runs `cmd` under [`MAX_ADDRESS_SPACE`] with stdout and stderr to a file, kills it past
+/// `limit`, and reads its peak RSS from `wait4` (exact, unlike polling `/proc`).
 pub(crate) fn run_measured(mut cmd: Command, limit: Duration, log: &Path) -> Outcome {
+    limit_address_space(&mut cmd, MAX_ADDRESS_SPACE);
     let out = fs::File::create(log).unwrap();
     cmd.stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
@@ -114,27 +144,6 @@ pub(crate) fn run_measured(mut cmd: Command, limit: Duration, log: &Path) -> Out
         peak_rss_kib: usage.maxrss,
         output: String::from_utf8_lossy(&bytes).into_owned(),
     }
-}
-
-fn ome() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_ome"))
-}
-
-/// `ome-validate` next to `ome`, built on demand (it belongs to another package).
-pub(crate) fn ome_validate() -> Option<PathBuf> {
-    let path = ome().with_file_name("ome-validate");
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-p", "ome-validate", "--bin", "ome-validate"])
-            .current_dir(repo_root())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return None;
-        }
-    }
-    path.exists().then_some(path)
 }
 
 // ---------------------------------------------------------------- the corpus
@@ -286,9 +295,6 @@ fn run_corpus() -> (Vec<String>, Vec<String>, usize) {
     let cases = make_corpus(&corpus);
     assert!(cases.len() >= 60, "only {} cases", cases.len());
     let validate = ome_validate();
-    if validate.is_none() {
-        eprintln!("SKIPPED ome-validate: it could not be built");
-    }
     let tiff_strict = tiff_reader_exists();
     if !tiff_strict {
         eprintln!(
@@ -320,7 +326,9 @@ fn run_corpus() -> (Vec<String>, Vec<String>, usize) {
                     let strict_message = pending_cli.is_none();
                     let mut problems = Vec::new();
                     let out_zarr = work.join("out.ome.zarr");
+                    let out_npy = work.join("out.npy");
                     let _ = fs::remove_dir_all(&out_zarr);
+                    let _ = fs::remove_file(&out_npy);
                     let log = work.join("log");
                     let mut commands: Vec<(&str, Command)> = Vec::new();
                     let mut info = Command::new(ome());
@@ -332,19 +340,28 @@ fn run_corpus() -> (Vec<String>, Vec<String>, usize) {
                         .arg(&input)
                         .arg(&out_zarr);
                     commands.push(("convert", convert));
-                    if let Some(v) = validate {
-                        let mut val = Command::new(v);
-                        val.args(["--depth", "data", "--color", "never"])
-                            .arg(&input);
-                        commands.push(("validate", val));
-                    }
+                    let mut to_npy = Command::new(ome());
+                    to_npy
+                        .args(["convert", "--quiet", "--jobs", "2"])
+                        .arg(&input)
+                        .arg(&out_npy);
+                    commands.push(("convert-npy", to_npy));
+                    let mut val = Command::new(validate);
+                    val.args(["--depth", "data", "--color", "never"])
+                        .arg(&input);
+                    commands.push(("validate", val));
                     for (name, cmd) in commands {
                         let o = run_measured(cmd, MAX_WALL, &log);
                         problems.extend(judge(case, name, &o, strict_message));
-                        // A convert that failed leaves no dataset behind.
-                        if name == "convert" && o.code != Some(0) && out_zarr.exists() {
+                        // A convert that failed leaves no output behind.
+                        let left = match name {
+                            "convert" => out_zarr.exists(),
+                            "convert-npy" => out_npy.exists(),
+                            _ => false,
+                        };
+                        if left && o.code != Some(0) {
                             problems.push(format!(
-                                "{} [convert]: failed but left its output behind",
+                                "{} [{name}]: failed but left its output behind",
                                 case.name
                             ));
                         }
@@ -412,71 +429,13 @@ fn hostile_corpus_strict() {
 
 // ---------------------------------------------------------------- fuzz regressions
 
-/// The work of each fuzz target in `fuzz/fuzz_targets/`, replayed on one saved input.
+/// One saved input replayed through the body of its fuzz target: the same function
+/// `fuzz/fuzz_targets/TARGET.rs` runs (`testkit::fuzz`).
 fn replay(target: &str, data: &[u8]) {
-    use ome_core::ome_xml::{XmlLimits, parse, parse_bytes, to_xml};
-    let xml_limits = XmlLimits::default();
-    match target {
-        "ome_xml" => {
-            let _ = parse_bytes(data, &xml_limits);
-        }
-        "ome_xml_roundtrip" => {
-            if let Ok(mut first) = parse_bytes(data, &xml_limits) {
-                let xml = to_xml(&first);
-                let second = parse(&xml, &xml_limits).expect("written XML parses");
-                // to_xml writes 2016-06 whatever the input's namespace (an upgrade); NaN
-                // floats compare through their serialisation.
-                first.namespace = ome_core::ome_xml::OmeNamespace::V2016_06;
-                assert!(first == second || to_xml(&second) == xml, "{xml}");
-            }
-        }
-        "ngff_attributes" => {
-            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(data) {
-                let loc = ome_core::Location::file("zarr.json");
-                if let Ok(a) = ome_core::metadata::OmeAttributes::from_attributes(&map, &loc) {
-                    let _ = ome_core::metadata::OmeAttributes::from_attributes(
-                        &a.to_attributes(),
-                        &loc,
-                    );
-                }
-            }
-        }
-        "plane_map" => {
-            let Some((&ifds, xml)) = data.split_first() else {
-                return;
-            };
-            if let Ok(ome) = parse_bytes(xml, &xml_limits) {
-                for image in &ome.images {
-                    let p = &image.pixels;
-                    let sizes = (p.size_z, p.size_c, p.size_t);
-                    if u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2) <= 1 << 16 {
-                        let n = u64::from(ifds);
-                        let _ =
-                            ome_core::tiff::planes::map_planes(p, sizes, 0, &|_| Some(0), &|_| n);
-                    }
-                }
-            }
-        }
-        "tiff_ifd" | "zarr_chunk" => {
-            // These go through files: run the CLI on them as the corpus test does.
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("f.ome.tif");
-            fs::write(&path, data).unwrap();
-            if target == "tiff_ifd" {
-                let o = run_measured(
-                    {
-                        let mut c = Command::new(ome());
-                        c.arg("info").arg(&path);
-                        c
-                    },
-                    MAX_WALL,
-                    &dir.path().join("log"),
-                );
-                assert!(!panicked(&o) && !o.timed_out, "{}", o.output);
-            }
-        }
-        other => panic!("testdata/fuzz-regressions/{other}: no such fuzz target"),
-    }
+    assert!(
+        testkit::fuzz::run(target, data),
+        "testdata/fuzz-regressions/{target}: no such fuzz target"
+    );
 }
 
 /// Inputs listed in `testdata/fuzz-regressions/KNOWN` (`TARGET/FILE reason`) still crash.
