@@ -29,6 +29,10 @@ const MAX_RSS_KIB: i64 = 512 * 1024;
 /// The address space each command may map: 512 MiB, as `prlimit --as=536870912`.
 const MAX_ADDRESS_SPACE: u64 = 512 << 20;
 
+/// One line per command run: case, command, wall milliseconds, peak RSS KiB, exit. Written
+/// to `$CARGO_TARGET_TMPDIR/hostile-corpus.tsv` for the record of a run.
+static MEASURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 // ---------------------------------------------------------------- running a command
 
 #[repr(C)]
@@ -352,6 +356,16 @@ fn run_corpus() -> (Vec<String>, Vec<String>, usize) {
                     commands.push(("validate", val));
                     for (name, cmd) in commands {
                         let o = run_measured(cmd, MAX_WALL, &log);
+                        MEASURED.lock().unwrap().push(format!(
+                            "{}\t{name}\t{}\t{}\t{}",
+                            case.name,
+                            o.wall.as_millis(),
+                            o.peak_rss_kib,
+                            o.code.map_or_else(
+                                || format!("signal {:?}", o.signal),
+                                |c| c.to_string()
+                            )
+                        ));
                         problems.extend(judge(case, name, &o, strict_message));
                         // A convert that failed leaves no output behind.
                         let left = match name {
@@ -394,7 +408,29 @@ fn run_corpus() -> (Vec<String>, Vec<String>, usize) {
 }
 
 fn report(failures: &[String], known: &[String], n: usize) {
-    eprintln!("hostile corpus: {n} cases");
+    let mut measured = std::mem::take(&mut *MEASURED.lock().unwrap());
+    measured.sort();
+    let field = |l: &String, i: usize| -> u64 {
+        l.split('\t')
+            .nth(i)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let max_wall = measured.iter().map(|l| field(l, 2)).max().unwrap_or(0);
+    let max_rss = measured.iter().map(|l| field(l, 3)).max().unwrap_or(0);
+    let tsv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-corpus.tsv");
+    let mut text = String::from("case\tcommand\twall_ms\tpeak_rss_kib\texit\n");
+    for l in &measured {
+        text.push_str(l);
+        text.push('\n');
+    }
+    let _ = fs::write(&tsv, text);
+    eprintln!(
+        "hostile corpus: {n} cases, {} commands, slowest {max_wall} ms, largest peak RSS {} MiB (each in {})",
+        measured.len(),
+        max_rss / 1024,
+        tsv.display()
+    );
     for k in known {
         eprintln!("KNOWN {k}");
     }

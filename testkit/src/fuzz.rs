@@ -20,6 +20,18 @@ mod tiff_case;
 
 pub use tiff_case::tiff_tiles;
 
+/// A scratch directory for one execution, in memory (`/dev/shm`) where there is one: the
+/// targets go through files, and a disk-backed `/tmp` costs most of an execution.
+pub(crate) fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(d) = tempfile::tempdir_in(shm)
+    {
+        return d;
+    }
+    tempfile::tempdir().expect("a temporary directory")
+}
+
 /// Every target: its name (as in `fuzz/fuzz_targets/NAME.rs`) and its body.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("ome_xml", ome_xml),
@@ -149,7 +161,7 @@ pub fn zarr_chunk(data: &[u8]) {
     let array = format!(
         r#"{{"zarr_format":3,"node_type":"array","shape":[16,16],"data_type":"uint16","chunk_grid":{{"name":"regular","configuration":{{"chunk_shape":[16,16]}}}},"chunk_key_encoding":{{"name":"default","configuration":{{"separator":"/"}}}},"fill_value":0,"codecs":{codecs}}}"#
     );
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = scratch_dir();
     let root = dir.path().join("f.ome.zarr");
     fs::create_dir_all(root.join("0/c/0")).expect("create the array");
     fs::write(root.join("zarr.json"), ZARR_CHUNK_ROOT).expect("write the group");
@@ -164,7 +176,7 @@ pub fn zarr_chunk(data: &[u8]) {
 /// Any bytes as a TIFF file: header, IFD chain, SubIFDs, OME-XML in IFD 0, and a read of
 /// every series' first plane through the `Image` facade, under the default limits.
 pub fn tiff_ifd(data: &[u8]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = scratch_dir();
     let path = dir.path().join("f.ome.tif");
     fs::write(&path, data).expect("write the file");
     read_tiff_file(&path);
@@ -325,7 +337,7 @@ fn chunk_case<T: Element>(case: &ChunkCase, value: fn(u8) -> T) {
             shuffle: [Shuffle::None, Shuffle::Byte, Shuffle::Bit][usize::from(shuffle % 3)],
         },
     };
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = scratch_dir();
     let root = dir.path().join("c.ome.zarr");
     ome_core::write_ome_zarr(&root, data.view(), &meta, &options, None)
         .unwrap_or_else(|e| panic!("our writer refused a valid image ({options:?}): {e}"));

@@ -172,7 +172,7 @@ pub fn tiff_tiles(data: &[u8]) {
         return;
     };
     let (file, expect) = build(&case);
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = super::scratch_dir();
     let path = dir.path().join("t.ome.tif");
     fs::write(&path, file).expect("write the file");
     let read = super::read_tiff_file(&path);
@@ -237,7 +237,8 @@ fn build(case: &TiffCase) -> (Vec<u8>, Option<ome_core::DynArray>) {
     // Pixel bytes of every segment: whole samples of the case's type, native values
     // written in the file's byte order.
     let sample_bytes = usize::from(bits / 8).max(1);
-    let whole_samples = bits % 8 == 0;
+    // Samples the reader returns as they are stored (24-bit samples are packed and widened).
+    let whole_samples = matches!(bits, 8 | 16 | 32 | 64);
     let mut raw_segments = Vec::new();
     let mut plane = vec![0u8; (w * h) as usize * sample_bytes];
     for s in 0..segments {
