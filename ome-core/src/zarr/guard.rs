@@ -285,8 +285,8 @@ impl ShardSpec {
     }
 
     /// Validates an encoded index read from a shard of `len` bytes; returns the non-empty
-    /// entries `(offset, nbytes)` sorted by offset.
-    fn parse(&self, index: &[u8], len: u64) -> Result<Vec<(u64, u64)>, String> {
+    /// entries sorted by offset.
+    fn parse(&self, index: &[u8], len: u64) -> Result<Vec<InnerChunk>, String> {
         let data_len = (self.chunks * 16) as usize;
         let (entries, crc) = index.split_at(data_len.min(index.len()));
         if self.crc32c {
@@ -330,11 +330,24 @@ impl ShardSpec {
                     "inner chunk {i}: expected bytes inside the data of the shard ({lo}..{hi} of {len} bytes, index at the {place}), found bytes {offset}..{end}"
                 ));
             }
-            out.push((offset, nbytes));
+            out.push(InnerChunk {
+                offset,
+                nbytes,
+                number: i,
+            });
         }
         out.sort_unstable();
         Ok(out)
     }
+}
+
+/// One non-empty entry of a shard index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct InnerChunk {
+    offset: u64,
+    nbytes: u64,
+    /// Its position in the index (C order of the inner chunk grid).
+    number: usize,
 }
 
 /// What identifies one version of a file for the index cache.
@@ -359,7 +372,7 @@ pub(crate) struct GuardedStore {
     max_encoded: u64,
     /// Validated shard indexes, by key and file version: `zarrs` reads a shard index
     /// once and then each inner chunk in a separate call.
-    indexes: Mutex<HashMap<String, (FileStamp, Arc<Vec<(u64, u64)>>)>>,
+    indexes: Mutex<HashMap<String, (FileStamp, Arc<Vec<InnerChunk>>)>>,
 }
 
 /// Product of a shape, `None` on overflow.
@@ -451,7 +464,7 @@ impl GuardedStore {
         key: &StoreKey,
         file: &std::fs::File,
         meta: &std::fs::Metadata,
-    ) -> Result<Arc<Vec<(u64, u64)>>, String> {
+    ) -> Result<Arc<Vec<InnerChunk>>, String> {
         let id = stamp(meta);
         if let Ok(cache) = self.indexes.lock()
             && let Some((s, entries)) = cache.get(key.as_str())
@@ -528,15 +541,16 @@ impl ReadableStorageTraits for GuardedStore {
                 Some(entries) => {
                     // Every inner chunk wholly inside this range: one for an inner-chunk
                     // read, all of them for a whole-shard read, none for the index.
-                    let first = entries.partition_point(|&(o, _)| o < start);
-                    for (i, &(o, n)) in entries[first..].iter().enumerate() {
+                    let first = entries.partition_point(|c| c.offset < start);
+                    for c in &entries[first..] {
+                        let (o, e) = (c.offset, c.offset + c.nbytes);
                         if o >= end {
                             break;
                         }
-                        if o + n <= end {
-                            let bytes = &part[(o - start) as usize..(o + n - start) as usize];
-                            self.guard.check(bytes).map_err(|e| {
-                                fail(what, format!("inner chunk at byte {o} ({}): {e}", first + i))
+                        if e <= end {
+                            let bytes = &part[(o - start) as usize..(e - start) as usize];
+                            self.guard.check(bytes).map_err(|err| {
+                                fail(what, format!("inner chunk {} (bytes {o}..{e}): {err}", c.number))
                             })?;
                         }
                     }
@@ -648,7 +662,8 @@ mod tests {
         let end = spec(IndexLocation::End, true);
         let len = 100 + 36;
         let good = index(&[(50, 50), (u64::MAX, u64::MAX)], true);
-        assert_eq!(end.parse(&good, len).unwrap(), vec![(50, 50)]);
+        let parsed = end.parse(&good, len).unwrap();
+        assert_eq!((parsed.len(), parsed[0].offset, parsed[0].nbytes), (1, 50, 50));
         // Past the data (into the index at the end).
         let e = end.parse(&index(&[(90, 20), (0, 1)], true), len).unwrap_err();
         assert!(e.contains("inner chunk 0") && e.contains("90..110"), "{e}");
