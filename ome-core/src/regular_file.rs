@@ -99,7 +99,7 @@ pub(crate) fn open_inside(canonical_root: &Path, path: &Path) -> io::Result<Opti
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!(
-                "expected a file inside the dataset root, found a symbolic link leading outside it (to {}); refused",
+                "expected a file inside the dataset root, found a symbolic link leading outside the dataset root (to {}); refused",
                 real.display()
             ),
         ));
