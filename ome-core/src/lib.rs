@@ -54,8 +54,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use image::{Image, Level, LevelSource, is_tiff_input};
 pub use location::Location;
 pub use npy::{NpyReader, write_npy};
-pub use regular_file::open_regular;
 pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
+pub use regular_file::open_regular;
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{

@@ -148,7 +148,14 @@ pub(crate) fn check_blosc(bytes: &[u8], max: u64) -> Result<(), String> {
             "expected a blosc header of {BLOSC_HEADER} bytes, found a chunk of {len} bytes"
         ));
     };
-    let u32_at = |i: usize| u64::from(u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes([
+            bytes[i],
+            bytes[i + 1],
+            bytes[i + 2],
+            bytes[i + 3],
+        ]))
+    };
     let (version, flags, typesize) = (header[0], header[2], header[3]);
     let (nbytes, blocksize, cbytes) = (u32_at(4), u32_at(8), u32_at(12));
     if version == 0 || version > 2 {
@@ -256,8 +263,10 @@ impl ShardSpec {
                 ));
             }
         };
-        let big_endian =
-            codecs[0].pointer("/configuration/endian").and_then(Value::as_str) == Some("big");
+        let big_endian = codecs[0]
+            .pointer("/configuration/endian")
+            .and_then(Value::as_str)
+            == Some("big");
         let index_bytes = chunks
             .checked_mul(16)
             .map(|b| b + if crc32c { 4 } else { 0 })
@@ -353,6 +362,9 @@ struct InnerChunk {
 /// What identifies one version of a file for the index cache.
 type FileStamp = (u64, u64, Option<std::time::SystemTime>);
 
+/// A validated shard index and the version of the file it was read from.
+type CachedIndex = (FileStamp, Arc<Vec<InnerChunk>>);
+
 fn stamp(meta: &std::fs::Metadata) -> FileStamp {
     #[cfg(unix)]
     let ino = std::os::unix::fs::MetadataExt::ino(meta);
@@ -372,7 +384,7 @@ pub(crate) struct GuardedStore {
     max_encoded: u64,
     /// Validated shard indexes, by key and file version: `zarrs` reads a shard index
     /// once and then each inner chunk in a separate call.
-    indexes: Mutex<HashMap<String, (FileStamp, Arc<Vec<InnerChunk>>)>>,
+    indexes: Mutex<HashMap<String, CachedIndex>>,
 }
 
 /// Product of a shape, `None` on overflow.
@@ -504,10 +516,13 @@ impl ReadableStorageTraits for GuardedStore {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<MaybeBytesIterator<'a>, StorageError> {
-        let fail = |what: &str, e: String| {
-            StorageError::Other(format!("{what} {}: {e}", key.as_str()))
+        let fail =
+            |what: &str, e: String| StorageError::Other(format!("{what} {}: {e}", key.as_str()));
+        let what = if self.shard.is_some() {
+            "shard"
+        } else {
+            "chunk"
         };
-        let what = if self.shard.is_some() { "shard" } else { "chunk" };
         let Some((file, meta)) = self.inner.open_key(key)? else {
             return Ok(None);
         };
@@ -550,14 +565,19 @@ impl ReadableStorageTraits for GuardedStore {
                         if e <= end {
                             let bytes = &part[(o - start) as usize..(e - start) as usize];
                             self.guard.check(bytes).map_err(|err| {
-                                fail(what, format!("inner chunk {} (bytes {o}..{e}): {err}", c.number))
+                                fail(
+                                    what,
+                                    format!("inner chunk {} (bytes {o}..{e}): {err}", c.number),
+                                )
                             })?;
                         }
                     }
                 }
             }
         }
-        Ok(Some(Box::new(parts.into_iter().map(Ok::<Bytes, StorageError>))))
+        Ok(Some(Box::new(
+            parts.into_iter().map(Ok::<Bytes, StorageError>),
+        )))
     }
 
     fn size_key(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
@@ -617,8 +637,7 @@ mod tests {
         for (name, bytes) in [
             ("zstd", zstd::bulk::compress(&zeros, 1).unwrap()),
             ("gzip", {
-                let mut e =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 std::io::Write::write_all(&mut e, &zeros).unwrap();
                 e.finish().unwrap()
             }),
@@ -663,9 +682,14 @@ mod tests {
         let len = 100 + 36;
         let good = index(&[(50, 50), (u64::MAX, u64::MAX)], true);
         let parsed = end.parse(&good, len).unwrap();
-        assert_eq!((parsed.len(), parsed[0].offset, parsed[0].nbytes), (1, 50, 50));
+        assert_eq!(
+            (parsed.len(), parsed[0].offset, parsed[0].nbytes),
+            (1, 50, 50)
+        );
         // Past the data (into the index at the end).
-        let e = end.parse(&index(&[(90, 20), (0, 1)], true), len).unwrap_err();
+        let e = end
+            .parse(&index(&[(90, 20), (0, 1)], true), len)
+            .unwrap_err();
         assert!(e.contains("inner chunk 0") && e.contains("90..110"), "{e}");
         // Overflowing 64 bits.
         let e = end
@@ -673,15 +697,24 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("overflows"), "{e}");
         // Only one of the two empty markers.
-        assert!(end.parse(&index(&[(u64::MAX, 0), (0, 1)], true), len).is_err());
+        assert!(
+            end.parse(&index(&[(u64::MAX, 0), (0, 1)], true), len)
+                .is_err()
+        );
         // Wrong checksum.
         let mut bad = good.clone();
         bad[0] ^= 1;
         assert!(end.parse(&bad, len).unwrap_err().contains("crc32c"));
         // Index at the start: data may not overlap it.
         let start = spec(IndexLocation::Start, false);
-        assert!(start.parse(&index(&[(32, 10), (42, 10)], false), 52).is_ok());
-        let e = start.parse(&index(&[(0, 10), (42, 10)], false), 52).unwrap_err();
+        assert!(
+            start
+                .parse(&index(&[(32, 10), (42, 10)], false), 52)
+                .is_ok()
+        );
+        let e = start
+            .parse(&index(&[(0, 10), (42, 10)], false), 52)
+            .unwrap_err();
         assert!(e.contains("index at the start"), "{e}");
     }
 
@@ -692,7 +725,10 @@ mod tests {
             "index_location": "start"
         });
         let s = ShardSpec::from_configuration(&conf, 16).unwrap();
-        assert_eq!((s.index_bytes, s.location), (16 * 16 + 4, IndexLocation::Start));
+        assert_eq!(
+            (s.index_bytes, s.location),
+            (16 * 16 + 4, IndexLocation::Start)
+        );
         let conf = serde_json::json!({"index_codecs": [{"name": "bytes"}, {"name": "zstd"}]});
         assert!(ShardSpec::from_configuration(&conf, 16).is_err());
         let conf = serde_json::json!({"index_codecs": [{"name": "bytes"}]});

@@ -130,7 +130,11 @@ impl RootedStore {
                 ))
             })?;
             let n = usize::try_from(end - start).map_err(|_| {
-                StorageError::Other(format!("{}: {} bytes do not fit in memory", key.as_str(), end - start))
+                StorageError::Other(format!(
+                    "{}: {} bytes do not fit in memory",
+                    key.as_str(),
+                    end - start
+                ))
             })?;
             let mut buf = vec![0u8; n];
             read_exact_at(file, &mut buf, start)
@@ -534,8 +538,11 @@ mod tests {
         let root = outer.path().join("img.zarr");
         fs::create_dir(&root).unwrap();
         let foreign = outer.path().join("foreign.json");
-        fs::write(&foreign, br#"{"zarr_format": 3, "node_type": "group", "attributes": {"x": 1}}"#)
-            .unwrap();
+        fs::write(
+            &foreign,
+            br#"{"zarr_format": 3, "node_type": "group", "attributes": {"x": 1}}"#,
+        )
+        .unwrap();
         std::os::unix::fs::symlink(&foreign, root.join("zarr.json")).unwrap();
         let store = Store::open(&root, Limits::default()).unwrap();
         let e = store.node("").unwrap_err();
@@ -550,7 +557,10 @@ mod tests {
         fs::remove_file(root.join("zarr.json")).unwrap();
         mkfifo(&root.join(".zattrs"));
         let e = store.node("").unwrap_err();
-        assert!(e.to_string().contains("FIFO") && e.to_string().contains(".zattrs"), "{e}");
+        assert!(
+            e.to_string().contains("FIFO") && e.to_string().contains(".zattrs"),
+            "{e}"
+        );
     }
 
     #[cfg(unix)]
@@ -567,7 +577,10 @@ mod tests {
         let store = Store::open(&root, Limits::default()).unwrap();
         let fs = store.fs();
         let key = |k: &str| StoreKey::new(k).unwrap();
-        assert_eq!(&fs.get(&key("0/c/0/0")).unwrap().unwrap()[..], b"0123456789");
+        assert_eq!(
+            &fs.get(&key("0/c/0/0")).unwrap().unwrap()[..],
+            b"0123456789"
+        );
         let part = fs
             .get_partial(&key("0/c/0/0"), ByteRange::Suffix(3))
             .unwrap()
