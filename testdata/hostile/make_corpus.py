@@ -722,6 +722,16 @@ def _(d):
     os.symlink("no-such-chunk", os.path.join(d, "0", "c", "0", "0"))
 
 
+@case("ome-companion-fifo-pixels", "tiff", "an OME-XML companion whose TiffData names a FIFO as its TIFF file",
+      SPECIAL_NEEDLES, ext=".companion.ome")
+def _(d):
+    os.mkfifo(d + "-pixels.ome.tif")
+    uuid = "urn:uuid:00000000-0000-4000-8000-000000000000"
+    tiffdata = ('<TiffData IFD="0" PlaneCount="1"><UUID FileName="%s">%s</UUID></TiffData>'
+                % (os.path.basename(d) + "-pixels.ome.tif", uuid))
+    write(d + ".companion.ome", ome_doc().replace("<TiffData/>", tiffdata))
+
+
 def tiff(entries_per_ifd, next_offsets=None, big_endian=False, extra=b"", ifd_at=8):
     """A classic TIFF with IFDs at given places. `entries_per_ifd` is a list of (offset, entries,
     next) where entries are (tag, type, count, value_u32)."""
