@@ -644,6 +644,12 @@ def _(d):
     v3_image(d, array=v3_array(codecs=sharded_codecs(crc=True)), chunks={"c/0/0": bytes(shard)})
 
 
+@case("zarr-shard-index-huge", "zarr", "shards of 16384x16384 u8 with 1x1 inner chunks: a 4 GiB shard index",
+      SHARD_NEEDLES + LIMIT)
+def _(d):
+    v3_image(d, array=v3_array(shape=(16384, 16384), chunks=(16384, 16384), codecs=sharded_codecs(inner=(1, 1))))
+
+
 @case("zarr-chunk-huge-sparse", "zarr", "a 64x64 u8 chunk file of 8 GiB (sparse)", DECODE + LIMIT + ["bytes"],
       info_may_succeed=True)
 def _(d):

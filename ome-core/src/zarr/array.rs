@@ -13,7 +13,7 @@ use zarrs::array::{
 };
 
 use super::codecs::{ArrayLayout, array_layout};
-use super::guard::GuardedStore;
+use super::guard::{GuardedStore, MAX_SHARD_INDEX_BYTES};
 use super::store::{NodeMeta, Store, ZarrFormat};
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, ErrorKind, Result};
@@ -179,6 +179,21 @@ impl ZarrArray {
                     loc.clone(),
                     format!(
                         "shard shape {shards:?} is not a multiple of the inner chunk shape {:?}",
+                        layout.chunks
+                    ),
+                ));
+            }
+            // The index is read whole (16 bytes per inner chunk) before any inner chunk.
+            let index = shards
+                .iter()
+                .zip(&layout.chunks)
+                .try_fold(16u64, |acc, (&s, &c)| acc.checked_mul(s / c));
+            if index.is_none_or(|b| b > MAX_SHARD_INDEX_BYTES) {
+                return Err(Error::limits(
+                    loc.clone(),
+                    format!(
+                        "expected a shard index of at most {MAX_SHARD_INDEX_BYTES} bytes, found {} bytes (shard shape {shards:?} over inner chunks of {:?})",
+                        index.map_or_else(|| "2^64 or more".to_string(), |b| b.to_string()),
                         layout.chunks
                     ),
                 ));
