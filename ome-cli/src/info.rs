@@ -281,7 +281,7 @@ fn pixel_less_ome_xml(
 ) -> Result<Option<ome_core::ome_xml::OmeXml>> {
     use std::io::Read;
     let mut head = [0u8; 4];
-    let mut file = std::fs::File::open(path)
+    let mut file = ome_core::open_regular(path)
         .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
     let n = file
         .read(&mut head)
@@ -291,7 +291,7 @@ fn pixel_less_ome_xml(
     }
     let max = limits.max_xml_bytes;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
+    ome_core::open_regular(path)
         .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut bytes))
         .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
     if bytes.len() > max {

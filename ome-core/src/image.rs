@@ -245,7 +245,7 @@ impl Image {
 fn is_tiff_file(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 4];
-    std::fs::File::open(path)
+    crate::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && crate::tiff::is_tiff_magic(&head)
@@ -272,7 +272,7 @@ fn is_companion(path: &Path) -> bool {
         return true;
     }
     let mut head = [0u8; 64];
-    let n = std::fs::File::open(path)
+    let n = crate::open_regular(path)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
     crate::ome_xml::starts_like_xml(&head[..n])

@@ -43,6 +43,7 @@ mod npy;
 pub mod ome_xml;
 mod options;
 pub mod pyramid;
+mod regular_file;
 mod selection;
 mod source;
 pub mod tiff;
@@ -54,6 +55,7 @@ pub use image::{Image, Level, LevelSource, is_tiff_input};
 pub use location::Location;
 pub use npy::{NpyReader, write_npy};
 pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
+pub use regular_file::open_regular;
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{

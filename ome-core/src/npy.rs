@@ -90,7 +90,7 @@ impl NpyReader {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let loc = Location::file(&path);
-        let mut file = File::open(&path).map_err(|e| Error::io(loc.clone(), e))?;
+        let mut file = crate::open_regular(&path).map_err(|e| Error::io(loc.clone(), e))?;
         let mut head = [0u8; 12];
         let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(loc.clone(), e))?;
         if n < 10 || &head[..6] != MAGIC {

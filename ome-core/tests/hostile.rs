@@ -213,6 +213,49 @@ fn chunks_that_do_not_decode_are_format_errors() {
 }
 
 #[test]
+fn lying_blosc_headers_and_shard_indexes_are_format_errors() {
+    // The writers' default codec is blosc: claim 2 GiB - 256 decoded bytes in a real chunk.
+    for (version, shards, chunk) in [
+        (NgffVersion::V0_4, false, "0/0/0/0"),
+        (NgffVersion::V0_5, false, "0/c/0/0/0"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let p = image(dir.path(), version, shards);
+        let mut bytes = fs::read(p.join(chunk)).unwrap();
+        bytes[4..8].copy_from_slice(&0x7FFF_FF00u32.to_le_bytes());
+        fs::write(p.join(chunk), bytes).unwrap();
+        assert_err(
+            &open_and_read(&p),
+            ErrorKind::Format,
+            &[chunk, "blosc header claims 2147483392 decoded bytes"],
+        );
+    }
+    // A shard (index at the end, bytes + crc32c) whose first entry overflows 64 bits, with
+    // a correct checksum, then one that points past the end: zarrs would panic or overflow.
+    for (offset, nbytes, needle) in [
+        (u64::MAX - 15, 32u64, "overflows 64 bits"),
+        (1 << 40, 16, "expected bytes inside the data of the shard"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let p = image(dir.path(), NgffVersion::V0_5, true);
+        let shard = p.join("0/c/0/0/0");
+        let mut bytes = fs::read(&shard).unwrap();
+        let index_at = bytes.len() - 4 * 16 - 4;
+        bytes[index_at..index_at + 8].copy_from_slice(&offset.to_le_bytes());
+        bytes[index_at + 8..index_at + 16].copy_from_slice(&nbytes.to_le_bytes());
+        let crc = crc32c::crc32c(&bytes[index_at..bytes.len() - 4]);
+        let n = bytes.len();
+        bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        fs::write(&shard, bytes).unwrap();
+        assert_err(
+            &open_and_read(&p),
+            ErrorKind::Format,
+            &["shard 0/c/0/0/0", "inner chunk 0", needle],
+        );
+    }
+}
+
+#[test]
 fn oversized_chunks_and_reads_hit_the_limits() {
     let dir = tempfile::tempdir().unwrap();
     let p = image(dir.path(), NgffVersion::V0_5, false);

@@ -27,7 +27,7 @@ pub(crate) enum Target {
 /// What a file holds, from its first bytes and its name.
 fn classify_file(path: &Path) -> Target {
     let mut head = Vec::new();
-    if let Ok(file) = std::fs::File::open(path) {
+    if let Ok(file) = ome_core::open_regular(path) {
         // An unreadable file falls through to the name; its reader reports the error.
         let _ = file.take(256).read_to_end(&mut head);
     }
@@ -85,7 +85,7 @@ impl Target {
 
 /// Reads a JSON document of at most `max_bytes`; the error text is a finding message.
 pub(crate) fn read_json(path: &Path, max_bytes: u64) -> std::result::Result<Value, String> {
-    let file = std::fs::File::open(path)
+    let file = ome_core::open_regular(path)
         .map_err(|e| format!("expected a readable file, found an i/o error ({e})"))?;
     let mut bytes = Vec::new();
     file.take(max_bytes + 1)

@@ -483,6 +483,261 @@ def _(d):
 # ---------------------------------------------------------------- TIFF cases
 
 
+# ---------------------------------------------------------------- Zarr read path: blosc, shards, special files
+
+# Headers that lie about sizes, shard indexes that point anywhere, and files that are not
+# regular files or lead out of the dataset: each must end in an error naming the key,
+# before any allocation of what the bytes claim and without blocking.
+
+BLOSC_V2 = {"id": "blosc", "cname": "zstd", "clevel": 1, "shuffle": 0, "blocksize": 0}
+BLOSC_NEEDLES = ["blosc", "decoded", "block", "compressed"]
+SHARD_NEEDLES = ["shard", "index", "inner chunk", "offset"]
+LINK_NEEDLES = ["symbolic link", "symlink", "outside", "root"]
+SPECIAL_NEEDLES = ["fifo", "regular file", "special", "device"]
+
+
+def blosc_header(nbytes, blocksize, cbytes, flags=0x00, typesize=1):
+    return struct.pack("<BBBBIII", 2, 1, flags, typesize, nbytes, blocksize, cbytes)
+
+
+def blosc_lying_nbytes():
+    """A non-copy blosc chunk claiming 2 GiB - 256 decoded (below c-blosc's own 2 GiB cap)."""
+    nbytes = 0x7FFFFF00
+    body = struct.pack("<I", 20) + struct.pack("<i", 8) + bytes(8)
+    return blosc_header(nbytes, nbytes, 16 + len(body)) + body
+
+
+def sharded_codecs(inner=(16, 16), inner_codecs=None, index_location="end", crc=False):
+    index_codecs = [{"name": "bytes", "configuration": {"endian": "little"}}]
+    if crc:
+        index_codecs.append({"name": "crc32c"})
+    return [
+        {
+            "name": "sharding_indexed",
+            "configuration": {
+                "chunk_shape": list(inner),
+                "codecs": inner_codecs or [{"name": "bytes", "configuration": {"endian": "little"}}],
+                "index_codecs": index_codecs,
+                "index_location": index_location,
+            },
+        }
+    ]
+
+
+def shard_with_first(n_chunks, first, index_location="end", crc=False):
+    """A shard whose inner chunk 0 holds `first` and every other inner chunk is empty."""
+    empty = (0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFF)
+    index_len = 16 * n_chunks + (4 if crc else 0)
+    at = index_len if index_location == "start" else 0
+    entries = [(at, len(first))] + [empty] * (n_chunks - 1)
+    index = b"".join(struct.pack("<QQ", o, n) for o, n in entries)
+    if crc:
+        index += struct.pack("<I", crc32c(index))
+    return index + first if index_location == "start" else first + index
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+INNER_BLOSC = [BLOSC[0], BLOSC[1]]
+INNER_ZSTD = ZSTD
+INNER_GZIP = GZIP
+BIG_SHARD = dict(shape=(1024, 1024), chunks=(1024, 1024))  # 1 MiB decoded, 4096 inner chunks
+
+
+@case("zarr-blosc-nbytes-lie-v3", "zarr", "v3 blosc chunk of 64x64 u8 whose header claims 2 GiB - 256 decoded",
+      BLOSC_NEEDLES + DECODE, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=BLOSC), chunks={"c/0/0": blosc_lying_nbytes()})
+
+
+@case("zarr-blosc-nbytes-lie-v2", "zarr", "v2 blosc chunk of 64x64 u8 whose header claims 2 GiB - 256 decoded",
+      BLOSC_NEEDLES + DECODE, info_may_succeed=True)
+def _(d):
+    v2_image(d, zarray={"compressor": BLOSC_V2}, chunks={"0/0": blosc_lying_nbytes()})
+
+
+@case("zarr-blosc-blocksize-lie", "zarr", "blosc chunk with a block size of 2 GiB for 4096 decoded bytes",
+      BLOSC_NEEDLES + DECODE, info_may_succeed=True)
+def _(d):
+    body = struct.pack("<I", 20) + struct.pack("<i", 8) + bytes(8)
+    v3_image(d, array=v3_array(codecs=BLOSC),
+             chunks={"c/0/0": blosc_header(4096, 0x7FFFFF00, 16 + len(body)) + body})
+
+
+@case("zarr-blosc-cbytes-lie", "zarr", "blosc chunk whose header claims 1 MiB compressed, 116 bytes present",
+      BLOSC_NEEDLES + DECODE, info_may_succeed=True)
+def _(d):
+    body = struct.pack("<I", 20) + bytes(96)
+    v3_image(d, array=v3_array(codecs=BLOSC), chunks={"c/0/0": blosc_header(4096, 4096, 1 << 20) + body})
+
+
+@case("zarr-v2-blosc-block-table-past-end", "zarr", "blosc chunk of 1-byte blocks whose block table lies past the end",
+      BLOSC_NEEDLES + DECODE, info_may_succeed=True)
+def _(d):
+    body = bytes(8)
+    v2_image(d, zarray={"compressor": BLOSC_V2}, chunks={"0/0": blosc_header(4096, 1, 16 + len(body)) + body})
+
+
+@case("zarr-shard-blosc-nbytes-lie", "zarr", "blosc inner chunk of a shard whose header claims 2 GiB - 256 decoded",
+      BLOSC_NEEDLES + SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs(inner_codecs=INNER_BLOSC)),
+             chunks={"c/0/0": shard_with_first(16, blosc_lying_nbytes())})
+
+
+@case("zarr-shard-zstd-bomb", "zarr", "zstd inner chunk of 16x16 u8 in a shard that decompresses to 2 GiB",
+      DECODE + LIMIT + SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs(inner_codecs=INNER_ZSTD), **BIG_SHARD),
+             chunks={"c/0/0": shard_with_first(4096, zstd_rle_bomb(2 << 30))})
+
+
+@case("zarr-shard-gzip-bomb", "zarr", "gzip inner chunk of 16x16 u8 in a shard (crc32c index) that inflates to 1 GiB",
+      DECODE + LIMIT + SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs(inner_codecs=INNER_GZIP, crc=True), **BIG_SHARD),
+             chunks={"c/0/0": shard_with_first(4096, deflate_zeros(1 << 30, "gzip"), crc=True)})
+
+
+@case("zarr-shard-index-overlaps-index", "zarr", "shard index entry whose bytes run into the index at the end",
+      SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs()),
+             chunks={"c/0/0": shard_bytes([(200, 256)] + [(0, 256)] * 15, bytes(256))})
+
+
+@case("zarr-shard-index-length-overflow", "zarr", "shard index entry whose offset + length overflows 64 bits",
+      SHARD_NEEDLES + ["overflow"], info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs()),
+             chunks={"c/0/0": shard_bytes([((1 << 64) - 16, 32)] + [(0, 256)] * 15, bytes(256))})
+
+
+@case("zarr-shard-index-start-past-end", "zarr", "index at the start of the shard, an entry past its end",
+      SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    index = b"".join(struct.pack("<QQ", o, 256) for o in [256 + 16 * 16 * 16] + [256] * 15)
+    v3_image(d, array=v3_array(codecs=sharded_codecs(index_location="start")),
+             chunks={"c/0/0": index + bytes(256)})
+
+
+@case("zarr-shard-index-start-overlaps", "zarr", "index at the start of the shard, an entry reading the index",
+      SHARD_NEEDLES, info_may_succeed=True)
+def _(d):
+    index = b"".join(struct.pack("<QQ", o, 256) for o in [0] + [256] * 15)
+    v3_image(d, array=v3_array(codecs=sharded_codecs(index_location="start")),
+             chunks={"c/0/0": index + bytes(256)})
+
+
+@case("zarr-shard-index-crc-mismatch", "zarr", "shard index whose crc32c does not match",
+      SHARD_NEEDLES + ["crc32c", "checksum"], info_may_succeed=True)
+def _(d):
+    shard = bytearray(shard_with_first(16, bytes(256), crc=True))
+    shard[-1] ^= 0xFF
+    v3_image(d, array=v3_array(codecs=sharded_codecs(crc=True)), chunks={"c/0/0": bytes(shard)})
+
+
+@case("zarr-shard-index-huge", "zarr", "shards of 16384x16384 u8 with 1x1 inner chunks: a 4 GiB shard index",
+      SHARD_NEEDLES + LIMIT)
+def _(d):
+    v3_image(d, array=v3_array(shape=(16384, 16384), chunks=(16384, 16384), codecs=sharded_codecs(inner=(1, 1))))
+
+
+@case("zarr-chunk-huge-sparse", "zarr", "a 64x64 u8 chunk file of 8 GiB (sparse)", DECODE + LIMIT + ["bytes"],
+      info_may_succeed=True)
+def _(d):
+    v3_image(d, chunks={"c/0/0": b""})
+    with open(os.path.join(d, "0", "c", "0", "0"), "wb") as f:
+        f.truncate(8 << 30)
+
+
+@case("zarr-fifo-chunk", "zarr", "a FIFO where a chunk file should be", SPECIAL_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d)
+    os.makedirs(os.path.join(d, "0", "c", "0"), exist_ok=True)
+    os.mkfifo(os.path.join(d, "0", "c", "0", "0"))
+
+
+@case("zarr-shard-fifo", "zarr", "a FIFO where a shard file should be", SPECIAL_NEEDLES, info_may_succeed=True)
+def _(d):
+    v3_image(d, array=v3_array(codecs=sharded_codecs()))
+    os.makedirs(os.path.join(d, "0", "c", "0"), exist_ok=True)
+    os.mkfifo(os.path.join(d, "0", "c", "0", "0"))
+
+
+@case("zarr-fifo-zarr-json", "zarr", "a FIFO as the root zarr.json", SPECIAL_NEEDLES)
+def _(d):
+    v3_image(d)
+    os.remove(os.path.join(d, "zarr.json"))
+    os.mkfifo(os.path.join(d, "zarr.json"))
+
+
+@case("zarr-fifo-array-json", "zarr", "a FIFO as the zarr.json of level 0", SPECIAL_NEEDLES)
+def _(d):
+    v3_image(d, array=False)
+    os.makedirs(os.path.join(d, "0"))
+    os.mkfifo(os.path.join(d, "0", "zarr.json"))
+
+
+@case("zarr-v2-fifo-zattrs", "zarr", "a FIFO as the root .zattrs", SPECIAL_NEEDLES)
+def _(d):
+    v2_image(d)
+    os.remove(os.path.join(d, ".zattrs"))
+    os.mkfifo(os.path.join(d, ".zattrs"))
+
+
+@case("zarr-chunk-links-dev-zero", "zarr", "a chunk file that is a symlink to /dev/zero", LINK_NEEDLES + SPECIAL_NEEDLES,
+      info_may_succeed=True)
+def _(d):
+    v3_image(d)
+    os.makedirs(os.path.join(d, "0", "c", "0"), exist_ok=True)
+    os.symlink("/dev/zero", os.path.join(d, "0", "c", "0", "0"))
+
+
+@case("zarr-symlink-root-json-escape", "zarr", "the root zarr.json is a symlink to a valid zarr.json outside the dataset",
+      LINK_NEEDLES)
+def _(d):
+    target = d + "-target.json"
+    write(target, jdump({"zarr_format": 3, "node_type": "group", "attributes": v3_root_attrs()}))
+    v3_image(d)
+    os.remove(os.path.join(d, "zarr.json"))
+    os.symlink(target, os.path.join(d, "zarr.json"))
+
+
+@case("zarr-v2-symlink-zattrs-escape", "zarr", "the root .zattrs is a symlink to valid attributes outside the dataset",
+      LINK_NEEDLES)
+def _(d):
+    v2_image(d)
+    target = d + "-target.zattrs"
+    os.rename(os.path.join(d, ".zattrs"), target)
+    os.symlink(target, os.path.join(d, ".zattrs"))
+
+
+@case("zarr-dangling-chunk-symlink", "zarr", "a chunk file that is a symlink to nothing (not a missing chunk)",
+      ["symbolic link", "dangling", "nothing"], info_may_succeed=True)
+def _(d):
+    v3_image(d)
+    os.makedirs(os.path.join(d, "0", "c", "0"), exist_ok=True)
+    os.symlink("no-such-chunk", os.path.join(d, "0", "c", "0", "0"))
+
+
+@case("ome-companion-fifo-pixels", "tiff", "an OME-XML companion whose TiffData names a FIFO as its TIFF file",
+      SPECIAL_NEEDLES, ext=".companion.ome")
+def _(d):
+    os.mkfifo(d + "-pixels.ome.tif")
+    uuid = "urn:uuid:00000000-0000-4000-8000-000000000000"
+    tiffdata = ('<TiffData IFD="0" PlaneCount="1"><UUID FileName="%s">%s</UUID></TiffData>'
+                % (os.path.basename(d) + "-pixels.ome.tif", uuid))
+    write(d + ".companion.ome", ome_doc().replace("<TiffData/>", tiffdata))
+
+
 def tiff(entries_per_ifd, next_offsets=None, big_endian=False, extra=b"", ifd_at=8):
     """A classic TIFF with IFDs at given places. `entries_per_ifd` is a list of (offset, entries,
     next) where entries are (tag, type, count, value_u32)."""

@@ -163,7 +163,7 @@ fn type_size(typ: u16) -> Option<u64> {
 impl TiffFile {
     /// Opens and maps `path` and decodes the header.
     pub fn open(path: &Path, limits: TiffLimits) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(Location::file(path), e))?;
+        let file = crate::open_regular(path).map_err(|e| Error::io(Location::file(path), e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(Location::file(path), e))?

@@ -454,7 +454,7 @@ impl OmeTiff {
             use std::io::Read;
             let mut h = [0u8; 4];
             let mut file =
-                std::fs::File::open(&path).map_err(|e| Error::io(Location::file(&path), e))?;
+                crate::open_regular(&path).map_err(|e| Error::io(Location::file(&path), e))?;
             let n = file
                 .read(&mut h)
                 .map_err(|e| Error::io(Location::file(&path), e))?;
@@ -989,7 +989,7 @@ impl OmeTiff {
 
 fn read_bounded(path: &Path, max: u64) -> Result<String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Error::io(Location::file(path), e))?;
+    let f = crate::open_regular(path).map_err(|e| Error::io(Location::file(path), e))?;
     let mut buf = Vec::new();
     f.take(max + 1)
         .read_to_end(&mut buf)

@@ -1,7 +1,6 @@
 //! One Zarr array opened for reading: its checked layout and region reads decoded in
 //! parallel by `zarrs`.
 
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -12,117 +11,16 @@ use zarrs::array::{
     Array, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata, ArrayMetadataV2,
     ArrayMetadataV3, ArraySubset, CodecOptions,
 };
-use zarrs::storage::byte_range::ByteRangeIterator;
-use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
 
 use super::codecs::{ArrayLayout, array_layout};
-use super::store::{NodeMeta, RootedStore, Store, ZarrFormat};
+use super::guard::{GuardedStore, MAX_SHARD_INDEX_BYTES};
+use super::store::{NodeMeta, Store, ZarrFormat};
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
 use crate::options::Limits;
 use crate::source::check_region;
 use crate::with_dtype;
-
-/// Which outermost compressor a guarded array uses.
-#[derive(Debug, Clone, Copy)]
-enum BombCodec {
-    Zstd,
-    Gzip,
-    Zlib,
-}
-
-/// The store an array reads through: [`RootedStore`] plus, for arrays whose outermost codec
-/// is zstd, gzip or zlib, a check that a chunk decompresses to at most its decoded size
-/// before `zarrs` decodes it without a bound. A zstd frame declares its size in its header;
-/// gzip and zlib streams are trial-decoded into a sink with a byte budget (the price of
-/// safety for those slow codecs; blosc chunks carry their size and are bounded already).
-#[derive(Debug)]
-pub(crate) struct GuardedStore {
-    inner: Arc<RootedStore>,
-    guard: Option<(BombCodec, u64)>,
-}
-
-impl GuardedStore {
-    fn check(&self, key: &StoreKey, bytes: &[u8]) -> std::result::Result<(), StorageError> {
-        let Some((codec, max)) = self.guard else {
-            return Ok(());
-        };
-        let too_big = |n: u64| {
-            StorageError::Other(format!(
-                "chunk {} decompresses to {n} bytes or more, more than its decoded size of {max} bytes",
-                key.as_str()
-            ))
-        };
-        let budget = |mut reader: Box<dyn Read + '_>| -> std::result::Result<(), StorageError> {
-            let n =
-                std::io::copy(&mut (&mut reader).take(max + 1), &mut std::io::sink()).unwrap_or(0);
-            if n > max { Err(too_big(n)) } else { Ok(()) }
-        };
-        match codec {
-            BombCodec::Zstd => match zstd::bulk::Decompressor::upper_bound(bytes) {
-                Some(n) if n as u64 > max => Err(too_big(n as u64)),
-                Some(_) => Ok(()),
-                None => match zstd::stream::read::Decoder::new(bytes) {
-                    Ok(d) => budget(Box::new(d)),
-                    Err(_) => Ok(()), // not a frame: zarrs reports the decoding error
-                },
-            },
-            BombCodec::Gzip => budget(Box::new(flate2::read::MultiGzDecoder::new(bytes))),
-            BombCodec::Zlib => budget(Box::new(flate2::read::ZlibDecoder::new(bytes))),
-        }
-    }
-}
-
-impl ReadableStorageTraits for GuardedStore {
-    fn get_partial_many<'a>(
-        &'a self,
-        key: &StoreKey,
-        byte_ranges: ByteRangeIterator<'a>,
-    ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
-        let Some(parts) = self.inner.get_partial_many(key, byte_ranges)? else {
-            return Ok(None);
-        };
-        if self.guard.is_none() {
-            return Ok(Some(parts));
-        }
-        let parts: Vec<std::result::Result<Bytes, StorageError>> = parts.collect();
-        for part in parts.iter().flatten() {
-            self.check(key, part)?;
-        }
-        Ok(Some(Box::new(parts.into_iter())))
-    }
-
-    fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
-        self.inner.size_key(key)
-    }
-
-    fn supports_get_partial(&self) -> bool {
-        self.inner.supports_get_partial()
-    }
-}
-
-/// The outermost codec of an unsharded array when it is one that decodes without a bound.
-fn bomb_codec(doc: &Value, format: ZarrFormat, sharded: bool) -> Option<BombCodec> {
-    if sharded {
-        return None;
-    }
-    let name = match format {
-        ZarrFormat::V2 => doc.get("compressor")?.get("id")?.as_str()?,
-        ZarrFormat::V3 => doc
-            .get("codecs")?
-            .as_array()?
-            .last()?
-            .get("name")?
-            .as_str()?,
-    };
-    match name {
-        "zstd" => Some(BombCodec::Zstd),
-        "gzip" => Some(BombCodec::Gzip),
-        "zlib" => Some(BombCodec::Zlib),
-        _ => None,
-    }
-}
 
 /// A Zarr array ready for region reads.
 pub(crate) struct ZarrArray {
@@ -285,6 +183,21 @@ impl ZarrArray {
                     ),
                 ));
             }
+            // The index is read whole (16 bytes per inner chunk) before any inner chunk.
+            let index = shards
+                .iter()
+                .zip(&layout.chunks)
+                .try_fold(16u64, |acc, (&s, &c)| acc.checked_mul(s / c));
+            if index.is_none_or(|b| b > MAX_SHARD_INDEX_BYTES) {
+                return Err(Error::limits(
+                    loc.clone(),
+                    format!(
+                        "expected a shard index of at most {MAX_SHARD_INDEX_BYTES} bytes, found {} bytes (shard shape {shards:?} over inner chunks of {:?})",
+                        index.map_or_else(|| "2^64 or more".to_string(), |b| b.to_string()),
+                        layout.chunks
+                    ),
+                ));
+            }
         }
         let metadata = match meta.format {
             ZarrFormat::V3 => {
@@ -311,13 +224,16 @@ impl ZarrArray {
             }
         };
         let zarr_path = format!("/{node}");
-        let chunk_bytes = product(&layout.chunks)
-            .unwrap_or(u64::MAX)
-            .saturating_mul(dtype.size() as u64);
-        let guarded = Arc::new(GuardedStore {
-            inner: Arc::clone(store.fs()),
-            guard: bomb_codec(doc, meta.format, layout.shards.is_some()).map(|c| (c, chunk_bytes)),
-        });
+        let guarded = GuardedStore::new(
+            Arc::clone(store.fs()),
+            doc,
+            meta.format,
+            &layout.chunks,
+            layout.shards.as_deref(),
+            dtype.size() as u64,
+        )
+        .map_err(|e| Error::unsupported(loc.clone(), e))?;
+        let guarded = Arc::new(guarded);
         let array = Array::new_with_metadata(guarded, &zarr_path, metadata).map_err(|e| {
             let msg = e.to_string();
             let kind = if msg.contains("unsupported")

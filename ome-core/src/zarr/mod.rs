@@ -4,6 +4,7 @@
 mod array;
 mod codecs;
 mod fast_blosc;
+mod guard;
 mod hierarchy;
 mod labels;
 mod plate;

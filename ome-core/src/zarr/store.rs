@@ -8,13 +8,13 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use zarrs::filesystem::FilesystemStore;
-use zarrs::storage::byte_range::ByteRangeIterator;
-use zarrs::storage::{MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
+use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
+use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
 
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::options::Limits;
+use crate::regular_file::open_inside;
 
 /// The Zarr storage format version of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,26 +64,99 @@ pub(crate) struct Store {
     limits: Limits,
 }
 
-/// The filesystem store for reads, refusing any key whose file lies outside the dataset
-/// root through a symbolic link (a chunk linked to `/etc/passwd` in an upload). One
-/// `realpath` per chunk read, negligible next to decoding it.
+/// The filesystem store for reads. Every key is opened with [`open_inside`]: its real path
+/// must lie under the dataset root (a chunk linked to `/etc/passwd` in an upload is
+/// refused), it must be a regular file (a FIFO would block the reader forever), and a
+/// symbolic link to nothing is an error naming the key, not a missing chunk (which would
+/// read as the fill value). The checks and the reads use the same file descriptor.
 #[derive(Debug)]
 pub(crate) struct RootedStore {
-    inner: FilesystemStore,
     root: PathBuf,
 }
 
-impl RootedStore {
-    fn check(&self, key: &StoreKey) -> std::result::Result<(), StorageError> {
-        let path = self.root.join(key.as_str());
-        match fs::canonicalize(&path) {
-            Ok(real) if !real.starts_with(&self.root) => Err(StorageError::Other(format!(
-                "{} is a symbolic link leading outside the dataset root (to {}); refused",
-                key.as_str(),
-                real.display()
-            ))),
-            _ => Ok(()),
+/// A byte range of a value of `len` bytes as `start..end`, or `None` when it does not lie
+/// inside the value (computed without overflow, unlike `ByteRange::to_range`).
+fn range_in(range: &ByteRange, len: u64) -> Option<(u64, u64)> {
+    match *range {
+        ByteRange::FromStart(offset, None) => (offset <= len).then_some((offset, len)),
+        ByteRange::FromStart(offset, Some(n)) => {
+            let end = offset.checked_add(n)?;
+            (end <= len).then_some((offset, end))
         }
+        ByteRange::Suffix(n) => Some((len.checked_sub(n)?, len)),
+    }
+}
+
+/// Describes a byte range for messages.
+pub(crate) fn describe_range(range: &ByteRange) -> String {
+    match *range {
+        ByteRange::FromStart(offset, None) => format!("bytes {offset}.."),
+        ByteRange::FromStart(offset, Some(n)) => format!("{n} bytes at offset {offset}"),
+        ByteRange::Suffix(n) => format!("the last {n} bytes"),
+    }
+}
+
+impl RootedStore {
+    /// Opens the file of `key` and returns it with its metadata (from `fstat`), or `None`
+    /// when it does not exist.
+    pub(crate) fn open_key(
+        &self,
+        key: &StoreKey,
+    ) -> std::result::Result<Option<(fs::File, fs::Metadata)>, StorageError> {
+        let fail = |e: std::io::Error| StorageError::Other(format!("{}: {e}", key.as_str()));
+        let Some(file) = open_inside(&self.root, &self.root.join(key.as_str())).map_err(fail)?
+        else {
+            return Ok(None);
+        };
+        let meta = file.metadata().map_err(fail)?;
+        Ok(Some((file, meta)))
+    }
+
+    /// Reads `ranges` of the open file of `key` (`len` bytes long); a range that does not
+    /// lie inside the file is an error.
+    pub(crate) fn read_ranges<'a>(
+        file: &fs::File,
+        len: u64,
+        key: &StoreKey,
+        ranges: impl Iterator<Item = ByteRange> + 'a,
+    ) -> std::result::Result<Vec<Bytes>, StorageError> {
+        let mut out = Vec::new();
+        for range in ranges {
+            let (start, end) = range_in(&range, len).ok_or_else(|| {
+                StorageError::Other(format!(
+                    "{}: expected a byte range inside the file of {len} bytes, found {}",
+                    key.as_str(),
+                    describe_range(&range)
+                ))
+            })?;
+            let n = usize::try_from(end - start).map_err(|_| {
+                StorageError::Other(format!(
+                    "{}: {} bytes do not fit in memory",
+                    key.as_str(),
+                    end - start
+                ))
+            })?;
+            let mut buf = vec![0u8; n];
+            read_exact_at(file, &mut buf, start)
+                .map_err(|e| StorageError::Other(format!("{}: {e}", key.as_str())))?;
+            out.push(Bytes::from(buf));
+        }
+        Ok(out)
+    }
+}
+
+/// `pread` of exactly `buf.len()` bytes at `offset`.
+fn read_exact_at(file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
     }
 }
 
@@ -93,17 +166,19 @@ impl ReadableStorageTraits for RootedStore {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
-        self.check(key)?;
-        self.inner.get_partial_many(key, byte_ranges)
+        let Some((file, meta)) = self.open_key(key)? else {
+            return Ok(None);
+        };
+        let parts = Self::read_ranges(&file, meta.len(), key, byte_ranges)?;
+        Ok(Some(Box::new(parts.into_iter().map(Ok))))
     }
 
     fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
-        self.check(key)?;
-        self.inner.size_key(key)
+        Ok(self.open_key(key)?.map(|(_, meta)| meta.len()))
     }
 
     fn supports_get_partial(&self) -> bool {
-        self.inner.supports_get_partial()
+        true
     }
 }
 
@@ -119,11 +194,7 @@ impl Store {
         }
         let canonical_root =
             fs::canonicalize(root).map_err(|e| Error::io(Location::file(root), e))?;
-        let fs = FilesystemStore::new(&canonical_root).map_err(|e| {
-            Error::storage(Location::file(root), format!("cannot open the store: {e}"))
-        })?;
         let fs = RootedStore {
-            inner: fs,
             root: canonical_root.clone(),
         };
         Ok(Store {
@@ -164,10 +235,11 @@ impl Store {
     pub(crate) fn read_file(&self, node: &str, name: &str, max: u64) -> Result<Option<Vec<u8>>> {
         let path = self.node_dir(node).join(name);
         let loc = || Location::zarr_pointer(&self.root, node, name, "");
-        let file = match fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
+        // The root's own documents too: a `zarr.json` linked out of the root must not
+        // leak foreign content into the metadata.
+        let file = match open_inside(&self.canonical_root, &path) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
             Err(e) => return Err(Error::io(loc(), e)),
         };
         let len = file.metadata().map_err(|e| Error::io(loc(), e))?.len();
@@ -447,5 +519,88 @@ mod tests {
             store.node("").unwrap_err().kind(),
             crate::ErrorKind::LimitsExceeded
         );
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn documents_are_regular_files_inside_the_root() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = outer.path().join("img.zarr");
+        fs::create_dir(&root).unwrap();
+        let foreign = outer.path().join("foreign.json");
+        fs::write(
+            &foreign,
+            br#"{"zarr_format": 3, "node_type": "group", "attributes": {"x": 1}}"#,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&foreign, root.join("zarr.json")).unwrap();
+        let store = Store::open(&root, Limits::default()).unwrap();
+        let e = store.node("").unwrap_err();
+        assert!(e.to_string().contains("leading outside"), "{e}");
+        assert!(e.to_string().contains("zarr.json"), "{e}");
+
+        fs::remove_file(root.join("zarr.json")).unwrap();
+        mkfifo(&root.join("zarr.json"));
+        let e = store.node("").unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+
+        fs::remove_file(root.join("zarr.json")).unwrap();
+        mkfifo(&root.join(".zattrs"));
+        let e = store.node("").unwrap_err();
+        assert!(
+            e.to_string().contains("FIFO") && e.to_string().contains(".zattrs"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn chunk_reads_refuse_fifos_links_out_and_dangling_links() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = outer.path().join("img.zarr");
+        fs::create_dir_all(root.join("0/c/0")).unwrap();
+        fs::write(root.join("0/c/0/0"), b"0123456789").unwrap();
+        fs::write(outer.path().join("secret"), b"secret").unwrap();
+        mkfifo(&root.join("0/c/0/1"));
+        std::os::unix::fs::symlink(outer.path().join("secret"), root.join("0/c/0/2")).unwrap();
+        std::os::unix::fs::symlink("nowhere", root.join("0/c/0/3")).unwrap();
+        let store = Store::open(&root, Limits::default()).unwrap();
+        let fs = store.fs();
+        let key = |k: &str| StoreKey::new(k).unwrap();
+        assert_eq!(
+            &fs.get(&key("0/c/0/0")).unwrap().unwrap()[..],
+            b"0123456789"
+        );
+        let part = fs
+            .get_partial(&key("0/c/0/0"), ByteRange::Suffix(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(&part[..], b"789");
+        assert_eq!(fs.size_key(&key("0/c/0/0")).unwrap(), Some(10));
+        let e = fs
+            .get_partial(&key("0/c/0/0"), ByteRange::FromStart(8, Some(u64::MAX)))
+            .unwrap_err();
+        assert!(e.to_string().contains("inside the file of 10 bytes"), "{e}");
+        assert!(fs.get(&key("0/c/0/9")).unwrap().is_none());
+        for (k, needle) in [
+            ("0/c/0/1", "FIFO"),
+            ("0/c/0/2", "leading outside"),
+            ("0/c/0/3", "symbolic link to nothing"),
+        ] {
+            let e = fs.get(&key(k)).unwrap_err().to_string();
+            assert!(e.contains(needle) && e.contains(k), "{k}: {e}");
+            let e = fs.size_key(&key(k)).unwrap_err().to_string();
+            assert!(e.contains(needle), "{k}: {e}");
+        }
     }
 }

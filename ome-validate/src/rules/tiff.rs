@@ -91,7 +91,7 @@ fn resolve(dir: &Path, name: &str) -> Option<PathBuf> {
 
 /// Reads a text file of at most `max` bytes.
 fn read_text(path: &Path, max: u64) -> Result<String, (bool, String)> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    let file = ome_core::open_regular(path).map_err(|e| {
         (
             false,
             format!("expected a readable file, found an i/o error ({e})"),
@@ -269,7 +269,7 @@ fn check_binary_only(
         );
         return None;
     };
-    let is_tiff = std::fs::File::open(&master)
+    let is_tiff = ome_core::open_regular(&master)
         .and_then(|mut f| {
             let mut head = [0u8; 4];
             f.read_exact(&mut head).map(|()| head)
