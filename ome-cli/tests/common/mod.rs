@@ -35,5 +35,42 @@ pub fn ome_validate() -> PathBuf {
         );
     }
     assert!(path.exists(), "{} was not built", path.display());
+    // `cargo test --workspace` builds it with the tests; `cargo test -p ome-cli` does not,
+    // and an old binary would test old code.
+    let built = modified(&path);
+    let newer: Vec<PathBuf> = ["ome-core/src", "ome-validate/src"]
+        .iter()
+        .flat_map(|d| sources(&repo_root().join(d)))
+        .filter(|s| modified(s) > built)
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "{} is older than {:?}: run `cargo build -p ome-validate` or `cargo test --workspace`",
+        path.display(),
+        newer.first()
+    );
     path
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+}
+
+/// Every `.rs` file below `dir`.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
