@@ -449,11 +449,15 @@ fn replay(target: &str, data: &[u8]) {
                 for image in &ome.images {
                     let p = &image.pixels;
                     let sizes = (p.size_z, p.size_c, p.size_t);
-                    if u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2) <= 1 << 16 {
-                        let n = u64::from(ifds);
-                        let _ =
-                            ome_core::tiff::planes::map_planes(p, sizes, 0, &|_| Some(0), &|_| n);
-                    }
+                    let n = u64::from(ifds);
+                    let _ = ome_core::tiff::planes::map_planes(
+                        p,
+                        sizes,
+                        0,
+                        &|_| Some(0),
+                        &|_| n,
+                        1 << 16,
+                    );
                 }
             }
         }
