@@ -678,6 +678,9 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
         .iter()
         .map(|(_, i)| i.ifds.iter().map(|s| s.offset).collect())
         .collect();
+    // The samples of the first mapped IFD: every other plane of the series must have the
+    // same, even where both fit the Type (12-bit and 16-bit planes in one uint16 image).
+    let mut first_samples: Option<(u64, &[u64], u64)> = None;
     for plane in map.planes.iter().flatten() {
         if !seen.insert(*plane) {
             continue;
@@ -690,6 +693,24 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
         };
         let at = scope(&files.node(plane.file), &ifd_doc(Some(plane.ifd), None));
         check_ifd(sink, &at, ifd, px, i, spp, &mut reported);
+        match first_samples {
+            None => first_samples = Some((plane.ifd, &ifd.bits_per_sample, ifd.sample_format)),
+            Some((k, bits, format))
+                if (bits, format) != (ifd.bits_per_sample.as_slice(), ifd.sample_format)
+                    && reported.insert("OMETIFF-PIX-002") =>
+            {
+                sink.emit(
+                    &at,
+                    "OMETIFF-PIX-002",
+                    "tag 258",
+                    format!(
+                        "expected the samples of IFD {k}, the first plane of Image {i} (BitsPerSample {bits:?}, SampleFormat {format}), found BitsPerSample {:?}, SampleFormat {}",
+                        ifd.bits_per_sample, ifd.sample_format
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
         check_levels(sink, &at, plane.ifd, ifd, &mut reported);
         check_level_storage(
             sink,
@@ -737,6 +758,18 @@ fn check_ifd(
     }
     let (format, bits) = expected_samples(px.pixel_type);
     let found_bits = ifd.bits_per_sample.first().copied().unwrap_or(1);
+    if ifd.bits_per_sample.iter().any(|&b| b != found_bits) {
+        once(
+            sink,
+            "OMETIFF-PIX-002",
+            "tag 258",
+            format!(
+                "expected one BitsPerSample for every sample (Pixels Type {} of Image {i}), found {:?}",
+                px.pixel_type.as_str(),
+                ifd.bits_per_sample
+            ),
+        );
+    }
     // Packed unsigned samples narrower than the Type (a 12-bit camera in uint16, a 4-bit
     // mask in uint8) are read widened to the smallest unsigned type that holds them, which
     // is how Bio-Formats and tifffile present them (TIFF 6.0 section 2, BitsPerSample):
