@@ -153,7 +153,8 @@ fn fallback_no_replace(temp: &Path, target: &Path) -> Result<()> {
         if fs::symlink_metadata(target).is_ok_and(|m| !m.is_dir()) {
             return Err(lost());
         }
-        return fs::rename(temp, target).map_err(|e| if target_exists(&e) { lost() } else { io(e) });
+        return fs::rename(temp, target)
+            .map_err(|e| if target_exists(&e) { lost() } else { io(e) });
     }
     match fs::hard_link(temp, target) {
         Ok(()) => {}

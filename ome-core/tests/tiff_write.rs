@@ -555,7 +555,9 @@ fn two_writers_racing_on_one_output_one_wins_the_other_is_refused() {
     assert!(loser.to_string().contains("race.ome.tif"), "{loser}");
     // The file is the winner's, whole; no temporary file is left behind.
     let image = Image::open(&path).unwrap();
-    let back = image.read_region(0, &[0; 5], &image.levels()[0].shape).unwrap();
+    let back = image
+        .read_region(0, &[0; 5], &image.levels()[0].shape)
+        .unwrap();
     let back = u8::from_dyn_array_owned(back).unwrap_or_else(|_| panic!("dtype"));
     let want = winners[0] as u8 + 1;
     assert!(back.iter().all(|&v| v == want));
