@@ -124,29 +124,25 @@ fn target_exists(e: &std::io::Error) -> bool {
 /// else `link` + `unlink` for a file, else (a directory on a filesystem without
 /// `renameat2`) `rename`, which refuses a non-empty directory.
 fn move_no_replace(temp: &Path, target: &Path) -> Result<()> {
-    let lost = || {
-        exists_error(
-            target,
-            "the output appeared while writing (another writer finished first); refusing to replace it",
-        )
-    };
-    let io = |e| Error::io(Location::file(target), e);
     match renameat2(temp, target, NOREPLACE) {
-        Ok(()) => return Ok(()),
-        Err(e) if target_exists(&e) => return Err(lost()),
-        Err(e) if !unsupported(&e) => return Err(io(e)),
+        Ok(()) => Ok(()),
+        Err(e) if target_exists(&e) => Err(lost_race(target)),
+        Err(e) if !unsupported(&e) => Err(Error::io(Location::file(target), e)),
         Err(_) => fallback_no_replace(temp, target),
     }
 }
 
+/// The error of the writer that finished second.
+fn lost_race(target: &Path) -> Error {
+    exists_error(
+        target,
+        "the output appeared while writing (another writer finished first); refusing to replace it",
+    )
+}
+
 /// [`move_no_replace`] where `renameat2` is refused.
 fn fallback_no_replace(temp: &Path, target: &Path) -> Result<()> {
-    let lost = || {
-        exists_error(
-            target,
-            "the output appeared while writing (another writer finished first); refusing to replace it",
-        )
-    };
+    let lost = || lost_race(target);
     let io = |e| Error::io(Location::file(target), e);
     let is_dir = fs::symlink_metadata(temp).is_ok_and(|m| m.is_dir());
     if is_dir {
