@@ -159,6 +159,8 @@ struct Case {
     format: String,
     expect: Vec<String>,
     info_may_succeed: bool,
+    /// The data converts; the validator must flag it (written only when true).
+    convert_may_succeed: bool,
     pending: Option<String>,
 }
 
@@ -177,6 +179,7 @@ fn load_manifest(v: &Value) -> Vec<Case> {
                 .map(|s| s.as_str().unwrap().to_lowercase())
                 .collect(),
             info_may_succeed: c["info_may_succeed"].as_bool().unwrap(),
+            convert_may_succeed: c["convert_may_succeed"].as_bool().unwrap_or(false),
             pending: c["pending"].as_str().map(str::to_string),
         })
         .collect()
@@ -242,7 +245,8 @@ fn judge(case: &Case, command: &str, o: &Outcome, strict_message: bool) -> Vec<S
             o.code, o.signal
         ));
     }
-    let may_succeed = command == "info" && case.info_may_succeed;
+    let may_succeed = (command == "info" && case.info_may_succeed)
+        || (command.starts_with("convert") && case.convert_may_succeed);
     if o.code == Some(0) && !may_succeed {
         problems.push("exit status 0".into());
     }

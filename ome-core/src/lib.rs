@@ -31,6 +31,7 @@
 //! the dataset root, and decoded sizes are bounded by [`Limits`]; bad input gives an
 //! [`Error`] whose [`Location`] names the file, node and JSON Pointer.
 
+mod commit;
 pub mod convert;
 mod direct_io;
 mod dtype;

@@ -494,3 +494,76 @@ fn axis_units_become_ome_units() {
     assert_eq!(image.axes()[0].unit.as_deref(), Some("millisecond"));
     assert_eq!(image.axes()[4].unit.as_deref(), Some("nanometer"));
 }
+
+/// A source that, the first time the writer asks for its shape (after the writer checked
+/// that the output does not exist), waits until the other writer got that far too: the two
+/// writes then race to commit.
+struct Gated<'a> {
+    inner: ArraySource<'a, u8>,
+    gate: &'a std::sync::Barrier,
+    passed: std::sync::atomic::AtomicBool,
+}
+
+impl ome_core::RegionSource for Gated<'_> {
+    fn shape(&self) -> &[u64] {
+        if !self.passed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.gate.wait();
+        }
+        self.inner.shape()
+    }
+
+    fn dtype(&self) -> ome_core::DType {
+        self.inner.dtype()
+    }
+
+    fn read_region(&self, start: &[u64], shape: &[u64]) -> ome_core::Result<ome_core::DynArray> {
+        self.inner.read_region(start, shape)
+    }
+}
+
+#[test]
+fn two_writers_racing_on_one_output_one_wins_the_other_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.ome.tif");
+    let meta = ImageMetadata::from_axis_letters("yx").unwrap();
+    let arrays: Vec<ArrayD<u8>> = (1..=2u8)
+        .map(|v| ArrayD::from_elem(IxDyn(&[64, 64]), v))
+        .collect();
+    let gate = std::sync::Barrier::new(2);
+    let opts = TiffWriteOptions::default();
+    let results: Vec<ome_core::Result<_>> = std::thread::scope(|s| {
+        let handles: Vec<_> = arrays
+            .iter()
+            .map(|a| {
+                let (gate, path, meta, opts) = (&gate, &path, &meta, &opts);
+                s.spawn(move || {
+                    let src = Gated {
+                        inner: ArraySource::new(a.view()),
+                        gate,
+                        passed: std::sync::atomic::AtomicBool::new(false),
+                    };
+                    write_ome_tiff(path, &src, meta, opts)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let loser = results[1 - winners[0]].as_ref().unwrap_err();
+    assert_eq!(loser.kind(), ErrorKind::Usage, "{loser}");
+    assert!(loser.to_string().contains("race.ome.tif"), "{loser}");
+    // The file is the winner's, whole; no temporary file is left behind.
+    let image = Image::open(&path).unwrap();
+    let back = image
+        .read_region(0, &[0; 5], &image.levels()[0].shape)
+        .unwrap();
+    let back = u8::from_dyn_array_owned(back).unwrap_or_else(|_| panic!("dtype"));
+    let want = winners[0] as u8 + 1;
+    assert!(back.iter().all(|&v| v == want));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["race.ome.tif"]);
+}

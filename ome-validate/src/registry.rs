@@ -70,6 +70,8 @@ pub static RULES: &[Rule] = &[
     ngff!("NGFF-HIER-002", Attributes, "metadata", "the target holds OME-NGFF metadata", ALL => Error),
     ngff!("NGFF-HIER-003", Hierarchy, "on-disk", "the Zarr format matches the OME-NGFF version", ALL => Error),
     ngff!("NGFF-HIER-004", Hierarchy, "on-disk", "paths in metadata stay inside the hierarchy", ALL => Error),
+    ngff!("NGFF-HIER-005", Hierarchy, "on-disk", "level arrays use the Zarr format of their image's version", ALL => Error),
+    ngff!("NGFF-HIER-006", Hierarchy, "image-layout", "the hierarchy has no cycles (no node links back to an ancestor)", ALL => Error),
     // Multiscales.
     ngff!("NGFF-MS-001", Attributes, "multiscale-md", "multiscales is a non-empty list of distinct objects", ALL => Error),
     ngff!("NGFF-MS-002", Attributes, "multiscale-md", "each multiscale has a non-empty datasets list", ALL => Error),

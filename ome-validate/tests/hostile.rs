@@ -164,3 +164,85 @@ fn every_value_replaced_by_every_type_never_panics() {
         assert!(f.iter().all(|f| f.severity != Severity::Error), "{f:#?}");
     }
 }
+
+const ARRAY04: &str = r#"{"zarr_format":2,"shape":[4,4],"chunks":[2,2],"dtype":"|u1","compressor":null,"fill_value":0,"order":"C","filters":null,"dimension_separator":"/"}"#;
+
+fn image04() -> String {
+    json!({"multiscales": [{"version": "0.4", "name": "x",
+        "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0, 1.0]}]}]}]})
+    .to_string()
+}
+
+#[test]
+fn level_arrays_in_the_other_zarr_format_are_hier_005() {
+    // 0.5 image (Zarr v3) with a Zarr v2 level: failing; with a v3 level: passing.
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), "zarr.json", &image05(&["0"]));
+    write(dir.path(), "0/.zarray", ARRAY04);
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(c.contains(&"NGFF-HIER-005".to_string()), "{c:?}");
+    fs::remove_file(dir.path().join("0/.zarray")).expect("rm");
+    write(dir.path(), "0/zarr.json", ARRAY05);
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(!c.contains(&"NGFF-HIER-005".to_string()), "{c:?}");
+    // The reverse: a 0.4 image (Zarr v2) with a Zarr v3 level, then a v2 one.
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), ".zgroup", r#"{"zarr_format": 2}"#);
+    write(dir.path(), ".zattrs", &image04());
+    write(dir.path(), "0/zarr.json", ARRAY05);
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(c.contains(&"NGFF-HIER-005".to_string()), "{c:?}");
+    fs::remove_file(dir.path().join("0/zarr.json")).expect("rm");
+    write(dir.path(), "0/.zarray", ARRAY04);
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(!c.contains(&"NGFF-HIER-005".to_string()), "{c:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_cycles_are_hier_006_and_never_walked() {
+    let labels = |names: &[&str]| {
+        json!({"zarr_format": 3, "node_type": "group", "attributes": {"ome": {"version": "0.5", "labels": names}}})
+            .to_string()
+    };
+    let image = |dir: &Path| {
+        write(dir, "zarr.json", &image05(&["0"]));
+        write(dir, "0/zarr.json", ARRAY05);
+    };
+    // labels/cells -> the image itself.
+    let dir = tempfile::tempdir().expect("tmp");
+    image(dir.path());
+    write(dir.path(), "labels/zarr.json", &labels(&["cells"]));
+    std::os::unix::fs::symlink("..", dir.path().join("labels/cells")).expect("symlink");
+    for depth in [Depth::Hierarchy, Depth::Data] {
+        let c = codes(dir.path(), depth);
+        assert!(c.contains(&"NGFF-HIER-006".to_string()), "{c:?}");
+    }
+    // labels -> the image itself, and a deeper link to the root.
+    let dir = tempfile::tempdir().expect("tmp");
+    image(dir.path());
+    std::os::unix::fs::symlink(".", dir.path().join("labels")).expect("symlink");
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(c.contains(&"NGFF-HIER-006".to_string()), "{c:?}");
+    let dir = tempfile::tempdir().expect("tmp");
+    image(dir.path());
+    write(dir.path(), "labels/zarr.json", &labels(&["a/b"]));
+    fs::create_dir_all(dir.path().join("labels/a")).expect("mkdir");
+    std::os::unix::fs::symlink("../..", dir.path().join("labels/a/b")).expect("symlink");
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(c.contains(&"NGFF-HIER-006".to_string()), "{c:?}");
+    // Passing: a real label image, and a link to a sibling image (not an ancestor).
+    let dir = tempfile::tempdir().expect("tmp");
+    image(dir.path());
+    write(dir.path(), "labels/zarr.json", &labels(&["cells", "copy"]));
+    let label = image05(&["0"]).replace(
+        "\"ome\":{",
+        "\"ome\":{\"image-label\":{\"version\":\"0.5\"},",
+    );
+    write(dir.path(), "labels/cells/zarr.json", &label);
+    write(dir.path(), "labels/cells/0/zarr.json", ARRAY05);
+    std::os::unix::fs::symlink("cells", dir.path().join("labels/copy")).expect("symlink");
+    let c = codes(dir.path(), Depth::Hierarchy);
+    assert!(!c.contains(&"NGFF-HIER-006".to_string()), "{c:?}");
+}

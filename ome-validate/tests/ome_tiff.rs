@@ -424,3 +424,194 @@ fn incomplete_sets_are_findings() {
         summary(&report)
     );
 }
+
+/// One IFD of [`tiff_file`]: width, height, BitsPerSample, SampleFormat, SubIFD levels.
+struct TestIfd {
+    size: (u32, u32),
+    bits: u16,
+    format: u16,
+    subs: Vec<TestIfd>,
+}
+
+fn test_ifd(size: (u32, u32), bits: u16, format: u16) -> TestIfd {
+    TestIfd {
+        size,
+        bits,
+        format,
+        subs: Vec::new(),
+    }
+}
+
+/// A classic little-endian TIFF with one strip per IFD (zeros), `description` in IFD 0.
+fn tiff_file(ifds: &[TestIfd], description: &str) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, data: &[u8]) -> u32 {
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+        let at = u32::try_from(out.len()).expect("small file");
+        out.extend_from_slice(data);
+        at
+    }
+    fn ifd(out: &mut Vec<u8>, im: &TestIfd, extra: Vec<(u16, u16, u32, u32)>) -> (u32, usize) {
+        let (w, h) = im.size;
+        let n = w * h * u32::from(im.bits).div_ceil(8);
+        let strip = put(out, &vec![0u8; n as usize]);
+        let mut e = vec![
+            (256, 4, 1, w),
+            (257, 4, 1, h),
+            (258, 3, 1, u32::from(im.bits)),
+            (259, 3, 1, 1),
+            (262, 3, 1, 1),
+            (273, 4, 1, strip),
+            (277, 3, 1, 1),
+            (278, 4, 1, h),
+            (279, 4, 1, n),
+            (339, 3, 1, u32::from(im.format)),
+        ];
+        e.extend(extra);
+        e.sort_by_key(|x| x.0);
+        let mut b = u16::try_from(e.len()).expect("few").to_le_bytes().to_vec();
+        for (tag, typ, count, value) in e {
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&typ.to_le_bytes());
+            b.extend_from_slice(&count.to_le_bytes());
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+        b.extend_from_slice(&0u32.to_le_bytes());
+        let at = put(out, &b);
+        (at, at as usize + b.len() - 4)
+    }
+    let mut out = b"II*\0\0\0\0\0".to_vec();
+    let desc = put(&mut out, format!("{description}\0").as_bytes());
+    let desc_len = u32::try_from(description.len() + 1).expect("small");
+    let mut prev_next = 4usize;
+    for (i, im) in ifds.iter().enumerate() {
+        let mut extra = Vec::new();
+        if i == 0 {
+            extra.push((270, 2, desc_len, desc));
+        }
+        // One SubIFD per IFD is enough here (its offset fits the entry).
+        if let Some(sub) = im.subs.first() {
+            let (at, _) = ifd(&mut out, sub, vec![(254, 4, 1, 1)]);
+            extra.push((330, 4, 1, at));
+        }
+        let (at, next) = ifd(&mut out, im, extra);
+        out[prev_next..prev_next + 4].copy_from_slice(&at.to_le_bytes());
+        prev_next = next;
+    }
+    out
+}
+
+fn ome_doc(pixel_type: &str, size: (u32, u32), planes: u32) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OME xmlns=\"http://www.openmicroscopy.org/Schemas/OME/2016-06\"><Image ID=\"Image:0\"><Pixels ID=\"Pixels:0\" DimensionOrder=\"XYZCT\" Type=\"{pixel_type}\" SizeX=\"{}\" SizeY=\"{}\" SizeZ=\"{planes}\" SizeC=\"1\" SizeT=\"1\"><Channel ID=\"Channel:0:0\" SamplesPerPixel=\"1\"/><TiffData/></Pixels></Image></OME>",
+        size.0, size.1
+    )
+}
+
+#[test]
+fn ifds_of_one_series_must_agree_on_their_samples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: Vec<(&str, String, Vec<TestIfd>, Option<&str>)> = vec![
+        // Failing: 8 then 16 bits under uint8 (the second disagrees with Type and IFD 0).
+        (
+            "bits.ome.tif",
+            ome_doc("uint8", (16, 16), 2),
+            vec![test_ifd((16, 16), 8, 1), test_ifd((16, 16), 16, 1)],
+            Some("OMETIFF-PIX-002"),
+        ),
+        // Failing: 12 then 16 bits, each fits uint16 but they are not one array.
+        (
+            "packed.ome.tif",
+            ome_doc("uint16", (16, 16), 2),
+            vec![test_ifd((16, 16), 12, 1), test_ifd((16, 16), 16, 1)],
+            Some("OMETIFF-PIX-002"),
+        ),
+        // Failing: a SubIFD level in float under a uint8 plane.
+        (
+            "level.ome.tif",
+            ome_doc("uint8", (32, 32), 1),
+            vec![TestIfd {
+                subs: vec![test_ifd((16, 16), 32, 3)],
+                ..test_ifd((32, 32), 8, 1)
+            }],
+            Some("OMETIFF-PYR-004"),
+        ),
+        // Passing: two 16-bit planes, a uint16 level.
+        (
+            "agree.ome.tif",
+            ome_doc("uint16", (32, 32), 2),
+            vec![
+                TestIfd {
+                    subs: vec![test_ifd((16, 16), 16, 1)],
+                    ..test_ifd((32, 32), 16, 1)
+                },
+                TestIfd {
+                    subs: vec![test_ifd((16, 16), 16, 1)],
+                    ..test_ifd((32, 32), 16, 1)
+                },
+            ],
+            None,
+        ),
+    ];
+    for (name, xml, ifds, code) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, tiff_file(&ifds, &xml)).expect("write");
+        let report = check(&path, Depth::Data);
+        match code {
+            Some(code) => assert!(
+                has(&report, code, Severity::Error),
+                "{name}: expected {code}, found:\n{}",
+                summary(&report)
+            ),
+            None => assert!(
+                !report
+                    .findings
+                    .iter()
+                    .any(|f| f.severity == Severity::Error),
+                "{name}:\n{}",
+                summary(&report)
+            ),
+        }
+    }
+}
+
+#[test]
+fn sizes_past_the_limits_are_findings_not_allocations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = "2147483647";
+    let huge = ome_doc("uint8", (16, 16), 1).replace(
+        "SizeZ=\"1\" SizeC=\"1\" SizeT=\"1\"",
+        &format!("SizeZ=\"{n}\" SizeC=\"{n}\" SizeT=\"{n}\""),
+    );
+    // In a TIFF and in a standalone document whose pixels are elsewhere.
+    let path = dir.path().join("huge.ome.tif");
+    std::fs::write(&path, tiff_file(&[test_ifd((16, 16), 8, 1)], &huge)).expect("write");
+    let report = check(&path, Depth::Data);
+    assert!(
+        has(&report, "OMEXML-DOC-002", Severity::Error),
+        "{}",
+        summary(&report)
+    );
+    let path = dir.path().join("huge.ome.xml");
+    std::fs::write(&path, huge.replace("<TiffData/>", "<MetadataOnly/>")).expect("write");
+    let report = check(&path, Depth::Data);
+    assert!(
+        has(&report, "OMEXML-DOC-002", Severity::Error),
+        "{}",
+        summary(&report)
+    );
+    // Passing: the same file with one plane.
+    let path = dir.path().join("small.ome.tif");
+    std::fs::write(
+        &path,
+        tiff_file(&[test_ifd((16, 16), 8, 1)], &ome_doc("uint8", (16, 16), 1)),
+    )
+    .expect("write");
+    let report = check(&path, Depth::Data);
+    assert!(
+        !has(&report, "OMEXML-DOC-002", Severity::Error),
+        "{}",
+        summary(&report)
+    );
+}

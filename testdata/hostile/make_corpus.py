@@ -12,6 +12,9 @@ Each case has an expected outcome:
   expect           substrings (case-insensitive), at least one of which the error message of
                    each command that must fail contains: the message names the problem
   info_may_succeed the problem lies in chunk/tile bytes, which `ome info` never reads
+  convert_may_succeed (only written when true) the data reads and converts; the problem is
+                   one the validator flags (a rule code among `expect`), so `ome-validate` must
+                   exit non-zero, and `ome info` too unless info_may_succeed
   pending          why the strict assertion is not yet made (a reader that does not exist
                    yet, a limit not wired yet); the test still requires no panic, a non-zero
                    exit of convert/validate, bounded memory and time, and reports the rest
@@ -30,7 +33,7 @@ CASES = []
 TIFF_PENDING = None  # the OME-TIFF reader exists: every TIFF case gets the strict check
 
 
-def case(name, fmt, problem, expect, info_may_succeed=False, pending=None, ext=None):
+def case(name, fmt, problem, expect, info_may_succeed=False, pending=None, ext=None, convert_may_succeed=False):
     if ext is None:
         ext = {"zarr": "", "tiff": ".tif", "xml": ".ome.xml"}[fmt]
 
@@ -47,6 +50,8 @@ def case(name, fmt, problem, expect, info_may_succeed=False, pending=None, ext=N
                 "make": fn,
             }
         )
+        if convert_may_succeed:
+            CASES[-1]["convert_may_succeed"] = True
         return fn
 
     return register
@@ -1032,6 +1037,240 @@ def _(d):
 @case("xml-not-ome", "xml", "a well-formed XML document that is not OME", ["ome", "root", "expected"])
 def _(d):
     write(d + ".ome.xml", "<html><body/></html>")
+
+
+# ---------------------------------------------------------------- OME-XML sizes, IFD samples, Zarr formats, cycles
+#
+# Sizes near 2^31 in OME-XML (a few bytes that declare 48 GiB of plane table), IFDs of one
+# series that disagree on their samples, Zarr v2 levels under a Zarr v3 image (and the
+# reverse), and hierarchies that loop through a symbolic link.
+
+
+def ome_xml_doc(sizes=(64, 64, 1, 1, 1), pixel_type="uint8", tiff_data="<TiffData/>", pixels_body=None,
+                dim_order="XYZCT"):
+    x, y, z, c, t = sizes
+    body = pixels_body if pixels_body is not None else tiff_data
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<OME xmlns="{OME_NS}">'
+        f'<Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="{dim_order}" Type="{pixel_type}" '
+        f'SizeX="{x}" SizeY="{y}" SizeZ="{z}" SizeC="{c}" SizeT="{t}">'
+        f'<Channel ID="Channel:0:0" SamplesPerPixel="1"/>{body}</Pixels></Image></OME>'
+    )
+
+
+def build_tiff(images, desc=None):
+    """A classic little-endian TIFF. `images` lists the main-chain IFDs in order, each a dict:
+    w, h, bits (8), fmt (SampleFormat, 1), spp (1), strip_len (the strip's byte count; by default
+    the plane's size), subs (a list of such dicts: SubIFD levels). `desc` goes into IFD 0."""
+    out = bytearray(b"II*\0\0\0\0\0")
+
+    def put(data):
+        if len(out) % 2:
+            out.append(0)
+        off = len(out)
+        out.extend(data)
+        return off
+
+    def write_ifd(im, extra):
+        spp = im.get("spp", 1)
+        bits = im.get("bits", 8)
+        n = im.get("strip_len")
+        if n is None:
+            n = (im["w"] * spp * bits + 7) // 8 * im["h"]
+        strip = put(bytes(min(n, 1 << 20)))
+        entries = [
+            (256, 4, [im["w"]]), (257, 4, [im["h"]]), (258, 3, [bits] * spp), (259, 3, [1]),
+            (262, 3, [2 if spp == 3 else 1]), (273, 4, [strip]), (277, 3, [spp]), (278, 4, [im["h"]]),
+            (279, 4, [n]), (284, 3, [1]), (339, 3, [im.get("fmt", 1)] * spp),
+        ] + extra
+        fields = []
+        for tag, typ, values in sorted(entries, key=lambda e: e[0]):
+            if typ == 2:
+                raw, count = values, len(values)
+            else:
+                raw = b"".join(struct.pack("<H" if typ == 3 else "<I", v) for v in values)
+                count = len(values)
+            value = raw.ljust(4, b"\0") if len(raw) <= 4 else struct.pack("<I", put(raw))
+            fields.append(struct.pack("<HHI", tag, typ, count) + value)
+        at = put(struct.pack("<H", len(fields)) + b"".join(fields) + struct.pack("<I", 0))
+        return at, at + 2 + 12 * len(fields)
+
+    prev_next = 4
+    for i, im in enumerate(images):
+        extra = []
+        if i == 0 and desc is not None:
+            extra.append((270, 2, desc.encode() + b"\0"))
+        subs = [write_ifd(sub, [(254, 4, [1])])[0] for sub in im.get("subs", [])]
+        if subs:
+            extra.append((330, 4, subs))
+        at, next_field = write_ifd(im, extra)
+        struct.pack_into("<I", out, prev_next, at)
+        prev_next = next_field
+    return bytes(out)
+
+
+def ome_tiff_case(d, xml, images=None):
+    write(d + ".ome.tif", build_tiff(images or [{"w": 64, "h": 64}], desc=xml))
+
+
+SIZE_NEEDLES = ["planes", "elements", "sizez", "size"] + LIMIT
+
+
+@case("tiff-ome-plane-count-huge", "tiff", "TiffData PlaneCount 2^31-1 for a one-IFD file",
+      ["tiffdata", "ifd", "plane"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(tiff_data='<TiffData IFD="0" PlaneCount="2147483647"/>'))
+
+
+@case("tiff-ome-size-z-huge", "tiff", "SizeZ 2^31-1 (a 48 GiB plane table) with one IFD",
+      SIZE_NEEDLES, ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 2147483647, 1, 1)))
+
+
+@case("tiff-ome-sizes-overflow", "tiff", "SizeZ x SizeC x SizeT = (2^31-1)^3, past 2^64",
+      SIZE_NEEDLES, ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 2147483647, 2147483647, 2147483647)))
+
+
+@case("tiff-ome-sizes-u32-max", "tiff", "SizeZ = SizeC = SizeT = 2^32-1 (u32 sizes whose product overflows u64)",
+      SIZE_NEEDLES, ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 4294967295, 4294967295, 4294967295)))
+
+
+@case("tiff-ome-huge-xy-tiny-strip", "tiff", "SizeX = SizeY = ImageWidth = ImageLength = 2^31-1 with one 16-byte strip",
+      SIZE_NEEDLES + TIFF_NEEDLES, ext=".ome.tif")
+def _(d):
+    n = 2147483647
+    ome_tiff_case(d, ome_xml_doc(sizes=(n, n, 1, 1, 1)), [{"w": n, "h": n, "strip_len": 16}])
+
+
+@case("tiff-ome-wide-row-tiny-strip", "tiff", "SizeX = ImageWidth = 2^31-1, one row, one 16-byte strip (a 2 GiB strip)",
+      ["strip", "tile", "bytes"] + LIMIT + TIFF_NEEDLES, ext=".ome.tif")
+def _(d):
+    n = 2147483647
+    ome_tiff_case(d, ome_xml_doc(sizes=(n, 1, 1, 1, 1)), [{"w": n, "h": 1, "strip_len": 16}])
+
+
+@case("tiff-ome-tiffdata-ifd-huge", "tiff", "TiffData IFD 2^31 in a one-IFD file",
+      ["tiffdata", "ifd"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(tiff_data='<TiffData IFD="2147483648" PlaneCount="1"/>'))
+
+
+@case("tiff-ome-tiffdata-first-huge", "tiff", "TiffData FirstZ/FirstC/FirstT 2^31-1",
+      ["tiffdata", "plane", "sizez"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(tiff_data='<TiffData FirstZ="2147483647" FirstC="2147483647" '
+                                           'FirstT="2147483647" IFD="0" PlaneCount="1"/>'))
+
+
+@case("tiff-ome-xml-huge-sizes-metadata-only", "tiff",
+      "an OME-XML document (no TIFF) with every Size 2^31-1 and MetadataOnly: info may describe it, "
+      "convert and validate refuse it",
+      SIZE_NEEDLES + ["omexml-doc-002"], info_may_succeed=True, ext=".ome.xml")
+def _(d):
+    n = 2147483647
+    write(d + ".ome.xml", ome_xml_doc(sizes=(n, n, n, n, n), pixels_body="<MetadataOnly/>"))
+
+
+@case("tiff-ome-xml-huge-sizes-bindata", "tiff",
+      "an OME-XML document (no TIFF) with every Size 2^31-1 (SizeZ x SizeC x SizeT past 2^64) and a BinData element",
+      SIZE_NEEDLES + ["omexml-doc-002"], info_may_succeed=True, ext=".ome.xml")
+def _(d):
+    n = 2147483647
+    write(d + ".ome.xml", ome_xml_doc(
+        sizes=(n, n, n, n, n),
+        pixels_body='<BinData xmlns="http://www.openmicroscopy.org/Schemas/BinaryFile/2016-06" '
+                    'BigEndian="false" Length="4">AAAAAA==</BinData>'))
+
+
+BITS_NEEDLES = ["bitspersample", "samples", "sampleformat", "ometiff-pix-002", "ometiff-pyr-004"]
+
+
+@case("tiff-ome-ifds-disagree-bits", "tiff", "two planes of one series: IFD 0 8-bit, IFD 1 16-bit (Type uint8)",
+      BITS_NEEDLES, ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 2, 1, 1)), [{"w": 64, "h": 64}, {"w": 64, "h": 64, "bits": 16}])
+
+
+@case("tiff-ome-ifds-disagree-format", "tiff", "two planes: IFD 1 SampleFormat 2 (signed) under Type uint8",
+      BITS_NEEDLES, ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 2, 1, 1)), [{"w": 64, "h": 64}, {"w": 64, "h": 64, "fmt": 2}])
+
+
+@case("tiff-ome-ifds-disagree-spp", "tiff", "two planes: IFD 1 has SamplesPerPixel 3, IFD 0 has 1",
+      ["samplesperpixel", "samples per pixel", "ometiff-pix-003"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(sizes=(64, 64, 2, 1, 1)), [{"w": 64, "h": 64}, {"w": 64, "h": 64, "spp": 3}])
+
+
+@case("tiff-ome-subifd-disagree-bits", "tiff", "an 8-bit plane whose SubIFD level is 16-bit float",
+      BITS_NEEDLES + ["subifd"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(), [{"w": 64, "h": 64, "subs": [{"w": 32, "h": 32, "bits": 32, "fmt": 3}]}])
+
+
+@case("tiff-ome-subifd-narrower", "tiff", "a 16-bit plane whose SubIFD level is 8-bit (Type uint16)",
+      BITS_NEEDLES + ["subifd"], ext=".ome.tif")
+def _(d):
+    ome_tiff_case(d, ome_xml_doc(pixel_type="uint16"),
+                  [{"w": 64, "h": 64, "bits": 16, "subs": [{"w": 32, "h": 32, "bits": 8}]}])
+
+
+@case("zarr-v05-image-v2-levels", "zarr", "a 0.5 (Zarr v3) image whose level 0 is a Zarr v2 array (.zarray)",
+      ["ngff-hier-005", "zarr v2", "zarr v3", "zarr format", ".zarray"], info_may_succeed=True,
+      convert_may_succeed=True)
+def _(d):
+    v3_image(d, array=False)
+    za = {"zarr_format": 2, "shape": [64, 64], "chunks": [64, 64], "dtype": "|u1", "compressor": None,
+          "fill_value": 0, "order": "C", "filters": None}
+    write(os.path.join(d, "0", ".zarray"), jdump(za))
+
+
+@case("zarr-v04-image-v3-levels", "zarr", "a 0.4 (Zarr v2) image whose level 0 is a Zarr v3 array (zarr.json)",
+      ["ngff-hier-005", "zarr v2", "zarr v3", "zarr format", "zarr.json"], info_may_succeed=True,
+      convert_may_succeed=True)
+def _(d):
+    v2_image(d)
+    os.remove(os.path.join(d, "0", ".zarray"))
+    write(os.path.join(d, "0", "zarr.json"), jdump(v3_array()))
+
+
+def labels_group(d, names, version="0.5"):
+    write(os.path.join(d, "labels", "zarr.json"), jdump(
+        {"zarr_format": 3, "node_type": "group", "attributes": {"ome": {"version": version, "labels": names}}}))
+
+
+CYCLE_NEEDLES = ["cycle", "symbolic link", "ngff-hier-006"]
+
+
+@case("zarr-labels-symlink-cycle", "zarr", "labels/cells is a symbolic link back to its image",
+      CYCLE_NEEDLES, info_may_succeed=True, convert_may_succeed=True)
+def _(d):
+    v3_image(d)
+    labels_group(d, ["cells"])
+    os.symlink("..", os.path.join(d, "labels", "cells"))
+
+
+@case("zarr-labels-group-symlink-cycle", "zarr", "the labels group is a symbolic link to the image itself",
+      CYCLE_NEEDLES, info_may_succeed=True, convert_may_succeed=True)
+def _(d):
+    v3_image(d)
+    os.symlink(".", os.path.join(d, "labels"))
+
+
+@case("zarr-labels-nested-symlink-cycle", "zarr",
+      "labels/cells/inner is a symbolic link to the root (a longer loop through a label image)",
+      CYCLE_NEEDLES, info_may_succeed=True, convert_may_succeed=True)
+def _(d):
+    v3_image(d)
+    labels_group(d, ["cells/inner"])
+    os.makedirs(os.path.join(d, "labels", "cells"))
+    os.symlink("../..", os.path.join(d, "labels", "cells", "inner"))
 
 
 # ---------------------------------------------------------------- main

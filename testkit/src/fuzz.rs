@@ -116,17 +116,36 @@ pub fn plane_map(data: &[u8]) {
         return;
     };
     let ifd_count = u64::from(ifds);
+    const MAX_PLANES: u64 = 1 << 16;
     for image in &ome.images {
         let p = &image.pixels;
         let sizes = (p.size_z, p.size_c, p.size_t);
-        let planes = u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2);
-        // A plane map is only built for what a file can hold (the reader checks this
-        // against its limits before it asks for one).
-        if planes > 1 << 16 {
-            continue;
+        // Sizes come from the document: the map refuses more planes than its limit before
+        // it allocates (the product may overflow 64 bits).
+        let map = ome_core::tiff::planes::map_planes(
+            p,
+            sizes,
+            0,
+            &|_| Some(0),
+            &|_| ifd_count,
+            MAX_PLANES,
+        );
+        let planes = u64::from(sizes.0)
+            .checked_mul(u64::from(sizes.1))
+            .and_then(|n| n.checked_mul(u64::from(sizes.2)));
+        match planes {
+            Some(n) if n <= MAX_PLANES => {
+                assert_eq!(map.planes.len() as u64, n, "one entry per plane");
+            }
+            _ => assert!(
+                map.planes.is_empty()
+                    && map.problems.iter().any(|p| matches!(
+                        p,
+                        ome_core::tiff::planes::PlaneProblem::TooManyPlanes { .. }
+                    )),
+                "sizes {sizes:?} past the limit are refused before a plane is mapped"
+            ),
         }
-        let map = ome_core::tiff::planes::map_planes(p, sizes, 0, &|_| Some(0), &|_| ifd_count);
-        assert_eq!(map.planes.len() as u64, planes, "one entry per plane");
         for (i, plane) in map.planes.iter().enumerate() {
             if let Some(r) = plane {
                 assert_eq!(r.file, 0, "plane {i}: only file 0 exists");

@@ -222,7 +222,11 @@ impl DimensionOrder {
                 PlaneAxis::T => sizes.2,
             })
         };
-        let total = u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2);
+        // Three u32 sizes can overflow u64: past u64::MAX every u64 index is inside.
+        let total = u64::from(sizes.0)
+            .checked_mul(u64::from(sizes.1))
+            .and_then(|n| n.checked_mul(u64::from(sizes.2)))
+            .unwrap_or(u64::MAX);
         if index >= total {
             return None;
         }
@@ -254,8 +258,8 @@ impl DimensionOrder {
                 PlaneAxis::C => (zct.1, sizes.1),
                 PlaneAxis::T => (zct.2, sizes.2),
             };
-            index += u64::from(v) * stride;
-            stride *= u64::from(n);
+            index = index.checked_add(u64::from(v).checked_mul(stride)?)?;
+            stride = stride.saturating_mul(u64::from(n));
         }
         Some(index)
     }
@@ -439,9 +443,53 @@ impl Pixels {
         (self.size_z, self.size_c, self.size_t)
     }
 
-    /// `SizeZ × SizeC × SizeT`: the number of planes when every channel has one sample.
+    /// `SizeZ × SizeC × SizeT`: the number of planes when every channel has one sample,
+    /// saturating at `u64::MAX` (three sizes near 2^32 do not fit).
     pub fn plane_count(&self) -> u64 {
-        u64::from(self.size_z) * u64::from(self.size_c) * u64::from(self.size_t)
+        u64::from(self.size_z)
+            .saturating_mul(u64::from(self.size_c))
+            .saturating_mul(u64::from(self.size_t))
+    }
+
+    /// `SizeX × SizeY × SizeZ × SizeC × SizeT`; `None` when it does not fit in 64 bits.
+    pub fn element_count(&self) -> Option<u64> {
+        [self.size_y, self.size_z, self.size_c, self.size_t]
+            .iter()
+            .try_fold(u64::from(self.size_x), |n, &d| n.checked_mul(u64::from(d)))
+    }
+
+    /// What is wrong with the declared sizes under a reader's limits: more than
+    /// `max_elements` elements (SizeX × SizeY × SizeZ × SizeC × SizeT), or more than
+    /// `max_planes` planes (SizeZ × SizeC × SizeT). Checked before anything is allocated
+    /// per plane or per pixel, since a few bytes of XML can declare 2^31 planes.
+    /// `None` when the sizes are within both.
+    pub fn size_limit_problem(&self, max_elements: u64, max_planes: u64) -> Option<String> {
+        let planes = self.plane_count();
+        if planes > max_planes {
+            return Some(format!(
+                "expected at most {max_planes} planes (SizeZ x SizeC x SizeT), found {} x {} x {}{}",
+                self.size_z,
+                self.size_c,
+                self.size_t,
+                if planes == u64::MAX {
+                    " (more than 2^64)".to_string()
+                } else {
+                    format!(" = {planes}")
+                }
+            ));
+        }
+        match self.element_count() {
+            Some(n) if n <= max_elements => None,
+            n => Some(format!(
+                "expected at most {max_elements} elements (SizeX x SizeY x SizeZ x SizeC x SizeT), found {} x {} x {} x {} x {}{}",
+                self.size_x,
+                self.size_y,
+                self.size_z,
+                self.size_c,
+                self.size_t,
+                n.map_or_else(|| " (more than 2^64)".to_string(), |n| format!(" = {n}"))
+            )),
+        }
     }
 
     /// The physical pixel sizes `(x, y, z)` in micrometres, where given and convertible.

@@ -155,13 +155,16 @@ fn image_xml(index: usize, spec: &ImageSpec, first_ifd: u64, uuid: &str) -> Resu
             )));
         }
     }
-    let planes = u64::from(size_z) * u64::from(size_c) * u64::from(size_t);
-    if i32::try_from(planes + first_ifd).is_err() {
+    // Three sizes below 2^31 can overflow u64 together: checked.
+    let planes = u64::from(size_z)
+        .checked_mul(u64::from(size_c))
+        .and_then(|n| n.checked_mul(u64::from(size_t)));
+    let Some(planes) = planes.filter(|&n| i32::try_from(n.saturating_add(first_ifd)).is_ok())
+    else {
         return Err(Error::usage(format!(
-            "expected at most 2147483647 planes (z × c × t) in the file, found {}",
-            planes + first_ifd
+            "expected at most 2147483647 planes (z × c × t) in the file, found {size_z} × {size_c} × {size_t} after {first_ifd} IFDs"
         )));
-    }
+    };
     for (axis, v) in ["x", "y", "z"].iter().zip(spec.physical_size) {
         if let Some(v) = v
             && !(v.is_finite() && v > 0.0)

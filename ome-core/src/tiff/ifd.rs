@@ -40,7 +40,8 @@ pub(crate) mod tag {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TiffLimits {
-    /// Most IFDs in the main chain.
+    /// Most IFDs in the main chain; also the most planes (SizeZ × SizeC × SizeT) one
+    /// OME-XML image may declare, since the reader keeps an entry per plane.
     pub max_ifds: usize,
     /// Most entries in one IFD.
     pub max_entries: u64,
@@ -58,6 +59,8 @@ pub struct TiffLimits {
     /// Deepest element nesting accepted in the OME-XML (ImageDescription or companion
     /// file); the other XML limits are [`crate::ome_xml::XmlLimits`]'s defaults.
     pub max_xml_depth: usize,
+    /// Most elements (SizeX × SizeY × SizeZ × SizeC × SizeT) one image may declare.
+    pub max_array_elements: u64,
 }
 
 impl Default for TiffLimits {
@@ -71,6 +74,7 @@ impl Default for TiffLimits {
             max_tile_bytes: 1 << 30,
             max_read_bytes: crate::Limits::default().max_read_bytes,
             max_xml_depth: crate::ome_xml::XmlLimits::default().max_depth,
+            max_array_elements: crate::Limits::default().max_array_elements,
         }
     }
 }
@@ -78,7 +82,7 @@ impl Default for TiffLimits {
 impl From<&crate::Limits> for TiffLimits {
     /// The TIFF limits implied by the crate-wide [`crate::Limits`]: IFD count, decoded
     /// tile bytes (as chunk bytes), region bytes (as read bytes), ImageDescription size
-    /// (as OME-XML bytes) and OME-XML depth.
+    /// (as OME-XML bytes), OME-XML depth and elements per image.
     fn from(limits: &crate::Limits) -> Self {
         TiffLimits {
             max_ifds: limits.max_tiff_ifds,
@@ -86,6 +90,7 @@ impl From<&crate::Limits> for TiffLimits {
             max_read_bytes: limits.max_read_bytes,
             max_description_bytes: limits.max_xml_bytes as u64,
             max_xml_depth: limits.max_xml_depth,
+            max_array_elements: limits.max_array_elements,
             ..TiffLimits::default()
         }
     }

@@ -48,6 +48,21 @@ pub enum PlaneProblem {
         /// The UUID.
         uuid: String,
     },
+    /// More planes (SizeZ × SizeC × SizeT) than the limit; nothing was mapped (an error).
+    TooManyPlanes {
+        /// `(size_z, size_c, size_t)` as mapped.
+        sizes: (u32, u32, u32),
+        /// The most planes allowed.
+        limit: u64,
+    },
+    /// The TiffData map far more planes than the image has (each plane many times over);
+    /// mapping stopped at `TiffData[tiff_data]` (an error).
+    TooManyMappings {
+        /// TiffData index where mapping stopped.
+        tiff_data: usize,
+        /// Plane mappings made before stopping.
+        mappings: u64,
+    },
 }
 
 impl PlaneProblem {
@@ -88,6 +103,16 @@ impl PlaneProblem {
             PlaneProblem::UnknownFile { tiff_data, uuid } => {
                 format!("TiffData[{tiff_data}]: expected a UUID of a file in the set, found {uuid}")
             }
+            PlaneProblem::TooManyPlanes { sizes, limit } => format!(
+                "expected at most {limit} planes (SizeZ x SizeC x SizeT), found {} x {} x {}",
+                sizes.0, sizes.1, sizes.2
+            ),
+            PlaneProblem::TooManyMappings {
+                tiff_data,
+                mappings,
+            } => format!(
+                "TiffData[{tiff_data}]: expected each plane mapped about once, found {mappings} plane mappings before this TiffData"
+            ),
         }
     }
 }
@@ -116,16 +141,43 @@ impl PlaneMap {
 /// `file_of(uuid)` resolves a TiffData UUID to a file index (`None` when unknown);
 /// `ifds_in(file)` is the number of IFDs in a file; `this_file` is the file holding
 /// the XML (used when TiffData has no UUID).
+///
+/// The map holds one entry per plane, so more than `max_planes` planes are refused
+/// ([`PlaneProblem::TooManyPlanes`]) before anything is allocated; the work is bounded
+/// too: TiffData that map about twice as many planes as the image has stop the mapping
+/// ([`PlaneProblem::TooManyMappings`]).
 pub fn map_planes(
     pixels: &Pixels,
     sizes: (u32, u32, u32),
     this_file: usize,
     file_of: &dyn Fn(&str) -> Option<usize>,
     ifds_in: &dyn Fn(usize) -> u64,
+    max_planes: u64,
 ) -> PlaneMap {
-    let total = u64::from(sizes.0) * u64::from(sizes.1) * u64::from(sizes.2);
+    let total = u64::from(sizes.0)
+        .checked_mul(u64::from(sizes.1))
+        .and_then(|n| n.checked_mul(u64::from(sizes.2)))
+        .filter(|&n| n <= max_planes)
+        .and_then(|n| usize::try_from(n).ok());
+    let Some(total) = total else {
+        return PlaneMap {
+            sizes,
+            planes: Vec::new(),
+            problems: vec![PlaneProblem::TooManyPlanes {
+                sizes,
+                limit: max_planes,
+            }],
+        };
+    };
     let order: DimensionOrder = pixels.dimension_order;
-    let mut planes: Vec<Option<PlaneRef>> = vec![None; usize::try_from(total).unwrap_or(0)];
+    let mut planes: Vec<Option<PlaneRef>> = vec![None; total];
+    // Every step maps a plane or finds one mapped already: a budget of twice the planes
+    // (and one per TiffData) is never reached by a sane file, and bounds the work of
+    // many TiffData each mapping every IFD again.
+    let mut budget = (total as u64)
+        .saturating_mul(2)
+        .saturating_add(tiff_data_len(pixels));
+    let mut mappings = 0u64;
     let mut problems = Vec::new();
     let mut dup_seen = false;
     let default_td;
@@ -135,7 +187,11 @@ pub fn map_planes(
     } else {
         &pixels.tiff_data[..]
     };
+    let mut exhausted = false;
     for (k, td) in tiff_data.iter().enumerate() {
+        if exhausted {
+            break;
+        }
         let file = match &td.uuid {
             Some(u) => match file_of(&u.value) {
                 Some(f) => f,
@@ -161,6 +217,16 @@ pub fn map_planes(
             continue;
         };
         for j in 0..u64::from(count) {
+            if budget == 0 {
+                problems.push(PlaneProblem::TooManyMappings {
+                    tiff_data: k,
+                    mappings,
+                });
+                exhausted = true;
+                break;
+            }
+            budget -= 1;
+            mappings += 1;
             let ifd = ifd0 + j;
             if ifd >= n_ifds {
                 // Without explicit PlaneCount the default covers surplus IFDs only.
@@ -182,15 +248,20 @@ pub fn map_planes(
                 }
                 break;
             };
+            // Inside the map: (z, c, t) came from plane_zct within `sizes`, whose product
+            // is `total`.
             let i = ((u64::from(t) * u64::from(sizes.1) + u64::from(c)) * u64::from(sizes.0)
                 + u64::from(z)) as usize;
-            if planes[i].is_some() {
+            let Some(slot) = planes.get_mut(i) else {
+                break;
+            };
+            if slot.is_some() {
                 if !dup_seen {
                     problems.push(PlaneProblem::Duplicate { zct: (z, c, t) });
                 }
                 dup_seen = true;
             } else {
-                planes[i] = Some(PlaneRef { file, ifd });
+                *slot = Some(PlaneRef { file, ifd });
             }
         }
     }
@@ -211,6 +282,10 @@ pub fn map_planes(
         planes,
         problems,
     }
+}
+
+fn tiff_data_len(pixels: &Pixels) -> u64 {
+    pixels.tiff_data.len().max(1) as u64
 }
 
 #[cfg(test)]
@@ -247,7 +322,7 @@ mod tests {
                 }).collect()
             } else { Vec::new() };
             let px = pixels(order, td);
-            let m = map_planes(&px, (z, c, t), 0, &|_| None, &|_| n);
+            let m = map_planes(&px, (z, c, t), 0, &|_| None, &|_| n, u64::MAX);
             prop_assert!(m.problems.is_empty(), "{:?}", m.problems);
             let ifds: HashSet<u64> = m.planes.iter().map(|p| p.map(|p| p.ifd).unwrap_or(u64::MAX)).collect();
             prop_assert_eq!(ifds.len() as u64, n);
@@ -269,7 +344,75 @@ mod tests {
             0,
             &|_| None,
             &|_| 3,
+            1 << 20,
         );
         assert!(m.problems.iter().any(PlaneProblem::is_error));
+    }
+
+    #[test]
+    fn planes_past_the_limit_are_refused_before_allocating() {
+        let px = pixels(DimensionOrder::XYZCT, Vec::new());
+        for sizes in [(u32::MAX, u32::MAX, u32::MAX), (1 << 31, 1, 1)] {
+            let m = map_planes(&px, sizes, 0, &|_| None, &|_| 1, 1 << 20);
+            assert!(m.planes.is_empty());
+            assert!(matches!(
+                m.problems.as_slice(),
+                [PlaneProblem::TooManyPlanes { .. }]
+            ));
+        }
+    }
+
+    #[test]
+    fn huge_plane_count_and_first_plane_are_errors_not_work() {
+        let mut d = TiffData::default();
+        d.plane_count = Some(u32::MAX);
+        d.ifd = Some(1 << 31);
+        let m = map_planes(
+            &pixels(DimensionOrder::XYZCT, vec![d.clone()]),
+            (4, 1, 1),
+            0,
+            &|_| None,
+            &|_| 4,
+            1 << 20,
+        );
+        assert!(
+            m.problems
+                .iter()
+                .any(|p| matches!(p, PlaneProblem::IfdOutOfRange { ifd, .. } if *ifd == 1 << 31))
+        );
+        d.ifd = None;
+        d.first_z = Some(u32::MAX);
+        let m = map_planes(
+            &pixels(DimensionOrder::XYZCT, vec![d]),
+            (4, 1, 1),
+            0,
+            &|_| None,
+            &|_| 4,
+            1 << 20,
+        );
+        assert!(
+            m.problems
+                .iter()
+                .any(|p| matches!(p, PlaneProblem::PlaneOutOfRange { .. }))
+        );
+    }
+
+    #[test]
+    fn many_tiff_data_remapping_every_ifd_stop_early() {
+        let mut d = TiffData::default();
+        d.plane_count = Some(1000);
+        let m = map_planes(
+            &pixels(DimensionOrder::XYZCT, vec![d; 10_000]),
+            (1000, 1, 1),
+            0,
+            &|_| None,
+            &|_| 1000,
+            1 << 20,
+        );
+        assert!(
+            m.problems
+                .iter()
+                .any(|p| matches!(p, PlaneProblem::TooManyMappings { .. }))
+        );
     }
 }

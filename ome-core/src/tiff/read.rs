@@ -390,9 +390,25 @@ pub struct Series {
     /// Problems that do not stop reading (planes missing or mapped twice).
     pub warnings: Vec<String>,
     plane_map: PlaneMap,
-    /// `levels[k][ifd_plane]`: the IFD of plane `ifd_plane` at level `k`.
-    levels: Vec<Vec<Option<Arc<ImageIfd>>>>,
+    /// `slots[ifd_plane]`: the index in `ifds` of the IFD holding plane `ifd_plane`
+    /// ([`NO_IFD`] for a plane read as zeros). One `u32` per plane, the IFDs once each:
+    /// a plane table of IFD handles per level would take 8 bytes per plane and level.
+    slots: Vec<u32>,
+    /// `ifds[j][k]`: level `k` of the `j`-th distinct IFD (level 0 the IFD itself, level
+    /// `k` its SubIFD `k - 1`).
+    ifds: Vec<Vec<Arc<ImageIfd>>>,
     spp: u64,
+}
+
+/// The slot of a plane without an IFD.
+const NO_IFD: u32 = u32::MAX;
+
+impl Series {
+    /// The IFD of plane `ifd_plane` at `level`, when the plane has pixel data.
+    fn ifd_at(&self, ifd_plane: usize, level: usize) -> Option<&Arc<ImageIfd>> {
+        let j = *self.slots.get(ifd_plane)?;
+        self.ifds.get(j as usize)?.get(level)
+    }
 }
 
 /// An OME-TIFF (single file, multi-file set or companion) or plain TIFF opened for reading.
@@ -553,6 +569,23 @@ impl OmeTiff {
         this_file: Option<usize>,
         limits: TiffLimits,
     ) -> Result<Self> {
+        // The declared sizes bound what is allocated per plane and per pixel: check them
+        // before a member file is opened or a plane mapped.
+        let max_planes = limits.max_ifds as u64;
+        for (i, img) in ome.images.iter().enumerate() {
+            if let Some(problem) = img
+                .pixels
+                .size_limit_problem(limits.max_array_elements, max_planes)
+            {
+                return Err(Error::limits(
+                    Location::Xml {
+                        file: Some(path.clone()),
+                        path: format!("/OME/Image[{i}]/Pixels"),
+                    },
+                    format!("Image {i}: {problem}"),
+                ));
+            }
+        }
         let mut uuids: Vec<Option<String>> = Vec::new();
         let mut files = Vec::new();
         let mut chains = Vec::new();
@@ -599,11 +632,11 @@ impl OmeTiff {
             let ifds_in = |f: usize| chains.get(f).map_or(0, |c| c.len() as u64);
             let first_ifd = {
                 // The IFD of the first mapped plane gives the samples per pixel.
-                let guess = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in);
+                let guess = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in, max_planes);
                 guess.planes.iter().flatten().next().copied()
             };
             let Some(first_ref) = first_ifd else {
-                let m = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in);
+                let m = map_planes(px, px.zct_sizes(), this, &file_of, &ifds_in, max_planes);
                 let msg = m.problems.iter().find(|p| p.is_error()).map_or_else(
                     || "expected at least one plane with pixel data, found none".to_string(),
                     PlaneProblem::message,
@@ -633,7 +666,7 @@ impl OmeTiff {
             let sc_ifd = u32::try_from(u64::from(sc).div_ceil(spp))
                 .unwrap_or(1)
                 .max(1);
-            let map = map_planes(px, (sz, sc_ifd, st), this, &file_of, &ifds_in);
+            let map = map_planes(px, (sz, sc_ifd, st), this, &file_of, &ifds_in, max_planes);
             if let Some(p) = map.problems.iter().find(|p| p.is_error()) {
                 return Err(Error::format(
                     Location::Xml {
@@ -674,20 +707,18 @@ impl OmeTiff {
         path: &Path,
         image_index: usize,
     ) -> Result<Series> {
-        let mut level0: Vec<Option<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
-        let mut subs: Vec<Vec<Arc<ImageIfd>>> = Vec::with_capacity(map.planes.len());
-        type Parsed = (Arc<ImageIfd>, Vec<Arc<ImageIfd>>);
-        let mut parsed: std::collections::HashMap<PlaneRef, Parsed> =
-            std::collections::HashMap::new();
+        // `map.planes` was allocated after its size was checked against the limits; the
+        // slots follow it, and the IFDs are those of the files, each parsed once.
+        let mut slots: Vec<u32> = Vec::with_capacity(map.planes.len());
+        let mut ifds: Vec<Vec<Arc<ImageIfd>>> = Vec::new();
+        let mut parsed: std::collections::HashMap<PlaneRef, u32> = std::collections::HashMap::new();
         for p in &map.planes {
             let Some(r) = p else {
-                level0.push(None);
-                subs.push(Vec::new());
+                slots.push(NO_IFD);
                 continue;
             };
-            if let Some((a, s)) = parsed.get(r) {
-                level0.push(Some(a.clone()));
-                subs.push(s.clone());
+            if let Some(&j) = parsed.get(r) {
+                slots.push(j);
                 continue;
             }
             let f = &files[r.file];
@@ -696,8 +727,7 @@ impl OmeTiff {
                 ifd: Some(r.ifd),
                 subifd: None,
             };
-            let main = Arc::new(ImageIfd::parse(f, r.file, ifd, at)?);
-            let mut levels = Vec::new();
+            let mut levels = vec![Arc::new(ImageIfd::parse(f, r.file, ifd, at)?)];
             for (k, sub) in f.sub_ifds(ifd, r.ifd)?.iter().enumerate() {
                 let at = IfdAt {
                     ifd: Some(r.ifd),
@@ -705,19 +735,26 @@ impl OmeTiff {
                 };
                 levels.push(Arc::new(ImageIfd::parse(f, r.file, sub, at)?));
             }
-            parsed.insert(*r, (main.clone(), levels.clone()));
-            level0.push(Some(main));
-            subs.push(levels);
+            let j = u32::try_from(ifds.len()).unwrap_or(NO_IFD);
+            parsed.insert(*r, j);
+            ifds.push(levels);
+            slots.push(j);
         }
-        let first = level0.iter().flatten().next().cloned().ok_or_else(|| {
-            Error::format(
-                Location::file(path),
-                "expected at least one plane with pixel data, found none",
-            )
-        })?;
-        // Check the IFDs against Pixels.
+        let first = ifds
+            .first()
+            .and_then(|l| l.first())
+            .cloned()
+            .ok_or_else(|| {
+                Error::format(
+                    Location::file(path),
+                    "expected at least one plane with pixel data, found none",
+                )
+            })?;
+        // Check the IFDs against Pixels, and their SubIFD levels against them: a level
+        // whose samples differ from the series' would be read into the wrong type.
         let px_dtype = pixels.pixel_type.to_dtype();
-        for im in level0.iter().flatten() {
+        for levels in &ifds {
+            let Some(im) = levels.first() else { continue };
             let f = &files[im.file];
             if (im.width, im.height) != (u64::from(pixels.size_x), u64::from(pixels.size_y)) {
                 return Err(Error::format(
@@ -755,39 +792,60 @@ impl OmeTiff {
                     ),
                 ));
             }
+            if im.dtype != first.dtype {
+                return Err(Error::format(
+                    f.loc(im.at.ifd, None, Some(tag::BITS_PER_SAMPLE)),
+                    format!(
+                        "expected the samples of the first plane's IFD ({}) in every IFD of Image {image_index}, found {}",
+                        first.dtype.name(),
+                        im.dtype.name()
+                    ),
+                ));
+            }
+            for sub in &levels[1..] {
+                if (sub.dtype, sub.spp) != (im.dtype, im.spp) {
+                    return Err(Error::format(
+                        f.loc(
+                            sub.at.ifd,
+                            sub.at.subifd,
+                            Some(if sub.spp != im.spp {
+                                tag::SAMPLES_PER_PIXEL
+                            } else {
+                                tag::BITS_PER_SAMPLE
+                            }),
+                        ),
+                        format!(
+                            "expected the samples of its IFD ({} x {}) in SubIFD {} of Image {image_index}, found {} x {}",
+                            im.spp,
+                            im.dtype.name(),
+                            sub.at.subifd.unwrap_or(0),
+                            sub.spp,
+                            sub.dtype.name()
+                        ),
+                    ));
+                }
+            }
         }
-        let n_sub = subs
-            .iter()
-            .zip(&level0)
-            .filter(|(_, l)| l.is_some())
-            .map(|(s, _)| s.len())
-            .min()
-            .unwrap_or(0);
-        let mut levels = vec![level0];
-        for k in 0..n_sub {
-            let lv: Vec<Option<Arc<ImageIfd>>> = subs.iter().map(|s| s.get(k).cloned()).collect();
-            let g = lv.iter().flatten().next().cloned();
-            if let Some(g) = g
-                && lv
-                    .iter()
-                    .flatten()
-                    .any(|x| (x.width, x.height, x.dtype) != (g.width, g.height, g.dtype))
+        // Levels: as many as every IFD has, up to the first whose planes disagree in size.
+        let mut n_levels = ifds.iter().map(Vec::len).min().unwrap_or(1);
+        for k in 1..n_levels {
+            let g = &ifds[0][k];
+            if ifds
+                .iter()
+                .any(|l| (l[k].width, l[k].height, l[k].dtype) != (g.width, g.height, g.dtype))
             {
+                n_levels = k;
                 break;
             }
-            levels.push(lv);
+        }
+        for levels in &mut ifds {
+            levels.truncate(n_levels);
         }
         let (sz, sc, st) = pixels.zct_sizes();
         let tcz = (u64::from(st), u64::from(sc), u64::from(sz));
         let mut level_shapes = Vec::new();
         let mut level_blocks = Vec::new();
-        for lv in &levels {
-            let g = lv
-                .iter()
-                .flatten()
-                .next()
-                .cloned()
-                .unwrap_or_else(|| first.clone());
+        for g in &ifds[0] {
             level_shapes.push([tcz.0, tcz.1, tcz.2, g.height, g.width]);
             level_blocks.push((g.block_h, g.block_w));
         }
@@ -802,7 +860,8 @@ impl OmeTiff {
             pixels,
             warnings,
             plane_map: map,
-            levels,
+            slots,
+            ifds,
             spp,
         })
     }
@@ -877,6 +936,8 @@ impl OmeTiff {
             0,
             &|_| None,
             &|_| n,
+            // z x c x t is n, the planes in the chain, which its limit bounds.
+            n,
         );
         let mut s = Self::build_series(&files, &chains, None, pixels.clone(), map, spp, &path, 0)?;
         s.pixels.tiff_data.clear();
@@ -1027,9 +1088,6 @@ fn read_typed<T: Element>(
     let (ry0, rx0, rh, rw) = (start[3], start[4], shape[3], shape[4]);
     let plane_len = (rh * rw) as usize;
     let mut units = Vec::new();
-    let lv = &s.levels[level];
-    let (_, sc_ifd_u32, _) = s.plane_map.sizes;
-    let _ = sc_ifd_u32;
     let mut out_plane = 0usize;
     for t in start[0]..start[0] + shape[0] {
         for c in start[1]..start[1] + shape[1] {
@@ -1039,7 +1097,7 @@ fn read_typed<T: Element>(
                 let idx = ((t * u64::from(s.plane_map.sizes.1) + c_ifd)
                     * u64::from(s.plane_map.sizes.0)
                     + z) as usize;
-                if let Some(Some(ifd)) = lv.get(idx) {
+                if let Some(ifd) = s.ifd_at(idx, level) {
                     let bw = ifd.block_w;
                     let bh = ifd.block_h;
                     let across = ifd.width.div_ceil(bw);

@@ -99,6 +99,14 @@ impl Hierarchy {
         self.store.child_path(parent, relative, at)
     }
 
+    /// When `node` is a symbolic link (anywhere on its path) to itself or to one of the
+    /// nodes on its way from the root, where it leads (`""` for the root): the hierarchy has a
+    /// cycle there, which a walk must report, not follow. [`Hierarchy::node`] refuses
+    /// such a node with a format error.
+    pub fn link_cycle(&self, node: &str) -> Option<String> {
+        self.store.link_cycle(node)
+    }
+
     /// Sub-directory names of a node.
     ///
     /// # Errors

@@ -235,104 +235,21 @@ impl WritableStorageTraits for StagingStore {
 
 /// A hidden sibling directory of `target` to write a new dataset into.
 pub(crate) fn staging_dir_for(target: &Path) -> Result<PathBuf> {
-    let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        Error::usage(format!(
-            "expected an output path with a file name, found {}",
-            target.display()
-        ))
-    })?;
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let dir = parent.join(format!(".{name}.partial-{}-{nanos}", std::process::id()));
+    let dir = crate::commit::temp_sibling(target)?;
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
+    }
     fs::create_dir(&dir).map_err(|e| Error::io(Location::file(&dir), e))?;
     Ok(dir)
 }
 
-/// Refuses to go on when `target` exists and `overwrite` is not set.
-pub(crate) fn check_target(target: &Path, overwrite: bool) -> Result<()> {
-    if !overwrite && fs::symlink_metadata(target).is_ok() {
-        return Err(Error::new(
-            crate::ErrorKind::Usage,
-            Location::file(target),
-            "the output exists; pass overwrite (--overwrite) to replace it",
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::commit::check_target;
 
-/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); `false` when the
-/// filesystem or kernel cannot, so the caller falls back to two renames.
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let (Ok(a), Ok(b)) = (
-        std::ffi::CString::new(a.as_os_str().as_bytes()),
-        std::ffi::CString::new(b.as_os_str().as_bytes()),
-    ) else {
-        return false;
-    };
-    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    rc == 0
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_a: &Path, _b: &Path) -> bool {
-    false
-}
-
-/// Moves a finished staging directory to `target`. An existing target is replaced only
-/// now, when the new dataset is complete: the two are swapped atomically where the system
-/// can (so `target` always holds the old or the new dataset), else the old one is renamed
-/// aside and the new one renamed in; only then is the old one deleted.
+/// Moves a finished staging directory to `target` ([`crate::commit::commit`]: never over
+/// an existing target without `overwrite`, atomically swapped with it where the system
+/// can otherwise).
 pub(crate) fn commit_dir(staging: &Path, target: &Path, overwrite: bool) -> Result<()> {
-    let loc = || Location::file(target);
-    let old = if fs::symlink_metadata(target).is_ok() {
-        if !overwrite {
-            return Err(Error::new(
-                crate::ErrorKind::Usage,
-                loc(),
-                "the output appeared while writing; refusing to replace it",
-            ));
-        }
-        if exchange(staging, target) {
-            // `staging` now holds the old dataset.
-            Some(staging.to_path_buf())
-        } else {
-            let aside = staging.with_extension("replaced");
-            fs::rename(target, &aside).map_err(|e| Error::io(loc(), e))?;
-            fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
-            Some(aside)
-        }
-    } else {
-        fs::rename(staging, target).map_err(|e| Error::io(loc(), e))?;
-        None
-    };
-    if let Some(old) = old {
-        let removed = if old.is_dir() {
-            fs::remove_dir_all(&old)
-        } else {
-            fs::remove_file(&old)
-        };
-        removed.map_err(|e| Error::io(Location::file(&old), e))?;
-    }
-    Ok(())
+    crate::commit::commit(staging, target, overwrite)
 }
 
 /// Removes a staging directory after a failure (best effort: the error that caused the

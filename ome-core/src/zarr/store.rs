@@ -55,6 +55,15 @@ pub(crate) struct NodeMeta {
     pub(crate) attributes_document: &'static str,
 }
 
+/// A node path for messages: the root is "the root".
+fn show_node(node: &str) -> String {
+    if node.is_empty() {
+        "the root".to_string()
+    } else {
+        format!("{node:?}")
+    }
+}
+
 /// A hierarchy rooted at a directory.
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -290,6 +299,17 @@ impl Store {
 
     /// Reads the metadata of `node`, or `None` when the node has no metadata document.
     pub(crate) fn node(&self, node: &str) -> Result<Option<NodeMeta>> {
+        // A node that is a link back to an ancestor is refused here, so that no walk
+        // (labels, wells, fields, series) can loop through it.
+        if let Some(ancestor) = self.link_cycle(node) {
+            return Err(Error::format(
+                self.location(node),
+                format!(
+                    "expected a node below {}, found a symbolic link back to it (a cycle)",
+                    show_node(&ancestor)
+                ),
+            ));
+        }
         if let Some(doc) = self.read_document(node, "zarr.json")? {
             return self.v3_node(node, doc).map(Some);
         }
@@ -423,7 +443,48 @@ impl Store {
         {
             return Err(bad("a symbolic link leads outside the dataset root"));
         }
+        if let Some(ancestor) = self.link_cycle(&joined) {
+            return Err(bad(&format!(
+                "a symbolic link back to {}, which makes a cycle",
+                show_node(&ancestor)
+            )));
+        }
         Ok(joined)
+    }
+
+    /// When `node` resolves (through a symbolic link) to itself or to a node on its way
+    /// from the root, where it leads (relative to the root): following it would walk a cycle (`labels/x` linked to its
+    /// image, a well linked to its plate). Compared by canonical path, so links of any
+    /// depth and spelling are caught; `None` for a tree, and for nodes that do not exist.
+    pub(crate) fn link_cycle(&self, node: &str) -> Option<String> {
+        if node.is_empty() {
+            return None;
+        }
+        let real = fs::canonicalize(self.node_dir(node)).ok()?;
+        // A link out of the root is not a cycle (child_path and RootedStore refuse it);
+        // the root itself may lie below the link's target.
+        if !real.starts_with(&self.canonical_root) {
+            return None;
+        }
+        let mut prefix = String::new();
+        let mut prefixes = vec![String::new()];
+        let segments: Vec<&str> = node.split('/').collect();
+        for seg in &segments[..segments.len() - 1] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(seg);
+            prefixes.push(prefix.clone());
+        }
+        let loops = prefixes
+            .iter()
+            .any(|p| fs::canonicalize(self.node_dir(p)).is_ok_and(|a| a.starts_with(&real)));
+        // Named by where the link leads, relative to the root ("" for the root itself).
+        loops.then(|| {
+            real.strip_prefix(&self.canonical_root)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
     }
 
     /// Names of the sub-directories of `node` (for hierarchies that do not list children).

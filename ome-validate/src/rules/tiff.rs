@@ -36,7 +36,37 @@ fn tiff_limits(options: &Options) -> TiffLimits {
     let mut limits = TiffLimits::default();
     limits.max_description_bytes = options.limits.max_metadata_bytes;
     limits.max_tile_bytes = options.limits.max_chunk_bytes;
+    limits.max_ifds = options.limits.max_tiff_ifds;
+    limits.max_array_elements = options.limits.max_array_elements;
     limits
+}
+
+/// The most planes one image may declare: the reader keeps an entry per plane, bounded
+/// as the IFDs of a file are.
+fn max_planes(options: &Options) -> u64 {
+    options.limits.max_tiff_ifds as u64
+}
+
+/// `OMEXML-DOC-002` for every image whose declared sizes exceed the limits; `true` when
+/// all are within them. Checked before a plane is mapped: the plane map and the reader
+/// hold an entry per plane, and a few bytes of XML can declare 2^31 of them.
+fn sizes_within_limits(sink: &mut Sink<'_>, at: &Scope, ome: &OmeXml, options: &Options) -> bool {
+    let mut ok = true;
+    for (i, image) in ome.images.iter().enumerate() {
+        if let Some(problem) = image
+            .pixels
+            .size_limit_problem(options.limits.max_array_elements, max_planes(options))
+        {
+            sink.emit(
+                at,
+                "OMEXML-DOC-002",
+                &format!("/OME/Image[{i}]/Pixels"),
+                format!("Image {i}: {problem}"),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 fn xml_limits(options: &Options) -> XmlLimits {
@@ -188,6 +218,9 @@ pub(crate) fn check_tiff(sink: &mut Sink<'_>, path: &Path, options: &Options) ->
     let Some(ome) = outcome.ome else {
         return 1;
     };
+    if !sizes_within_limits(sink, &ifd0, &ome, options) {
+        return 1;
+    }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let own = Own {
         uuid: ome.uuid.clone(),
@@ -232,6 +265,9 @@ pub(crate) fn check_xml_file(sink: &mut Sink<'_>, path: &Path, options: &Options
     let Some(ome) = outcome.ome else {
         return 1;
     };
+    if !sizes_within_limits(sink, &sc, &ome, options) {
+        return 1;
+    }
     if !document.to_ascii_lowercase().ends_with(".companion.ome") {
         return 1;
     }
@@ -296,13 +332,19 @@ fn check_binary_only(
         }
     };
     let node = file_name(&master);
+    let master_scope = scope(&node, &node);
     let outcome = omexml::check_text(
         sink,
-        &scope(&node, &node),
+        &master_scope,
         &text,
         &xml_limits(options),
         options.xml_schema.as_deref(),
     );
+    if let Some(ome) = &outcome.ome
+        && !sizes_within_limits(sink, &master_scope, ome, options)
+    {
+        return None;
+    }
     let Some(ome) = outcome.ome else {
         sink.emit(
             &at,
@@ -489,7 +531,7 @@ fn check_set(
 ) -> usize {
     let files = collect_files(sink, ome, dir, own, options);
     for i in 0..ome.images.len() {
-        check_image(sink, &files, ome, i);
+        check_image(sink, &files, ome, i, options);
     }
     if files.own.is_some() {
         check_members_agree(sink, &files, ome, options);
@@ -558,7 +600,7 @@ fn check_members_agree(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, options
     }
 }
 
-fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize) {
+fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, options: &Options) {
     let Some(image) = ome.images.get(i) else {
         return;
     };
@@ -595,7 +637,14 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize) {
     let file_of = |u: &str| files.by_uuid.get(u).copied();
     let ifds_in = |f: usize| files.ifds(f).map_or(0, |i| i.len() as u64);
     let own = files.own.unwrap_or(usize::MAX);
-    let map = map_planes(px, (sz, sc_ifd, st), own, &file_of, &ifds_in);
+    let map = map_planes(
+        px,
+        (sz, sc_ifd, st),
+        own,
+        &file_of,
+        &ifds_in,
+        max_planes(options),
+    );
     for problem in &map.problems {
         let (code, k) = match problem {
             PlaneProblem::IfdOutOfRange { tiff_data, .. } => ("OMETIFF-TD-001", Some(*tiff_data)),
@@ -608,6 +657,8 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize) {
                 }
                 ("OMETIFF-SET-001", Some(*tiff_data))
             }
+            PlaneProblem::TooManyPlanes { .. } => ("OMEXML-DOC-002", None),
+            PlaneProblem::TooManyMappings { tiff_data, .. } => ("OMEXML-DOC-002", Some(*tiff_data)),
         };
         let ptr = match k {
             Some(k) => format!("{base}/TiffData[{k}]"),
@@ -627,6 +678,9 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize) {
         .iter()
         .map(|(_, i)| i.ifds.iter().map(|s| s.offset).collect())
         .collect();
+    // The samples of the first mapped IFD: every other plane of the series must have the
+    // same, even where both fit the Type (12-bit and 16-bit planes in one uint16 image).
+    let mut first_samples: Option<(u64, &[u64], u64)> = None;
     for plane in map.planes.iter().flatten() {
         if !seen.insert(*plane) {
             continue;
@@ -639,6 +693,24 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize) {
         };
         let at = scope(&files.node(plane.file), &ifd_doc(Some(plane.ifd), None));
         check_ifd(sink, &at, ifd, px, i, spp, &mut reported);
+        match first_samples {
+            None => first_samples = Some((plane.ifd, &ifd.bits_per_sample, ifd.sample_format)),
+            Some((k, bits, format))
+                if (bits, format) != (ifd.bits_per_sample.as_slice(), ifd.sample_format)
+                    && reported.insert("OMETIFF-PIX-002") =>
+            {
+                sink.emit(
+                    &at,
+                    "OMETIFF-PIX-002",
+                    "tag 258",
+                    format!(
+                        "expected the samples of IFD {k}, the first plane of Image {i} (BitsPerSample {bits:?}, SampleFormat {format}), found BitsPerSample {:?}, SampleFormat {}",
+                        ifd.bits_per_sample, ifd.sample_format
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
         check_levels(sink, &at, plane.ifd, ifd, &mut reported);
         check_level_storage(
             sink,
@@ -686,6 +758,18 @@ fn check_ifd(
     }
     let (format, bits) = expected_samples(px.pixel_type);
     let found_bits = ifd.bits_per_sample.first().copied().unwrap_or(1);
+    if ifd.bits_per_sample.iter().any(|&b| b != found_bits) {
+        once(
+            sink,
+            "OMETIFF-PIX-002",
+            "tag 258",
+            format!(
+                "expected one BitsPerSample for every sample (Pixels Type {} of Image {i}), found {:?}",
+                px.pixel_type.as_str(),
+                ifd.bits_per_sample
+            ),
+        );
+    }
     // Packed unsigned samples narrower than the Type (a 12-bit camera in uint16, a 4-bit
     // mask in uint8) are read widened to the smallest unsigned type that holds them, which
     // is how Bio-Formats and tifffile present them (TIFF 6.0 section 2, BitsPerSample):

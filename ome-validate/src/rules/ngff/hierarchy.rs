@@ -85,6 +85,9 @@ impl Walker<'_> {
         version: NgffVersion,
     ) -> Option<Option<RawNode>> {
         self.nodes.fetch_add(1, Ordering::Relaxed);
+        if self.cycle(sink, node, version, "") {
+            return None;
+        }
         match self.h.node(node) {
             Ok(n) => Some(n),
             Err(e) => {
@@ -107,6 +110,29 @@ impl Walker<'_> {
         }
     }
 
+    /// HIER-006 when `node` is a symbolic link back to itself or an ancestor (found by
+    /// the canonical paths of the nodes on its way from the root): the walk reports the
+    /// cycle and does not follow it. `at` points at the metadata that names the node.
+    fn cycle(&self, sink: &mut Sink<'_>, node: &str, version: NgffVersion, at: &str) -> bool {
+        let Some(ancestor) = self.h.link_cycle(node) else {
+            return false;
+        };
+        let target = if ancestor.is_empty() {
+            "the root".to_string()
+        } else {
+            format!("{ancestor:?}")
+        };
+        sink.emit(
+            &Scope::new(node, "", version),
+            "NGFF-HIER-006",
+            at,
+            format!(
+                "expected {node:?} to be a node below its parent, found a symbolic link back to {target} (a cycle; not followed)"
+            ),
+        );
+        true
+    }
+
     /// Resolves a path from metadata; refused → HIER-004 and `None`.
     fn child(
         &self,
@@ -122,7 +148,12 @@ impl Walker<'_> {
         {
             Ok(p) => Some(p),
             Err(e) => {
-                sink.emit(scope, "NGFF-HIER-004", at, e.message().to_string());
+                let plain = relative
+                    .split('/')
+                    .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+                if !(plain && self.cycle(sink, &join(parent, relative), scope.version, at)) {
+                    sink.emit(scope, "NGFF-HIER-004", at, e.message().to_string());
+                }
                 None
             }
         }
@@ -309,7 +340,10 @@ impl Walker<'_> {
     ) -> Option<Level> {
         let node = self.child(sink, scope, image, path, at)?;
         match self.read(sink, &node, scope.version)? {
-            Some(raw) if raw.is_array => arrays::level(sink, scope, raw),
+            Some(raw) if raw.is_array => {
+                self.level_format(sink, scope, &raw);
+                arrays::level(sink, scope, raw)
+            }
             Some(_) => {
                 sink.emit(
                     scope,
@@ -328,6 +362,35 @@ impl Walker<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// HIER-005: a level array in the Zarr format of its image's version (0.5+: v3, RFC-2;
+    /// up to 0.4: v2). A group's own format is HIER-003's.
+    fn level_format(&self, sink: &mut Sink<'_>, scope: &Scope, raw: &RawNode) {
+        let want = if scope.version >= NgffVersion::V0_5 {
+            ZarrFormat::V3
+        } else {
+            ZarrFormat::V2
+        };
+        if raw.format != want {
+            let document = if raw.format == ZarrFormat::V2 {
+                ".zarray"
+            } else {
+                "zarr.json"
+            };
+            sink.emit(
+                &Scope::new(&raw.path, document, scope.version),
+                "NGFF-HIER-005",
+                "",
+                format!(
+                    "expected a Zarr v{} array in an OME-NGFF {} image ({}), found a Zarr v{} array ({document})",
+                    want.number(),
+                    version_str(scope.version),
+                    if scope.node.is_empty() { "the root" } else { scope.node.as_str() },
+                    raw.format.number()
+                ),
+            );
         }
     }
 
