@@ -377,8 +377,25 @@ impl DynArray {
 /// about to be filled in parallel. Above 4 MiB it asks Linux for transparent huge pages
 /// before the first write (`madvise(MADV_HUGEPAGE)`, as NumPy does for its large arrays),
 /// so filling a GiB takes ~500 page faults instead of ~260 000, each a VM exit on a guest.
-pub(crate) fn zeroed_output<T: Element>(len: usize) -> Vec<T> {
-    let mut v = vec![T::default(); len];
+///
+/// `None` when the memory cannot be had (more than the address space allows, as under
+/// `prlimit --as`): the caller reports that as an error instead of the process aborting.
+pub(crate) fn zeroed_output<T: Element>(len: usize) -> Option<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    let mut v: Vec<T> = if layout.size() == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: the layout has a non-zero size. Every `Element` is a plain integer or
+        // float whose all-zero bit pattern is the value zero, so zeroed memory holds `len`
+        // initialised elements, and the allocation is made with `T`'s layout for `len`.
+        unsafe {
+            let ptr = std::alloc::alloc_zeroed(layout).cast::<T>();
+            if ptr.is_null() {
+                return None;
+            }
+            Vec::from_raw_parts(ptr, len, len)
+        }
+    };
     let bytes = len.saturating_mul(size_of::<T>());
     #[cfg(target_os = "linux")]
     if bytes >= 4 << 20 {
@@ -400,7 +417,21 @@ pub(crate) fn zeroed_output<T: Element>(len: usize) -> Vec<T> {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = bytes;
-    v
+    Some(v)
+}
+
+/// The error of a region whose output buffer could not be allocated.
+pub(crate) fn output_alloc_error(
+    location: crate::Location,
+    shape: &[u64],
+    bytes: u64,
+) -> crate::Error {
+    crate::Error::limits(
+        location,
+        format!(
+            "expected memory for a region of shape {shape:?} ({bytes} bytes), found the allocation refused (out of memory or address space)"
+        ),
+    )
 }
 
 #[cfg(test)]

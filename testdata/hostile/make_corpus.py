@@ -1273,6 +1273,54 @@ def _(d):
     os.symlink("../..", os.path.join(d, "labels", "cells", "inner"))
 
 
+# ---------------------------------------------------------------- TIFF blocks that claim more than they hold
+# A strip or tile whose declared decoded size is large (under the 1 GiB chunk limit) but
+# whose compressed bytes are a few dozen: a reader that reserves the declared size before
+# decoding takes ~900 MiB of address space and aborts under `prlimit --as=536870912`.
+
+
+def _claims_900mib(d, compression, payload):
+    w = h = 30000  # one 8-bit strip of 900 MB
+    head = tiff([(8, basic_entries(w=w, h=h, strip_len=len(payload), compression=compression), 0)])
+    assert len(head) <= 200
+    write(d + ".tif", head + bytes(200 - len(head)) + payload)
+
+
+@case("tiff-strip-claims-900mib-deflate", "tiff",
+      "30000 x 30000 single deflate strip (900 MB declared) holding 20 bytes",
+      ["decod", "strip", "short", "fewer", "expected", "size", "limit", "exceed"] + TIFF_NEEDLES,
+      info_may_succeed=True)
+def _(d):
+    _claims_900mib(d, 8, zlib.compress(bytes(64)))
+
+
+@case("tiff-strip-claims-900mib-zstd", "tiff",
+      "30000 x 30000 single zstd strip (900 MB declared) holding a 64-byte frame",
+      ["decod", "strip", "short", "fewer", "expected", "size", "limit", "exceed"] + TIFF_NEEDLES,
+      info_may_succeed=True)
+def _(d):
+    # a zstd frame without a content size: one raw block of 64 zero bytes
+    frame = struct.pack("<I", 0xFD2FB528) + bytes([0x00, 7 << 3])
+    frame += struct.pack("<I", 1 | (0 << 1) | (64 << 3))[:3] + bytes(64)
+    _claims_900mib(d, 50000, frame)
+
+
+@case("tiff-strip-claims-900mib-lzw", "tiff",
+      "30000 x 30000 single LZW strip (900 MB declared) holding 3 bytes",
+      ["decod", "strip", "short", "fewer", "expected", "size", "lzw", "limit", "exceed"] + TIFF_NEEDLES,
+      info_may_succeed=True)
+def _(d):
+    _claims_900mib(d, 5, bytes([0x80, 0x00, 0x00]))
+
+
+@case("tiff-strip-claims-900mib-packbits", "tiff",
+      "30000 x 30000 single PackBits strip (900 MB declared) holding 4 bytes",
+      ["decod", "strip", "short", "fewer", "expected", "size", "limit", "exceed"] + TIFF_NEEDLES,
+      info_may_succeed=True)
+def _(d):
+    _claims_900mib(d, 32773, bytes([0x81, 0x00, 0x81, 0x00]))
+
+
 # ---------------------------------------------------------------- main
 
 

@@ -65,6 +65,30 @@ pub(crate) fn zstd_exact_into(data: &[u8], out: &mut [u8]) -> bool {
     })
 }
 
+/// The most bytes `data` can decode to under `compression`, capped at `max`: what a
+/// decoder may reserve up front. A block's declared size is only a claim (a 30-byte strip of
+/// a file that says 500 MiB), and reserving it would take that much address space before a
+/// byte is decoded; the codec's own expansion bound caps it by the bytes actually there.
+fn reserve_bound(compression: u16, data: &[u8], max: usize) -> usize {
+    let ratio: usize = match compression {
+        code::NONE => 1,
+        // Deflate: a 258-byte match per 2-bit code at best (RFC 1951), about 1032:1.
+        code::ADOBE_DEFLATE | code::DEFLATE => 1032,
+        // LZW: a code of 9 or more bits yields at most a 4096-byte string.
+        code::LZW => 4096 * 8 / 9 + 1,
+        // PackBits: 2 bytes yield at most 128.
+        code::PACKBITS => 64,
+        // zstd: RLE blocks expand 2^17 bytes from 4; the frame header is used instead.
+        code::ZSTD | code::ZSTD_OLD => {
+            return zstd::bulk::Decompressor::upper_bound(data)
+                .map_or(data.len().saturating_mul(4), |n| n.min(max))
+                .min(max);
+        }
+        _ => 4,
+    };
+    data.len().saturating_mul(ratio).saturating_add(64).min(max)
+}
+
 pub(crate) fn decompress_into(
     compression: u16,
     data: &[u8],
@@ -74,7 +98,7 @@ pub(crate) fn decompress_into(
     out.clear();
     match compression {
         code::ZSTD | code::ZSTD_OLD => {
-            out.reserve(max);
+            out.reserve(reserve_bound(compression, data, max));
             let fast = ZSTD_DCTX.with(|cell| {
                 let mut slot = cell.borrow_mut();
                 if slot.is_none() {
@@ -89,7 +113,7 @@ pub(crate) fn decompress_into(
             out.clear();
         }
         code::ADOBE_DEFLATE | code::DEFLATE => {
-            out.reserve(max);
+            out.reserve(reserve_bound(compression, data, max));
             let fast = ZLIB.with(|cell| {
                 let mut slot = cell.borrow_mut();
                 let d = slot.get_or_insert_with(|| flate2::Decompress::new(true));
@@ -110,12 +134,14 @@ pub(crate) fn decompress_into(
     Ok(())
 }
 
-/// The streaming decoders behind [`decompress_into`].
+/// The streaming decoders behind [`decompress_into`]: each output grows as bytes are
+/// decoded, from the codec's bound, never past `max`.
 fn decompress_stream(compression: u16, data: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    let initial = reserve_bound(compression, data, max);
     let out = match compression {
         code::NONE => data[..data.len().min(max)].to_vec(),
         code::ADOBE_DEFLATE | code::DEFLATE => {
-            let mut out = Vec::with_capacity(max);
+            let mut out = Vec::with_capacity(initial);
             flate2::read::ZlibDecoder::new(data)
                 .take(max as u64)
                 .read_to_end(&mut out)
@@ -123,7 +149,7 @@ fn decompress_stream(compression: u16, data: &[u8], max: usize) -> Result<Vec<u8
             out
         }
         code::ZSTD | code::ZSTD_OLD => {
-            let mut out = Vec::with_capacity(max);
+            let mut out = Vec::with_capacity(initial);
             zstd::stream::read::Decoder::new(data)
                 .map_err(|e| format!("expected a zstd stream: {e}"))?
                 .take(max as u64)
@@ -142,7 +168,7 @@ fn decompress_stream(compression: u16, data: &[u8], max: usize) -> Result<Vec<u8
 fn lzw_decode(data: &[u8], max: usize) -> Result<Vec<u8>, String> {
     const CLEAR: u16 = 256;
     const EOI: u16 = 257;
-    let mut out: Vec<u8> = Vec::with_capacity(max);
+    let mut out: Vec<u8> = Vec::with_capacity(reserve_bound(code::LZW, data, max));
     // Table entries as (prefix code, last byte, length); strings are rebuilt backwards.
     let mut prefix = vec![0u16; 4096];
     let mut suffix = vec![0u8; 4096];
@@ -311,7 +337,7 @@ pub(crate) fn lzw_encode(data: &[u8]) -> Vec<u8> {
 }
 
 fn packbits_decode(data: &[u8], max: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(max);
+    let mut out = Vec::with_capacity(reserve_bound(code::PACKBITS, data, max));
     let mut i = 0;
     while i < data.len() && out.len() < max {
         let n = data[i] as i8;

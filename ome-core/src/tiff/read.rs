@@ -1084,7 +1084,13 @@ fn read_typed<T: Element>(
     parallel: bool,
 ) -> Result<ndarray::ArrayD<T>> {
     let total: usize = shape.iter().map(|&d| d as usize).product();
-    let mut out = crate::dtype::zeroed_output::<T>(total);
+    let mut out = crate::dtype::zeroed_output::<T>(total).ok_or_else(|| {
+        crate::dtype::output_alloc_error(
+            Location::file(&tiff.path),
+            shape,
+            (total as u64).saturating_mul(size_of::<T>() as u64),
+        )
+    })?;
     let (ry0, rx0, rh, rw) = (start[3], start[4], shape[3], shape[4]);
     let plane_len = (rh * rw) as usize;
     let mut units = Vec::new();
