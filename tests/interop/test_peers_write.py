@@ -252,11 +252,11 @@ def test_peer_output_validates(request, written):
     `ome-validate --depth data`. The `.`-separated v2 stores are read above but are not
     valid 0.4 (§on-disk: "/" is required): for them the validator must give exactly that
     error, NGFF-ARR-006, and nothing else."""
-    from test_validate_tiff import _report, _validate
+    from test_validate_tiff import _validate, _validate_data
 
     path, _ = written
     if "sepdot" in request.node.callspec.id:
-        code, report = _report(path)
+        code, report = _validate_data(path)
         errors = {f["code"] for t in report["targets"] for f in t["findings"] if f["severity"] == "error"}
         assert code == 1 and errors == {"NGFF-ARR-006"}, json.dumps(report, indent=1)[:4000]
         return

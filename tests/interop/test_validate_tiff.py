@@ -32,7 +32,7 @@ def _validator() -> Path:
     pytest.skip("ome-validate binary not found (set OME_VALIDATE_BIN or `cargo build -p ome-validate`)")
 
 
-def _report(path: Path) -> tuple[int, dict]:
+def _validate_data(path: Path) -> tuple[int, dict]:
     """`ome-validate --depth data --format json PATH`: its exit code and its report."""
     p = subprocess.run(
         [str(_validator()), "--depth", "data", "--format", "json", str(path)],
@@ -44,7 +44,7 @@ def _report(path: Path) -> tuple[int, dict]:
 
 def _validate(path: Path) -> dict:
     """The report of a target that must be valid (no error)."""
-    returncode, report = _report(path)
+    returncode, report = _validate_data(path)
     errors = [f for t in report["targets"] for f in t["findings"] if f["severity"] == "error"]
     assert not errors, json.dumps(errors, indent=1)
     assert returncode == 0
