@@ -37,14 +37,11 @@ pub(crate) fn check_target(target: &Path, overwrite: bool) -> Result<()> {
     Ok(())
 }
 
-/// A hidden sibling name for the temporary form of `target`, unique across processes and
-/// across threads of this one (two writers of one output must not share it):
-/// `.NAME.partial-PID-SEQ-NANOS`.
+/// The directory an output goes into (`.` for a bare name) and its file name.
 ///
 /// # Errors
 /// A usage error when `target` has no file name.
-pub(crate) fn temp_sibling(target: &Path) -> Result<PathBuf> {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
+pub(crate) fn parent_and_name(target: &Path) -> Result<(&Path, &str)> {
     let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
         Error::usage(format!(
             "expected an output path with a file name, found {}",
@@ -55,6 +52,18 @@ pub(crate) fn temp_sibling(target: &Path) -> Result<PathBuf> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    Ok((parent, name))
+}
+
+/// A hidden sibling name for the temporary form of `target`, unique across processes and
+/// across threads of this one (two writers of one output must not share it):
+/// `.NAME.partial-PID-SEQ-NANOS`.
+///
+/// # Errors
+/// A usage error when `target` has no file name.
+pub(crate) fn temp_sibling(target: &Path) -> Result<PathBuf> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let (parent, name) = parent_and_name(target)?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

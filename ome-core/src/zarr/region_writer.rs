@@ -49,16 +49,7 @@ pub struct RegionWriter {
 
 /// The staging directory of `target`: `.<name>.regions` next to it.
 fn regions_dir(target: &Path) -> Result<PathBuf> {
-    let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        Error::usage(format!(
-            "expected an output path with a file name, found {}",
-            target.display()
-        ))
-    })?;
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let (parent, name) = crate::commit::parent_and_name(target)?;
     Ok(parent.join(format!(".{name}.regions")))
 }
 
