@@ -32,8 +32,11 @@ pub(crate) fn scratch_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
+/// The body of a target: it takes libFuzzer's bytes.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (as in `fuzz/fuzz_targets/NAME.rs`) and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("ome_xml", ome_xml),
     ("ome_xml_roundtrip", ome_xml_roundtrip),
     ("ngff_attributes", ngff_attributes),
@@ -453,8 +456,10 @@ fn mutate(files: &[std::path::PathBuf], m: &Mutation, inner_per_shard: Option<us
                 None => 0,
             };
             // Blosc header: version, versionlz, flags, typesize, nbytes, blocksize, cbytes.
-            let at = base + [2, 4, 8, 12][usize::from(field % 4)];
-            if let Some(slot) = b.get_mut(at..at + 4) {
+            let Some(at) = base.checked_add([2, 4, 8, 12][usize::from(field % 4)]) else {
+                return;
+            };
+            if let Some(slot) = at.checked_add(4).and_then(|end| b.get_mut(at..end)) {
                 slot.copy_from_slice(&value.to_le_bytes());
             }
         }),
