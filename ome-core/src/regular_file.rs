@@ -112,18 +112,20 @@ pub(crate) fn open_inside(canonical_root: &Path, path: &Path) -> io::Result<Opti
     }
 }
 
+/// Makes a FIFO at `path` (tests of the readers that must refuse one).
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    fn mkfifo(path: &Path) {
-        let status = std::process::Command::new("mkfifo")
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
 
     #[test]
     fn regular_files_open_others_are_refused() {

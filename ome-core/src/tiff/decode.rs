@@ -81,7 +81,7 @@ fn reserve_bound(compression: u16, data: &[u8], max: usize) -> usize {
         // zstd: RLE blocks expand 2^17 bytes from 4; the frame header is used instead.
         code::ZSTD | code::ZSTD_OLD => {
             return zstd::bulk::Decompressor::upper_bound(data)
-                .map_or(data.len().saturating_mul(4), |n| n.min(max))
+                .unwrap_or(data.len().saturating_mul(4))
                 .min(max);
         }
         _ => 4,

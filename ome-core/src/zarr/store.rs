@@ -583,14 +583,7 @@ mod tests {
     }
 
     #[cfg(unix)]
-    fn mkfifo(path: &Path) {
-        let ok = std::process::Command::new("mkfifo")
-            .arg(path)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
+    use crate::regular_file::mkfifo;
 
     #[cfg(unix)]
     #[test]
