@@ -1,15 +1,14 @@
-//! `ome convert`: OME-Zarr, OME-TIFF (or plain TIFF) or .npy in; OME-Zarr, OME-TIFF or .npy out.
+//! `ome convert`: fills an [`ome_core::convert::ConvertRequest`] from the flags and prints
+//! the summary's notes. Every decision (which reader, which writer, which levels, which
+//! metadata) is `ome_core::convert`'s.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw, write_series_ome_tiff};
-use ome_core::metadata::{Axis, NgffVersion};
+use ome_core::convert::{ConvertRequest, MetadataOverrides, PyramidPolicy};
+use ome_core::metadata::NgffVersion;
 use ome_core::pyramid::{Downsample, LevelCount};
-use ome_core::{
-    Compression, Error, Image, ImageMetadata, NpyReader, OmeZarr, RegionSource, Result, Selection,
-    WriteOptions, write_npy, write_ome_zarr_from_source,
-};
+use ome_core::{Error, Result, Selection};
 
 #[derive(Debug, Args)]
 pub(crate) struct ConvertArgs {
@@ -22,25 +21,29 @@ pub(crate) struct ConvertArgs {
     /// NGFF version of OME-Zarr output: 0.4 (Zarr v2) or 0.5 (Zarr v3).
     #[arg(long, default_value = "0.5")]
     ngff_version: String,
-    /// Compression: none, zstd[:L], gzip[:L], blosc-<zstd|lz4|lz4hc|zlib|blosclz>[:L][:shuffle|noshuffle|bitshuffle].
-    #[arg(long, default_value = "blosc-zstd:1")]
-    compression: String,
+    /// Compression. OME-Zarr: none, zstd[:L], gzip[:L],
+    /// blosc-<zstd|lz4|lz4hc|zlib|blosclz>[:L][:shuffle|noshuffle|bitshuffle] (default
+    /// blosc-zstd:1). OME-TIFF: none, deflate[:L], zstd[:L], lzw (default deflate).
+    #[arg(long)]
+    compression: Option<String>,
     /// Chunk shape, comma separated (inner chunks when sharded).
     #[arg(long)]
     chunks: Option<String>,
     /// Shard shape, comma separated (0.5 only).
     #[arg(long)]
     shards: Option<String>,
-    /// Number of pyramid levels, level 0 included.
+    /// Make new pyramid levels, this many, level 0 included (by default the input's own
+    /// levels are copied; an input without levels gets new ones down to 256 pixels).
     #[arg(long, conflicts_with = "min_size")]
     levels: Option<usize>,
-    /// Add levels until the smallest downsampled side is at most this.
-    #[arg(long, default_value_t = 256)]
-    min_size: u64,
-    /// Downsampling: mean, nearest, mode (labels) or gaussian.
+    /// Make new levels until the smallest downsampled side is at most this (OME-Zarr).
+    #[arg(long)]
+    min_size: Option<u64>,
+    /// Downsampling of new levels: mean, nearest, mode (labels) or gaussian.
     #[arg(long, default_value = "mean")]
     downsample: String,
-    /// Downsampling factor per axis, comma separated (default 2 on y and x).
+    /// Make new levels with this downsampling factor per axis between levels, comma
+    /// separated (default 2 on y and x; OME-Zarr).
     #[arg(long)]
     factors: Option<String>,
     /// Axis letters of .npy input, such as tczyx (default by dimension count).
@@ -64,6 +67,10 @@ pub(crate) struct ConvertArgs {
     /// Replace an existing output once the new one is complete.
     #[arg(long)]
     overwrite: bool,
+    /// Do not carry the input's OME-XML into OME-TIFF output (one is made from the image
+    /// metadata instead).
+    #[arg(long)]
+    no_ome_xml: bool,
     /// Level to export to .npy.
     #[arg(long, default_value_t = 0)]
     level: usize,
@@ -85,42 +92,6 @@ pub(crate) struct ConvertArgs {
     quiet: bool,
 }
 
-fn tiff_options(args: &ConvertArgs) -> Result<ome_core::tiff::TiffWriteOptions> {
-    let mut o = ome_core::tiff::TiffWriteOptions::default();
-    if args.compression != "blosc-zstd:1" {
-        let (name, level) = match args.compression.split_once(':') {
-            Some((n, l)) => (
-                n,
-                Some(l.parse::<i32>().map_err(|_| {
-                    Error::usage(format!(
-                        "expected NAME[:LEVEL] for --compression, found {:?}",
-                        args.compression
-                    ))
-                })?),
-            ),
-            None => (args.compression.as_str(), None),
-        };
-        o.compression = name.parse()?;
-        o.compression_level = level;
-    }
-    let tile: Vec<u32> = parse_list(&args.tile, "--tile")?;
-    o.tile = match tile.as_slice() {
-        [t] => (*t, *t),
-        [h, w] => (*h, *w),
-        _ => {
-            return Err(Error::usage(format!(
-                "expected --tile N or H,W, found {:?}",
-                args.tile
-            )));
-        }
-    };
-    o.levels = args.levels;
-    o.downsample = args.downsample.parse::<Downsample>()?;
-    o.bigtiff = args.bigtiff.then_some(true);
-    o.overwrite = args.overwrite;
-    Ok(o)
-}
-
 fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Result<Vec<T>> {
     s.split(',')
         .map(|p| {
@@ -133,44 +104,62 @@ fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Result<Vec<T>> {
         .collect()
 }
 
-fn is_npy(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
-}
-
-/// Applies `--units`, `--scale` and `--channel-names` on top of metadata.
-fn apply_overrides(meta: &mut ImageMetadata, args: &ConvertArgs) -> Result<()> {
-    if let Some(scale) = &args.scale {
-        meta.scale = Some(parse_list(scale, "--scale")?);
-    }
-    if let Some(units) = &args.units {
-        for part in units.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+/// `--units "t=second,z=micrometer"` as (axis, unit) pairs.
+fn parse_units(s: &str) -> Result<Vec<(String, String)>> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|part| {
             let (axis, unit) = part.split_once('=').ok_or_else(|| {
                 Error::usage(format!("expected AXIS=UNIT in --units, found {part:?}"))
             })?;
-            let a: &mut Axis = meta
-                .axes
-                .iter_mut()
-                .find(|a| a.name == axis.trim())
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "--units names axis {axis:?}, which the image does not have"
-                    ))
-                })?;
-            a.unit = Some(unit.trim().to_string());
-        }
-    }
-    if let Some(names) = &args.channel_names {
-        meta.channel_names = names.split(',').map(|s| s.trim().to_string()).collect();
-    }
-    if let Some(name) = &args.name {
-        meta.name = Some(name.clone());
-    }
-    Ok(())
+            Ok((axis.trim().to_string(), unit.trim().to_string()))
+        })
+        .collect()
 }
 
-fn write_options(args: &ConvertArgs) -> Result<WriteOptions> {
-    let mut o = WriteOptions::default();
-    o.version = match args.ngff_version.as_str() {
+/// The request the flags describe.
+fn request(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<ConvertRequest> {
+    let mut r = ConvertRequest::default();
+    r.series = args.series;
+    r.level = args.level;
+    r.selection = args
+        .select
+        .as_deref()
+        .map(str::parse::<Selection>)
+        .transpose()?;
+    let mut m = MetadataOverrides::default();
+    m.axes.clone_from(&args.axes);
+    m.scale = args
+        .scale
+        .as_deref()
+        .map(|s| parse_list(s, "--scale"))
+        .transpose()?;
+    m.units = args
+        .units
+        .as_deref()
+        .map(parse_units)
+        .transpose()?
+        .unwrap_or_default();
+    m.channel_names = args
+        .channel_names
+        .as_deref()
+        .map(|n| n.split(',').map(|s| s.trim().to_string()).collect());
+    m.name.clone_from(&args.name);
+    r.metadata = m;
+    let new_levels = args.levels.is_some() || args.min_size.is_some() || args.factors.is_some();
+    r.pyramid = if new_levels {
+        PyramidPolicy::New
+    } else {
+        PyramidPolicy::KeepSource
+    };
+    r.compression.clone_from(&args.compression);
+    r.limits = *limits;
+    r.carry_ome_xml = !args.no_ome_xml;
+    r.overwrite = args.overwrite;
+    let downsample = args.downsample.parse::<Downsample>()?;
+
+    r.zarr.version = match args.ngff_version.as_str() {
         "0.4" => NgffVersion::V0_4,
         "0.5" => NgffVersion::V0_5,
         v => {
@@ -179,188 +168,55 @@ fn write_options(args: &ConvertArgs) -> Result<WriteOptions> {
             )));
         }
     };
-    o.compression = args.compression.parse::<Compression>()?;
-    o.chunks = args
+    r.zarr.chunks = args
         .chunks
         .as_deref()
         .map(|c| parse_list(c, "--chunks"))
         .transpose()?;
-    o.shards = args
+    r.zarr.shards = args
         .shards
         .as_deref()
         .map(|c| parse_list(c, "--shards"))
         .transpose()?;
-    o.factors = args
+    r.zarr.factors = args
         .factors
         .as_deref()
         .map(|c| parse_list(c, "--factors"))
         .transpose()?;
-    o.levels = match args.levels {
-        Some(n) => LevelCount::Exactly(n),
-        None => LevelCount::MinSize(args.min_size),
+    if let Some(n) = args.levels {
+        r.zarr.levels = LevelCount::Exactly(n);
+    } else if let Some(m) = args.min_size {
+        r.zarr.levels = LevelCount::MinSize(m);
+    }
+    r.zarr.downsample = downsample;
+    r.zarr.jobs = args.jobs;
+
+    let tile: Vec<u32> = parse_list(&args.tile, "--tile")?;
+    r.tiff.tile = match tile.as_slice() {
+        [t] => (*t, *t),
+        [h, w] => (*h, *w),
+        _ => {
+            return Err(Error::usage(format!(
+                "expected --tile N or H,W, found {:?}",
+                args.tile
+            )));
+        }
     };
-    o.downsample = args.downsample.parse::<Downsample>()?;
-    o.overwrite = args.overwrite;
-    o.jobs = args.jobs;
-    Ok(o)
-}
-
-/// The image at `path`: [`Image::open_series`] for an OME-TIFF (series 0 by default) or
-/// when `--series` is given; otherwise the OME-Zarr image itself, with a hint for groups
-/// that hold images (a plate, a well, a bioformats2raw container).
-fn open_image(path: &Path, series: Option<usize>, limits: &ome_core::Limits) -> Result<Image> {
-    if ome_core::is_tiff_input(path) || series.is_some() {
-        return Image::open_series(path, series.unwrap_or(0), limits);
-    }
-    let node = OmeZarr::open_with_limits(path, *limits)?;
-    if node.attributes().multiscales.is_none() {
-        let hint = match node.kind() {
-            ome_core::metadata::NodeKind::Plate => format!(
-                " (a plate: give a field such as {}/{}/0)",
-                path.display(),
-                node.wells().first().map_or("A/1", String::as_str)
-            ),
-            ome_core::metadata::NodeKind::Bioformats2raw => format!(
-                " (a bioformats2raw container: give --series N or a series such as {}/0)",
-                path.display()
-            ),
-            ome_core::metadata::NodeKind::Well => {
-                format!(" (a well: give a field such as {}/0)", path.display())
-            }
-            _ => String::new(),
-        };
-        return Err(Error::usage(format!(
-            "{} holds no image{hint}",
-            path.display()
-        )));
-    }
-    node.image()
-}
-
-/// The metadata of each series, with the metadata options applied to every one.
-fn series_metadata(series: &Series, args: &ConvertArgs) -> Result<Vec<ImageMetadata>> {
-    let mut metas = series.metadata(args.level);
-    for meta in &mut metas {
-        apply_overrides(meta, args)?;
-    }
-    Ok(metas)
-}
-
-/// Whether a metadata option (--scale, --units, --channel-names, --name) is given.
-fn overrides_metadata(args: &ConvertArgs) -> bool {
-    args.scale.is_some()
-        || args.units.is_some()
-        || args.channel_names.is_some()
-        || args.name.is_some()
-}
-
-/// Every series of the input (a multi-image OME-TIFF or a bioformats2raw container) when
-/// no `--series` picks one; `None` for input that is one image.
-fn every_series(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<Option<Series>> {
-    if args.series.is_some() || is_npy(&args.input) {
-        return Ok(None);
-    }
-    Series::open(&args.input, limits)
+    r.tiff.levels = args.levels;
+    r.tiff.downsample = downsample;
+    r.tiff.bigtiff = args.bigtiff.then_some(true);
+    Ok(r)
 }
 
 pub(crate) fn run(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<()> {
+    let request = request(args, limits)?;
     let bar = crate::Bar::new(args.quiet);
-    let result = if is_npy(&args.output) {
-        if args.output.exists() && !args.overwrite {
-            return Err(Error::usage(format!(
-                "{} exists; pass --overwrite to replace it",
-                args.output.display()
-            )));
-        }
-        let data = if is_npy(&args.input) {
-            let reader = NpyReader::open(&args.input)?;
-            if args.select.is_some() {
-                return Err(Error::usage("--select applies to OME-Zarr input"));
-            }
-            reader.read_all()?
-        } else {
-            let image = open_image(&args.input, args.series, limits)?;
-            let sel = match &args.select {
-                Some(s) => s.parse::<Selection>()?,
-                None => Selection::all(),
-            };
-            image.read(args.level, &sel)?
-        };
-        write_npy(&args.output, &data)
-    } else if ome_core::tiff::is_tiff_path(&args.output) {
-        let opts = tiff_options(args)?;
-        if is_npy(&args.input) {
-            let reader = NpyReader::open(&args.input)?;
-            let mut meta = match &args.axes {
-                Some(a) => ImageMetadata::from_axis_letters(a)?,
-                None => ImageMetadata::default_for_ndim(reader.shape().len())?,
-            };
-            apply_overrides(&mut meta, args)?;
-            ome_core::tiff::write_ome_tiff(&args.output, &reader, &meta, &opts).map(|_| ())
-        } else if let Some(series) = every_series(args, limits)? {
-            // raw2ometiff: every series, the input's OME-XML carried.
-            let metas = series_metadata(&series, args)?;
-            let mut conv = ConvertOptions::default();
-            conv.level = args.level;
-            conv.carry_ome_xml = !overrides_metadata(args);
-            let s = write_series_ome_tiff(&args.output, &series, Some(&metas), &opts, &conv)?;
-            if series.ome_xml().is_some()
-                && let Some(why) = s.ome_xml_not_carried
-            {
-                let why = if conv.carry_ome_xml {
-                    why
-                } else {
-                    "metadata options replace it".to_string()
-                };
-                eprintln!("note: the input's OME-XML is not carried: {why}");
-            }
-            Ok(())
-        } else {
-            let image = open_image(&args.input, args.series, limits)?;
-            let mut meta = image.metadata(args.level);
-            apply_overrides(&mut meta, args)?;
-            let source = image.level_source(args.level)?;
-            ome_core::tiff::write_ome_tiff(&args.output, &source, &meta, &opts).map(|_| ())
-        }
-    } else {
-        let mut opts = write_options(args)?;
-        opts.limits = *limits;
-        if let Some(series) = every_series(args, limits)? {
-            // bioformats2raw: every series, the OME-XML under OME/, the TIFF's own pyramid
-            // kept unless --levels asks for another.
-            let metas = series_metadata(&series, args)?;
-            let mut conv = ConvertOptions::default();
-            conv.level = args.level;
-            conv.keep_pyramid = args.levels.is_none();
-            write_bioformats2raw(
-                &args.output,
-                &series,
-                Some(&metas),
-                &opts,
-                &conv,
-                Some(&bar),
-            )
-        } else if is_npy(&args.input) {
-            let reader = NpyReader::open(&args.input)?;
-            let mut meta = match &args.axes {
-                Some(a) => ImageMetadata::from_axis_letters(a)?,
-                None => ImageMetadata::default_for_ndim(reader.shape().len())?,
-            };
-            apply_overrides(&mut meta, args)?;
-            write_ome_zarr_from_source(&args.output, &reader, &meta, &opts, Some(&bar)).map(|_| ())
-        } else {
-            let image = open_image(&args.input, args.series, limits)?;
-            let mut meta = image.metadata(args.level);
-            if args.axes.is_some() {
-                return Err(Error::usage(
-                    "--axes applies to .npy input; OME-Zarr input keeps its axes",
-                ));
-            }
-            apply_overrides(&mut meta, args)?;
-            let source = image.level_source(args.level)?;
-            write_ome_zarr_from_source(&args.output, &source, &meta, &opts, Some(&bar)).map(|_| ())
-        }
-    };
+    let result =
+        ome_core::convert::convert_with_progress(&args.input, &args.output, &request, &bar);
     bar.finish();
-    result
+    // Notes say what was not kept; they are not progress, so --quiet keeps them.
+    for note in &result?.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(())
 }

@@ -273,22 +273,13 @@ fn render_tiff_text(v: &Value) -> String {
     buf
 }
 
-/// Reads `path` when it is an OME-XML document (not a TIFF) that names no pixel files:
+/// Reads the OME-XML document at `path` and returns it when it names no pixel files:
 /// pixels as BinData, MetadataOnly, or none. Such a document is described from its XML.
 fn pixel_less_ome_xml(
     path: &Path,
     limits: &ome_core::Limits,
 ) -> Result<Option<ome_core::ome_xml::OmeXml>> {
     use std::io::Read;
-    let mut head = [0u8; 4];
-    let mut file = ome_core::open_regular(path)
-        .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
-    let n = file
-        .read(&mut head)
-        .map_err(|e| ome_core::Error::io(ome_core::Location::file(path), e))?;
-    if ome_core::tiff::is_tiff_magic(&head[..n]) {
-        return Ok(None);
-    }
     let max = limits.max_xml_bytes;
     let mut bytes = Vec::new();
     ome_core::open_regular(path)
@@ -387,8 +378,21 @@ fn render_ome_xml_text(v: &Value) -> String {
 }
 
 pub(crate) fn run(path: &Path, json: bool, limits: &ome_core::Limits) -> Result<()> {
-    if ome_core::is_tiff_input(path) {
-        if let Some(ome) = pixel_less_ome_xml(path, limits)? {
+    // A missing path goes to the Zarr reader, which names what is absent.
+    let format = ome_core::Format::detect(path).unwrap_or(ome_core::Format::OmeZarr);
+    if matches!(
+        format,
+        ome_core::Format::Npy | ome_core::Format::AttributesJson
+    ) {
+        return Err(ome_core::Error::usage(format!(
+            "{} is a {format} file; ome info describes OME-Zarr, OME-TIFF and OME-XML",
+            path.display()
+        )));
+    }
+    if format.opens_as_tiff() {
+        if format == ome_core::Format::OmeXml
+            && let Some(ome) = pixel_less_ome_xml(path, limits)?
+        {
             let v = describe_ome_xml(path, &ome);
             if json {
                 emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"));

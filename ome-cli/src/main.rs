@@ -1,4 +1,4 @@
-//! `ome`: inspect and convert OME-Zarr images.
+//! `ome`: inspect and convert OME-Zarr and OME-TIFF datasets.
 
 mod convert;
 mod info;
@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Inspect and convert OME-Zarr (NGFF 0.1-0.5) images.
+/// Inspect and convert OME-Zarr (NGFF 0.1-0.5) and OME-TIFF datasets, and .npy arrays.
 #[derive(Debug, Parser)]
 #[command(name = "ome", version, about)]
 struct Cli {
@@ -27,15 +27,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Describe an OME-Zarr image, label image, plate, well or bioformats2raw container.
+    /// Describe an OME-Zarr image, label image, plate, well or bioformats2raw container, an
+    /// OME-TIFF (every series), or an OME-XML companion file.
     Info {
-        /// The dataset (a directory).
+        /// The dataset: an OME-Zarr directory, an OME-TIFF or an OME-XML file.
         path: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
-    /// Convert between OME-Zarr and .npy, or re-write an OME-Zarr with other options.
+    /// Convert between OME-Zarr, OME-TIFF and .npy (the output's name picks its format),
+    /// keeping the input's pyramid levels and metadata unless told otherwise.
     Convert(Box<convert::ConvertArgs>),
 }
 

@@ -36,6 +36,7 @@ pub mod convert;
 mod direct_io;
 mod dtype;
 mod error;
+mod format;
 mod image;
 mod image_metadata;
 mod location;
@@ -52,7 +53,8 @@ pub mod zarr;
 
 pub use dtype::{DType, DynArray, Element};
 pub use error::{Error, ErrorKind, Result};
-pub use image::{Image, Level, LevelSource, is_tiff_input};
+pub use format::{Format, TIFF_EXTENSIONS};
+pub use image::{Image, ImageParts, Level, LevelRead, LevelSource, is_tiff_input};
 pub use location::Location;
 pub use npy::{NpyReader, write_npy};
 pub use options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};

@@ -223,3 +223,151 @@ fn plate_container_to_one_ome_tiff() {
     assert_eq!(series.images().len(), 3);
     assert!(series.ome_xml().is_none());
 }
+
+/// Random-looking samples: a mean and a nearest pick of them differ almost everywhere.
+fn noise(shape: &[usize]) -> ArrayD<u16> {
+    let mut x = 0x2545_f491_u32;
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        (x % 4096) as u16
+    })
+}
+
+/// Every level of `a` and `b` holds the same samples.
+fn same_levels(a: &ome_core::Image, b: &ome_core::Image) {
+    assert_eq!(a.levels().len(), b.levels().len(), "level count");
+    for k in 0..a.levels().len() {
+        assert_eq!(
+            common::read_level::<u16>(a, k),
+            common::read_level::<u16>(b, k),
+            "level {k}"
+        );
+    }
+}
+
+/// A 3-level OME-Zarr whose lower levels are nearest picks: a converter that made new
+/// (mean) levels instead of copying these would give other samples.
+fn nearest_pyramid(path: &std::path::Path, axes: &str, shape: &[usize], factors: Vec<u64>) {
+    let data = noise(shape);
+    let meta = ImageMetadata::from_axis_letters(axes).unwrap();
+    let mut o = WriteOptions::default();
+    o.levels = ome_core::pyramid::LevelCount::Exactly(3);
+    o.downsample = ome_core::pyramid::Downsample::Nearest;
+    o.factors = Some(factors);
+    o.chunks = Some(vec![32; shape.len()]);
+    ome_core::write_ome_zarr(path, data.view(), &meta, &o, None).unwrap();
+}
+
+#[test]
+fn the_engine_keeps_the_source_levels_both_ways() {
+    use ome_core::convert::{ConvertRequest, PyramidOutcome, PyramidPolicy, convert};
+    use ome_core::{Format, Image};
+    let dir = tempfile::tempdir().unwrap();
+    let zarr = dir.path().join("src.ome.zarr");
+    nearest_pyramid(&zarr, "cyx", &[2, 150, 130], vec![1, 2, 2]);
+    let source = Image::open(&zarr).unwrap();
+
+    // OME-Zarr to OME-TIFF: the levels become the SubIFDs, sample for sample.
+    let tif = dir.path().join("out.ome.tif");
+    let mut req = ConvertRequest::default();
+    req.tiff.tile = (32, 32);
+    let s = convert(&zarr, &tif, &req).unwrap();
+    assert_eq!((s.input, s.output), (Format::OmeZarr, Format::OmeTiff));
+    assert_eq!(s.pyramid, PyramidOutcome::Copied, "{:?}", s.notes);
+    let tiff_image = Image::open(&tif).unwrap();
+    assert_eq!(tiff_image.levels()[1].shape, [1, 2, 1, 75, 65]);
+    let as_cyx = |image: &Image, k: usize| {
+        common::read_level::<u16>(image, k)
+            .into_shape_with_order(
+                source.levels()[k]
+                    .shape
+                    .iter()
+                    .map(|&d| d as usize)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap()
+    };
+    for k in 0..3 {
+        assert_eq!(
+            as_cyx(&tiff_image, k),
+            common::read_level::<u16>(&source, k),
+            "level {k}"
+        );
+    }
+
+    // And back, through the one-image path (a series named) and the series path (none).
+    for series in [Some(0), None] {
+        let back = dir.path().join(format!("back-{series:?}.ome.zarr"));
+        let mut req = ConvertRequest::default();
+        req.series = series;
+        let s = convert(&tif, &back, &req).unwrap();
+        assert_eq!(s.pyramid, PyramidOutcome::Copied);
+        let image = match series {
+            Some(_) => Image::open(&back).unwrap(),
+            None => OmeZarr::open(&back)
+                .unwrap()
+                .child("0")
+                .unwrap()
+                .image()
+                .unwrap(),
+        };
+        same_levels(&image, &tiff_image);
+        assert_eq!(image.levels()[2].scale, tiff_image.levels()[2].scale);
+    }
+
+    // OME-Zarr to OME-Zarr keeps them too; asking for new levels makes mean levels.
+    let copy = dir.path().join("copy.ome.zarr");
+    let s = convert(&zarr, &copy, &ConvertRequest::default()).unwrap();
+    assert_eq!(s.pyramid, PyramidOutcome::Copied);
+    assert_eq!(s.level_shapes[0].len(), 3);
+    same_levels(&Image::open(&copy).unwrap(), &source);
+    let fresh = dir.path().join("fresh.ome.tif");
+    let mut req = ConvertRequest::default();
+    req.pyramid = PyramidPolicy::New;
+    req.tiff.levels = Some(3);
+    let s = convert(&zarr, &fresh, &req).unwrap();
+    assert_eq!(s.pyramid, PyramidOutcome::Generated);
+    let fresh = Image::open(&fresh).unwrap();
+    assert_ne!(as_cyx(&fresh, 1), common::read_level::<u16>(&source, 1));
+}
+
+#[test]
+fn levels_that_downsample_z_are_not_subifds() {
+    use ome_core::convert::{ConvertRequest, PyramidOutcome, convert};
+    let dir = tempfile::tempdir().unwrap();
+    let zarr = dir.path().join("zyx.ome.zarr");
+    nearest_pyramid(&zarr, "zyx", &[8, 64, 64], vec![2, 2, 2]);
+    let tif = dir.path().join("zyx.ome.tif");
+    let s = convert(&zarr, &tif, &ConvertRequest::default()).unwrap();
+    assert_eq!(s.pyramid, PyramidOutcome::Generated);
+    assert!(
+        s.notes.iter().any(|n| n.contains("changes axis z")),
+        "{:?}",
+        s.notes
+    );
+    assert_eq!(s.level_shapes[0][0], [1, 1, 8, 64, 64]);
+}
+
+#[test]
+fn the_engine_refuses_what_does_not_apply() {
+    use ome_core::convert::{ConvertRequest, convert};
+    let dir = tempfile::tempdir().unwrap();
+    let zarr = dir.path().join("a.ome.zarr");
+    nearest_pyramid(&zarr, "yx", &[40, 40], vec![2, 2]);
+    let mut req = ConvertRequest::default();
+    req.metadata.axes = Some("yx".into());
+    let e = convert(&zarr, dir.path().join("b.ome.zarr"), &req).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+    assert!(e.to_string().contains(".npy input"), "{e}");
+    let mut req = ConvertRequest::default();
+    req.selection = Some("y=0:4".parse().unwrap());
+    let e = convert(&zarr, dir.path().join("b.ome.tif"), &req).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+    let mut req = ConvertRequest::default();
+    req.level = 5;
+    let e = convert(&zarr, dir.path().join("c.ome.zarr"), &req).unwrap_err();
+    assert!(e.to_string().contains("level 5 does not exist"), "{e}");
+    assert!(!dir.path().join("c.ome.zarr").exists());
+}

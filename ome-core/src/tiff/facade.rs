@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::dtype::DynArray;
 use crate::error::{Error, Result};
-use crate::image::{Image, Level, LevelReader};
+use crate::image::model::{Image, ImageParts, Level, LevelRead};
 use crate::metadata::{Axis, OmeroChannel};
 
 use super::read::OmeTiff;
@@ -17,14 +17,24 @@ pub(crate) struct TiffLevel {
     pub level: usize,
 }
 
-impl TiffLevel {
-    pub fn read_region(&self, start: &[u64], shape: &[u64], parallel: bool) -> Result<DynArray> {
+impl LevelRead for TiffLevel {
+    fn read_level_region(&self, start: &[u64], shape: &[u64], parallel: bool) -> Result<DynArray> {
         self.tiff
             .read_region_par(self.series, self.level, start, shape, parallel)
     }
 }
 
-pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
+impl OmeTiff {
+    /// Builds the format-neutral [`crate::Image`] of `series`.
+    ///
+    /// # Errors
+    /// A usage error when the series does not exist.
+    pub fn image(self: Arc<Self>, series: usize) -> Result<Image> {
+        image_of(self, series)
+    }
+}
+
+fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
     let s = tiff.series().get(series).ok_or_else(|| {
         Error::usage(format!(
             "series {series} does not exist; the file has {}",
@@ -89,11 +99,11 @@ pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
             scale: Some(scale),
             translation: None,
         });
-        readers.push(LevelReader::Tiff(TiffLevel {
+        readers.push(Arc::new(TiffLevel {
             tiff: tiff.clone(),
             series,
             level: k,
-        }));
+        }) as Arc<dyn LevelRead>);
     }
     let channels = px
         .channels
@@ -104,15 +114,14 @@ pub(crate) fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
             ..OmeroChannel::default()
         })
         .collect();
-    Ok(Image {
-        path: tiff.path().to_path_buf(),
-        name: s.name.clone(),
-        version: None,
+    let mut parts = ImageParts::new(
+        tiff.path().to_path_buf(),
         axes,
-        levels,
-        channels,
-        readers,
-    })
+        levels.into_iter().zip(readers).collect(),
+    );
+    parts.name.clone_from(&s.name);
+    parts.channels = channels;
+    Image::from_parts(parts)
 }
 
 /// OME length unit symbols and their UDUNITS-2 names (NGFF "axes": space units).

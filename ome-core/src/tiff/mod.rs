@@ -23,5 +23,4 @@ pub use write::{
     write_ome_tiff, write_ome_tiff_images,
 };
 
-pub(crate) use facade::TiffLevel;
 pub use ifd::is_tiff_magic;

@@ -1038,14 +1038,6 @@ impl OmeTiff {
             read_typed::<T>(self, s, level, start, shape, parallel).map(T::into_dyn_array)
         })
     }
-
-    /// Builds the format-neutral [`crate::Image`] of `series`.
-    ///
-    /// # Errors
-    /// A usage error when the series does not exist.
-    pub fn image(self: Arc<Self>, series: usize) -> Result<crate::Image> {
-        super::facade::image_of(self, series)
-    }
 }
 
 fn read_bounded(path: &Path, max: u64) -> Result<String> {

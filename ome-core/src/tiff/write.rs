@@ -347,11 +347,16 @@ fn axis_index(meta: &ImageMetadata, name: &str) -> Option<usize> {
 /// One image of an OME-TIFF: its pixels, and the metadata naming their axes (any of `t`,
 /// `c`, `z` and both `y` and `x`), physical sizes, name and channels.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct TiffImage<'a> {
     /// The pixels.
     pub source: &'a dyn RegionSource,
     /// Axes, scale, name and channels of `source`.
     pub meta: &'a ImageMetadata,
+    /// The pyramid levels below `source`, written as they are (as SubIFDs) instead of
+    /// being downsampled from it: a source's own levels, kept. Empty: the writer makes
+    /// the levels ([`TiffWriteOptions::levels`]).
+    pub levels: &'a [&'a dyn RegionSource],
 }
 
 impl std::fmt::Debug for TiffImage<'_> {
@@ -360,6 +365,7 @@ impl std::fmt::Debug for TiffImage<'_> {
             .field("shape", &self.source.shape())
             .field("dtype", &self.source.dtype())
             .field("meta", self.meta)
+            .field("levels", &self.levels.len())
             .finish()
     }
 }
@@ -367,13 +373,28 @@ impl std::fmt::Debug for TiffImage<'_> {
 impl<'a> TiffImage<'a> {
     /// An image from its pixels and their metadata.
     pub fn new(source: &'a dyn RegionSource, meta: &'a ImageMetadata) -> Self {
-        TiffImage { source, meta }
+        TiffImage {
+            source,
+            meta,
+            levels: &[],
+        }
+    }
+
+    /// The image with `levels` (level 1 first) as its pyramid, copied as they are. Each
+    /// must have the element type and the `t`, `c` and `z` sizes of `source`, and `y` and
+    /// `x` sizes that do not grow (OME-TIFF spec "Sub-resolutions": every plane's SubIFDs
+    /// hold the same plane at lower resolutions).
+    pub fn with_levels(mut self, levels: &'a [&'a dyn RegionSource]) -> Self {
+        self.levels = levels;
+        self
     }
 }
 
 /// What the writer needs to know of one image before the file is created.
 struct ImagePlan<'a> {
     source: &'a dyn RegionSource,
+    /// Levels 1.. given as they are (empty: downsampled from `source`).
+    given: &'a [&'a dyn RegionSource],
     ndim: usize,
     /// Source axis of t, c, z, y, x.
     idx: [Option<usize>; 5],
@@ -447,7 +468,34 @@ fn plan_image<'a>(
     let (th, tw) = (u64::from(opts.tile.0), u64::from(opts.tile.1));
     // Level shapes (y, x).
     let mut lv = vec![(sy, sx)];
-    loop {
+    for (k, level) in image.levels.iter().enumerate() {
+        let k = k + 1;
+        let ls = level.shape();
+        let same_planes = ls.len() == shape.len()
+            && (0..shape.len()).all(|d| d == iy || d == ix || ls[d] == shape[d]);
+        if !same_planes {
+            return Err(which(format!(
+                "level {k} has shape {ls:?}, level 0 {shape:?}: OME-TIFF levels keep every \
+                 axis but y and x (SubIFDs hold the same planes at lower resolutions)"
+            )));
+        }
+        if level.dtype() != source.dtype() {
+            return Err(which(format!(
+                "level {k} holds {}, level 0 {}",
+                level.dtype(),
+                source.dtype()
+            )));
+        }
+        let &(ph, pw) = lv.last().unwrap_or(&(sy, sx));
+        if ls[iy] > ph || ls[ix] > pw || ls[iy] == 0 || ls[ix] == 0 {
+            return Err(which(format!(
+                "level {k} is {} x {} (y x), larger than the level above ({ph} x {pw}) or empty",
+                ls[iy], ls[ix]
+            )));
+        }
+        lv.push((ls[iy], ls[ix]));
+    }
+    while image.levels.is_empty() {
         let &(h, w) = lv.last().unwrap_or(&(sy, sx));
         let more = match opts.levels {
             Some(n) => lv.len() < n,
@@ -525,6 +573,7 @@ fn plan_image<'a>(
     }
     Ok(ImagePlan {
         source,
+        given: image.levels,
         ndim: shape.len(),
         idx,
         iy,
@@ -664,6 +713,7 @@ pub fn write_ome_tiff_images(
             let enc = BandEncoder {
                 path: &tmp,
                 source: plan.source,
+                given: plan.given,
                 ndim: plan.ndim,
                 idx: plan.idx,
                 iy: plan.iy,
@@ -841,6 +891,8 @@ struct BandEncoder<'a> {
     /// The file being written, for error locations.
     path: &'a Path,
     source: &'a dyn RegionSource,
+    /// Levels 1.. read from these instead of downsampled (empty: downsampled).
+    given: &'a [&'a dyn RegionSource],
     ndim: usize,
     idx: [Option<usize>; 5],
     iy: usize,
@@ -951,15 +1003,6 @@ impl BandEncoder<'_> {
         tx: &SyncSender<EncodedTile>,
         par: bool,
     ) -> Result<()> {
-        let (h0, w0) = self.lv[0];
-        // Mean, nearest and mode see only their own 2x2 block, so tile-row bands give the
-        // same levels as whole planes; the gaussian reaches across blocks and gets the
-        // whole plane in one band.
-        let band = if self.method == Downsample::Gaussian {
-            h0.max(1)
-        } else {
-            self.th
-        };
         let mut pending: Vec<Pending<T>> = self
             .lv
             .iter()
@@ -968,23 +1011,45 @@ impl BandEncoder<'_> {
                 done: 0,
             })
             .collect();
-        let mut y = 0;
-        while y < h0 {
-            let n = band.min(h0 - y);
-            let mut start = vec![0u64; self.ndim];
-            let mut ext = vec![1u64; self.ndim];
-            for (k, v) in [(0, tcz[0]), (1, tcz[1]), (2, tcz[2])] {
-                if let Some(i) = self.idx[k] {
-                    start[i] = v;
+        // Level 0 streams through the pyramid; given levels each stream from their own
+        // source, with nothing downsampled.
+        let streamed = if self.given.is_empty() {
+            1
+        } else {
+            self.lv.len()
+        };
+        for level in 0..streamed {
+            let source = match level {
+                0 => self.source,
+                k => self.given[k - 1],
+            };
+            let (h0, w0) = self.lv[level];
+            // Mean, nearest and mode see only their own 2x2 block, so tile-row bands give
+            // the same levels as whole planes; the gaussian reaches across blocks and gets
+            // the whole plane in one band.
+            let band = if self.method == Downsample::Gaussian && self.given.is_empty() {
+                h0.max(1)
+            } else {
+                self.th
+            };
+            let mut y = 0;
+            while y < h0 {
+                let n = band.min(h0 - y);
+                let mut start = vec![0u64; self.ndim];
+                let mut ext = vec![1u64; self.ndim];
+                for (k, v) in [(0, tcz[0]), (1, tcz[1]), (2, tcz[2])] {
+                    if let Some(i) = self.idx[k] {
+                        start[i] = v;
+                    }
                 }
+                start[self.iy] = y;
+                ext[self.iy] = n;
+                ext[self.ix] = w0;
+                let region = source.read_region(&start, &ext)?;
+                let rows = self.rows_of::<T>(region)?;
+                self.push(plane, level, rows, y + n == h0, &mut pending, tx, par)?;
+                y += n;
             }
-            start[self.iy] = y;
-            ext[self.iy] = n;
-            ext[self.ix] = w0;
-            let region = self.source.read_region(&start, &ext)?;
-            let rows = self.rows_of::<T>(region)?;
-            self.push(plane, 0, rows, y + n == h0, &mut pending, tx, par)?;
-            y += n;
         }
         Ok(())
     }
@@ -1060,7 +1125,7 @@ impl BandEncoder<'_> {
         if ready > 0 {
             self.compress_band::<T>(plane, k, &chunk, ready, w, y0, tx, par)?;
         }
-        if k + 1 < self.lv.len() {
+        if self.given.is_empty() && k + 1 < self.lv.len() {
             let down = if ready > 0 && w > 0 {
                 let view = ndarray::ArrayViewD::from_shape(ndarray::IxDyn(&[ready, w]), &chunk)
                     .map_err(|e| Error::usage(format!("expected a consistent band: {e}")))?;

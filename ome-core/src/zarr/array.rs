@@ -17,6 +17,7 @@ use super::guard::{GuardedStore, MAX_SHARD_INDEX_BYTES};
 use super::store::{NodeMeta, Store, ZarrFormat};
 use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, ErrorKind, Result};
+use crate::image::model::LevelRead;
 use crate::location::Location;
 use crate::options::Limits;
 use crate::source::check_region;
@@ -349,5 +350,16 @@ impl ZarrArray {
                 a.dtype()
             ))
         })
+    }
+}
+
+impl LevelRead for ZarrArray {
+    fn read_level_region(&self, start: &[u64], shape: &[u64], parallel: bool) -> Result<DynArray> {
+        if parallel {
+            self.read_region(start, shape)
+        } else {
+            let single = CodecOptions::default().with_concurrent_target(1);
+            self.read_region_opt(start, shape, &single)
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::array::ZarrArray;
 use super::store::{NodeMeta, NodeType, Store, ZarrFormat};
 use crate::error::{Error, Result};
-use crate::image::{Image, Level, LevelReader};
+use crate::image::model::{Image, ImageParts, Level, LevelRead};
 use crate::location::Location;
 use crate::metadata::{AttributeLayout, NgffVersion, NodeKind, OmeAttributes};
 use crate::options::Limits;
@@ -302,7 +302,7 @@ impl OmeZarr {
                 scale: multiscale.level_scale(i),
                 translation: multiscale.level_translation(i),
             });
-            readers.push(LevelReader::Zarr(array));
+            readers.push(Arc::new(array) as Arc<dyn LevelRead>);
         }
         let ndim = levels[0].shape.len();
         let axes = multiscale.effective_axes(ndim);
@@ -332,19 +332,16 @@ impl OmeZarr {
                 }
             }
         }
-        Ok(Image {
-            path: self.path(),
-            name: multiscale.name.clone(),
-            version,
-            axes,
-            levels,
-            channels: self
-                .ome
-                .omero
-                .as_ref()
-                .map(|o| o.channels.clone())
-                .unwrap_or_default(),
-            readers,
-        })
+        let mut parts =
+            ImageParts::new(self.path(), axes, levels.into_iter().zip(readers).collect());
+        parts.name.clone_from(&multiscale.name);
+        parts.version = version;
+        parts.channels = self
+            .ome
+            .omero
+            .as_ref()
+            .map(|o| o.channels.clone())
+            .unwrap_or_default();
+        Image::from_parts(parts)
     }
 }

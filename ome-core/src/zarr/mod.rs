@@ -15,7 +15,6 @@ mod staging;
 mod store;
 mod write;
 
-pub(crate) use array::ZarrArray;
 pub use hierarchy::OmeZarr;
 pub use labels::{LabelOptions, write_labels};
 pub use plate::PlateWriter;

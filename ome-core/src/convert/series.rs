@@ -1,5 +1,5 @@
-//! Whole datasets between OME-TIFF and OME-Zarr, as bioformats2raw and raw2ometiff convert
-//! them: every series of a multi-image OME-TIFF becomes one image of a bioformats2raw
+//! Datasets of several images between OME-TIFF and OME-Zarr, as bioformats2raw and
+//! raw2ometiff convert them: every series of a multi-image OME-TIFF becomes one image of a bioformats2raw
 //! container (NGFF 0.4 section "bioformats2raw.layout", 0.5 alike), and every series of a
 //! container or of a multi-image OME-TIFF becomes one image of a single OME-TIFF. The
 //! OME-XML travels with the pixels both ways: to `OME/METADATA.ome.xml`, and from it into
@@ -9,12 +9,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::image::{Image, is_tiff_input};
+use crate::format::Format;
+use crate::image::Image;
 use crate::location::Location;
 use crate::metadata::{NodeKind, OmeAttributes};
 use crate::ome_xml::{OmeXml, to_xml};
 use crate::options::{Limits, Progress};
 use crate::pyramid::LevelCount;
+use crate::source::RegionSource;
 use crate::tiff::{
     OmeTiff, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff_images,
 };
@@ -47,7 +49,7 @@ impl Series {
     /// a usage error for a container that lists no series.
     pub fn open(path: impl AsRef<Path>, limits: &Limits) -> Result<Option<Series>> {
         let path = path.as_ref();
-        if is_tiff_input(path) {
+        if Format::detect(path).is_ok_and(Format::opens_as_tiff) {
             let tiff = Arc::new(OmeTiff::open_with(path, limits.into())?);
             let Some(xml) = tiff.ome_xml().cloned() else {
                 return Ok(None);
@@ -131,8 +133,9 @@ impl Series {
 pub struct ConvertOptions {
     /// The source level that becomes level 0 of the output.
     pub level: usize,
-    /// With `level` 0 and OME-Zarr output: copy every level of the source (a TIFF's
-    /// SubIFDs) pixel for pixel instead of downsampling anew.
+    /// Copy the levels of the source below `level` (a TIFF's SubIFDs, an OME-Zarr's
+    /// datasets) pixel for pixel instead of downsampling anew. For OME-TIFF output only
+    /// where they fit SubIFDs (every axis but y and x kept, see [`tiff_levels_fit`]).
     pub keep_pyramid: bool,
     /// With `level` 0 and OME-TIFF output: carry the source's OME-XML into the file.
     pub carry_ome_xml: bool,
@@ -196,8 +199,8 @@ pub fn write_bioformats2raw(
         let mut names = Vec::new();
         for (i, (image, meta)) in series.images.iter().zip(&metas).enumerate() {
             let dir = staging.join(i.to_string());
-            if conv.keep_pyramid && conv.level == 0 && image.levels().len() > 1 {
-                write_levels(&dir, image, meta, &o, progress)?;
+            if conv.keep_pyramid && image.levels().len() > conv.level + 1 {
+                write_levels(&dir, image, conv.level, meta, &o, progress)?;
             } else {
                 let source = image.level_source(conv.level)?;
                 write_ome_zarr_from_source(&dir, &source, meta, &o, progress)?;
@@ -225,38 +228,53 @@ pub fn write_bioformats2raw(
     })
 }
 
-/// Writes every level of `image` as a dataset of one multiscale image at `dir`, with no
-/// new downsampling: the pyramid of the source (a TIFF's SubIFDs) is kept pixel for pixel.
-/// Each level is written as a one-level image next to `dir`, its array moved in as dataset
-/// `k`, and the `multiscales` datasets extended with the level's scale.
-fn write_levels(
+/// Writes the levels `from..` of `image` as the datasets of one multiscale image at `dir`
+/// (a directory inside a staging area), with no new downsampling: the pyramid of the
+/// source (a TIFF's SubIFDs, an OME-Zarr's datasets) is kept pixel for pixel. Each level
+/// is written as a one-level image inside `dir`, its array moved in as dataset `k`, and
+/// the `multiscales` datasets extended with the level's scale and translation.
+pub(crate) fn write_levels(
     dir: &Path,
     image: &Image,
+    from: usize,
     meta: &ImageMetadata,
     opts: &WriteOptions,
     progress: Option<&dyn Progress>,
-) -> Result<()> {
+) -> Result<Vec<Vec<u64>>> {
     let io = |p: &Path, e: std::io::Error| Error::io(Location::file(p), e);
     let mut o = opts.clone();
     o.levels = LevelCount::Exactly(1);
-    write_ome_zarr_from_source(dir, &image.level_source(0)?, meta, &o, progress)?;
+    o.overwrite = false;
+    write_ome_zarr_from_source(dir, &image.level_source(from)?, meta, &o, progress)?;
     let mut datasets = Vec::new();
-    for k in 1..image.levels().len() {
-        let tmp = dir.with_file_name(format!(
-            ".{}.level{k}",
-            dir.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
+    let mut shapes = vec![image.levels()[from].shape.clone()];
+    for (k, src) in (from + 1..image.levels().len()).enumerate() {
+        let k = k + 1;
+        let level = &image.levels()[src];
+        let tmp = dir.join(format!(".level{k}"));
         let mut mk = meta.clone();
-        mk.scale.clone_from(&image.levels()[k].scale);
-        write_ome_zarr_from_source(&tmp, &image.level_source(k)?, &mk, &o, progress)?;
+        mk.scale.clone_from(&level.scale);
+        mk.translation.clone_from(&level.translation);
+        write_ome_zarr_from_source(&tmp, &image.level_source(src)?, &mk, &o, progress)?;
         std::fs::rename(tmp.join("0"), dir.join(k.to_string())).map_err(|e| io(dir, e))?;
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        let n = level.shape.len();
+        let mut transforms = vec![serde_json::json!({
+            "type": "scale",
+            "scale": level.scale.clone().unwrap_or_else(|| vec![1.0; n]),
+        })];
+        if let Some(t) = level
+            .translation
+            .as_ref()
+            .filter(|t| t.iter().any(|&v| v != 0.0))
+        {
+            transforms.push(serde_json::json!({"type": "translation", "translation": t}));
+        }
         datasets.push(serde_json::json!({
             "path": k.to_string(),
-            "coordinateTransformations": [{"type": "scale", "scale": image.levels()[k].scale}],
+            "coordinateTransformations": transforms,
         }));
+        shapes.push(level.shape.clone());
     }
     let (doc, v3) = if dir.join("zarr.json").is_file() {
         (dir.join("zarr.json"), true)
@@ -279,15 +297,54 @@ fn write_levels(
         if let Some(serde_json::Value::Array(d)) = ms.get_mut("datasets") {
             d.extend(datasets);
         }
-        // The source does not say how its levels were made.
-        ms.insert("type".into(), serde_json::json!("tiff-subifds"));
+        // Say where the levels come from, not how they were made: the source may not say.
+        let what = if Format::detect(image.path()).is_ok_and(Format::opens_as_tiff) {
+            "TIFF SubIFDs"
+        } else {
+            "datasets"
+        };
+        ms.insert(
+            "type".into(),
+            serde_json::json!(if what == "datasets" {
+                "copied"
+            } else {
+                "tiff-subifds"
+            }),
+        );
         ms.insert(
             "metadata".into(),
-            serde_json::json!({"method": "pyramid levels of the source (TIFF SubIFDs), copied"}),
+            serde_json::json!({"method": format!("pyramid levels of the source ({what}), copied")}),
         );
     }
     let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-    std::fs::write(&doc, text).map_err(|e| io(&doc, e))
+    std::fs::write(&doc, text).map_err(|e| io(&doc, e))?;
+    Ok(shapes)
+}
+
+/// Why the levels `from..` of `image` cannot be OME-TIFF SubIFDs, or `None` when they can:
+/// SubIFDs hold the same planes at lower resolutions (OME-TIFF spec "Sub-resolutions"), so
+/// every axis but y and x keeps its size and y and x never grow.
+pub fn tiff_levels_fit(image: &Image, from: usize) -> Option<String> {
+    let names = image.axis_names();
+    let iy = names.iter().position(|n| n == "y")?;
+    let ix = names.iter().position(|n| n == "x")?;
+    let levels = image.levels().get(from..)?;
+    for pair in levels.windows(2) {
+        let (a, b) = (&pair[0].shape, &pair[1].shape);
+        if let Some(d) = (0..a.len()).find(|&d| d != iy && d != ix && a[d] != b[d]) {
+            return Some(format!(
+                "the source's level {} changes axis {} ({} to {}), which OME-TIFF SubIFDs cannot",
+                pair[1].path, names[d], a[d], b[d]
+            ));
+        }
+        if b[iy] > a[iy] || b[ix] > a[ix] {
+            return Some(format!(
+                "the source's level {} is larger in y or x than the level above",
+                pair[1].path
+            ));
+        }
+    }
+    None
 }
 
 /// What [`write_series_ome_tiff`] wrote.
@@ -299,6 +356,10 @@ pub struct SeriesTiffSummary {
     /// Why the source's OME-XML was not carried (it was when `None` and the source has
     /// one): it does not describe the images written, or [`ConvertOptions`] said not to.
     pub ome_xml_not_carried: Option<String>,
+    /// Whether the source's levels were copied as the SubIFDs.
+    pub pyramid_kept: bool,
+    /// Why they were not, when asked to keep them and some image had levels to keep.
+    pub pyramid_not_kept: Option<String>,
 }
 
 /// Writes every image of `series` into one OME-TIFF at `out`, as raw2ometiff does: image
@@ -318,6 +379,30 @@ pub fn write_series_ome_tiff(
 ) -> Result<SeriesTiffSummary> {
     let out = out.as_ref();
     let metas = metadata_for(series, metas, conv.level)?;
+    // The source's levels below `level` for each image, when asked and when every image's
+    // fit SubIFDs; otherwise the writer makes new ones for all.
+    let mut pyramid_not_kept = None;
+    let mut lower: Vec<Vec<crate::LevelSource<'_>>> = Vec::new();
+    if conv.keep_pyramid {
+        for image in &series.images {
+            if let Some(why) = tiff_levels_fit(image, conv.level) {
+                pyramid_not_kept = Some(why);
+                lower.clear();
+                break;
+            }
+            lower.push(
+                (conv.level + 1..image.levels().len())
+                    .map(|k| image.level_source(k))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+    } else {
+        pyramid_not_kept = Some("new levels were asked for".to_string());
+    }
+    let lower_dyn: Vec<Vec<&dyn RegionSource>> = lower
+        .iter()
+        .map(|v| v.iter().map(|s| s as &dyn RegionSource).collect())
+        .collect();
     let sources = series
         .images
         .iter()
@@ -326,8 +411,16 @@ pub fn write_series_ome_tiff(
     let images: Vec<TiffImage<'_>> = sources
         .iter()
         .zip(&metas)
-        .map(|(s, m)| TiffImage::new(s, m))
+        .enumerate()
+        .map(|(i, (s, m))| {
+            let image = TiffImage::new(s, m);
+            match lower_dyn.get(i) {
+                Some(levels) if !levels.is_empty() => image.with_levels(levels),
+                _ => image,
+            }
+        })
         .collect();
+    let pyramid_kept = !lower_dyn.is_empty() && lower_dyn.iter().any(|l| !l.is_empty());
     let mut opts = opts.clone();
     let not_carried = match &series.ome_xml {
         None => Some("the source has no OME-XML".to_string()),
@@ -348,5 +441,7 @@ pub fn write_series_ome_tiff(
     Ok(SeriesTiffSummary {
         tiff,
         ome_xml_not_carried: not_carried,
+        pyramid_kept,
+        pyramid_not_kept: if pyramid_kept { None } else { pyramid_not_kept },
     })
 }

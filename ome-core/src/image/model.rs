@@ -1,7 +1,10 @@
-//! The format-neutral facade: an [`Image`] has axes, levels and channels, and reads any
-//! region of any level, whatever format holds it.
+//! The format-neutral model: an [`Image`] has axes, levels and channels, and reads any
+//! region of any level through the [`LevelRead`] each level's adapter provides. This file
+//! names no adapter: the Zarr and TIFF adapters stand above it and build images with
+//! [`Image::from_parts`]; `open.rs` stands above them all.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ndarray::Axis as NdAxis;
 
@@ -11,7 +14,6 @@ use crate::metadata::{Axis, NgffVersion, OmeroChannel};
 use crate::selection::Selection;
 use crate::source::RegionSource;
 use crate::with_dyn_array;
-use crate::zarr::ZarrArray;
 
 /// One resolution level of an image.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,17 +37,47 @@ pub struct Level {
     pub translation: Option<Vec<f64>>,
 }
 
-#[allow(clippy::large_enum_variant)] // one reader per level; few levels
-pub(crate) enum LevelReader {
-    Zarr(ZarrArray),
-    Tiff(crate::tiff::TiffLevel),
+/// Reads regions of one level: what an adapter (a Zarr array, a level of a TIFF series)
+/// gives the [`Image`] model.
+pub trait LevelRead: Send + Sync + std::fmt::Debug {
+    /// Reads `shape` samples at `start` (array order). With `parallel` the reader may
+    /// decode chunks on many threads; without, on the calling thread (writers call this
+    /// from many threads at once).
+    ///
+    /// # Errors
+    /// Usage errors for regions outside the level, limit errors, format errors for data
+    /// that does not decode.
+    fn read_level_region(&self, start: &[u64], shape: &[u64], parallel: bool) -> Result<DynArray>;
 }
 
-impl std::fmt::Debug for LevelReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LevelReader::Zarr(a) => a.fmt(f),
-            LevelReader::Tiff(t) => t.fmt(f),
+/// What an adapter knows of one image, to build an [`Image`] from.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ImageParts {
+    /// The path the image was opened at.
+    pub path: PathBuf,
+    /// The multiscale's (or OME `Image`'s) name.
+    pub name: Option<String>,
+    /// The NGFF version, for OME-Zarr.
+    pub version: Option<NgffVersion>,
+    /// Axes in array order.
+    pub axes: Vec<Axis>,
+    /// Channels (labels, colours).
+    pub channels: Vec<OmeroChannel>,
+    /// Each level with its reader, full resolution first.
+    pub levels: Vec<(Level, Arc<dyn LevelRead>)>,
+}
+
+impl ImageParts {
+    /// Parts with no name, version or channels.
+    pub fn new(path: PathBuf, axes: Vec<Axis>, levels: Vec<(Level, Arc<dyn LevelRead>)>) -> Self {
+        ImageParts {
+            path,
+            name: None,
+            version: None,
+            axes,
+            channels: Vec::new(),
+            levels,
         }
     }
 }
@@ -53,66 +85,51 @@ impl std::fmt::Debug for LevelReader {
 /// A multiscale image opened for reading.
 #[derive(Debug)]
 pub struct Image {
-    pub(crate) path: PathBuf,
-    pub(crate) name: Option<String>,
-    pub(crate) version: Option<NgffVersion>,
-    pub(crate) axes: Vec<Axis>,
-    pub(crate) levels: Vec<Level>,
-    pub(crate) channels: Vec<OmeroChannel>,
-    pub(crate) readers: Vec<LevelReader>,
+    path: PathBuf,
+    name: Option<String>,
+    version: Option<NgffVersion>,
+    axes: Vec<Axis>,
+    levels: Vec<Level>,
+    channels: Vec<OmeroChannel>,
+    readers: Vec<Arc<dyn LevelRead>>,
 }
 
 impl Image {
-    /// Opens the image at `path` (an OME-Zarr image group, a label image, or a field of a
-    /// plate such as `plate.zarr/A/1/0`).
+    /// The image an adapter describes.
     ///
     /// # Errors
-    /// Storage errors, format errors naming the node and key, or a usage error when the
-    /// path holds no image (a plate, a well, a labels group).
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        if is_tiff_input(path) {
-            return std::sync::Arc::new(crate::tiff::OmeTiff::open(path)?).image(0);
-        }
-        crate::zarr::OmeZarr::open(path)?.image()
-    }
-
-    /// Image `series` of `path` under `limits`: that image of an OME-TIFF (or companion
-    /// file), that series of a bioformats2raw container (the `series` list of its `OME`
-    /// group, else its numbered groups; NGFF "bioformats2raw.layout"), and for any other
-    /// input only series 0, the image [`Image::open`] opens.
-    ///
-    /// # Errors
-    /// A usage error for a series that does not exist; the errors of opening the input.
-    pub fn open_series(
-        path: impl AsRef<Path>,
-        series: usize,
-        limits: &crate::Limits,
-    ) -> Result<Self> {
-        let path = path.as_ref();
-        if is_tiff_input(path) {
-            return std::sync::Arc::new(crate::tiff::OmeTiff::open_with(path, limits.into())?)
-                .image(series);
-        }
-        let node = crate::zarr::OmeZarr::open_with_limits(path, *limits)?;
-        if node.kind() == crate::metadata::NodeKind::Bioformats2raw {
-            let names = node.series()?;
-            let name = names.get(series).ok_or_else(|| {
-                Error::usage(format!(
-                    "series {series} does not exist; {} has {}",
-                    path.display(),
-                    names.len()
-                ))
-            })?;
-            return node.child(name)?.image();
-        }
-        if series != 0 {
+    /// A usage error for no levels, or a level whose dimension count differs from the
+    /// axes'.
+    pub fn from_parts(parts: ImageParts) -> Result<Self> {
+        let n = parts.axes.len();
+        if parts.levels.is_empty() {
             return Err(Error::usage(format!(
-                "series {series} does not exist; {} is one image (series 0)",
-                path.display()
+                "expected at least one level for the image at {}",
+                parts.path.display()
             )));
         }
-        node.image()
+        if let Some((k, (l, _))) = parts
+            .levels
+            .iter()
+            .enumerate()
+            .find(|(_, (l, _))| l.shape.len() != n)
+        {
+            return Err(Error::usage(format!(
+                "expected level {k} of {} to have {n} dimensions like the axes, found {}",
+                parts.path.display(),
+                l.shape.len()
+            )));
+        }
+        let (levels, readers) = parts.levels.into_iter().unzip();
+        Ok(Image {
+            path: parts.path,
+            name: parts.name,
+            version: parts.version,
+            axes: parts.axes,
+            levels,
+            channels: parts.channels,
+            readers,
+        })
     }
 
     /// Where the image was opened.
@@ -180,8 +197,8 @@ impl Image {
         }
     }
 
-    fn reader(&self, level: usize) -> Result<&LevelReader> {
-        self.readers.get(level).ok_or_else(|| {
+    fn reader(&self, level: usize) -> Result<&dyn LevelRead> {
+        self.readers.get(level).map(|r| &**r).ok_or_else(|| {
             Error::usage(format!(
                 "level {level} does not exist; the image has {} levels",
                 self.levels.len()
@@ -195,10 +212,7 @@ impl Image {
     /// Usage errors for regions outside the level, limit errors for reads larger than the
     /// limits allow, format errors for chunks that do not decode.
     pub fn read_region(&self, level: usize, start: &[u64], shape: &[u64]) -> Result<DynArray> {
-        match self.reader(level)? {
-            LevelReader::Zarr(a) => a.read_region(start, shape),
-            LevelReader::Tiff(t) => t.read_region(start, shape, true),
-        }
+        self.reader(level)?.read_level_region(start, shape, true)
     }
 
     /// Reads a selection by axis name of `level`; axes selected by a single index are
@@ -241,43 +255,6 @@ impl Image {
     }
 }
 
-/// Whether `path` starts with a TIFF or BigTIFF magic number.
-fn is_tiff_file(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 4];
-    crate::open_regular(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && crate::tiff::is_tiff_magic(&head)
-}
-
-/// Whether `path` opens through the OME-TIFF reader: a regular file that starts with a TIFF
-/// or BigTIFF magic number, or an OME-XML document (see [`is_companion`]). Everything else
-/// is tried as an OME-Zarr hierarchy.
-pub fn is_tiff_input(path: &Path) -> bool {
-    path.is_file() && (is_tiff_file(path) || is_companion(path))
-}
-
-/// Whether `path` is an OME-XML document: a companion file (`*.companion.ome`, OME-TIFF
-/// spec "Companion files"), a `.ome.xml`/`.xml` file, or any file whose first non-blank
-/// byte (after a UTF-8 byte-order mark) is `<`. Such a file opens through the OME-TIFF
-/// reader, which follows its TiffData/UUID references to the pixel files.
-fn is_companion(path: &Path) -> bool {
-    use std::io::Read;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if name.ends_with(".companion.ome") || name.ends_with(".xml") {
-        return true;
-    }
-    let mut head = [0u8; 64];
-    let n = crate::open_regular(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    crate::ome_xml::starts_like_xml(&head[..n])
-}
-
 /// A level of an [`Image`] seen as a [`RegionSource`].
 #[derive(Debug)]
 pub struct LevelSource<'a> {
@@ -295,13 +272,7 @@ impl RegionSource for LevelSource<'_> {
     }
 
     fn read_region(&self, start: &[u64], shape: &[u64]) -> Result<DynArray> {
-        match &self.image.readers[self.level] {
-            LevelReader::Zarr(a) => {
-                // Writers call this from many threads at once: decode each region on one.
-                let single = zarrs::array::CodecOptions::default().with_concurrent_target(1);
-                a.read_region_opt(start, shape, &single)
-            }
-            LevelReader::Tiff(t) => t.read_region(start, shape, false),
-        }
+        // Writers call this from many threads at once: decode each region on one.
+        self.image.readers[self.level].read_level_region(start, shape, false)
     }
 }
