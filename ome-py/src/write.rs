@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ome_core::{DType, Image, RegionWriter, WriteSummary};
+use ome_core::{DType, RegionWriter, WriteSummary};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -75,14 +75,16 @@ pub(crate) fn write_ome_zarr<'py>(
     summary_dict(py, &summary)
 }
 
-/// Converts a dataset to OME-Zarr or, when `dst` ends in `.tif`/`.tiff`/`.btf`/`.tf8`, to
-/// OME-TIFF, reading region by region so memory stays bounded. Without `series`, a
-/// multi-image OME-TIFF becomes a bioformats2raw container (its pyramid kept unless
-/// `levels`/`scale_factors` ask for another; the OME-XML under `OME/`), and a container or a
+/// Converts a dataset to OME-Zarr, or to OME-TIFF when `dst` ends in `.tif`/`.tiff`/`.btf`/
+/// `.tf2`/`.tf8`, or to `.npy`, reading region by region so memory stays bounded. The source's
+/// pyramid levels are copied (for OME-TIFF output as SubIFDs, where they fit) unless
+/// `levels` or `scale_factors` ask for new ones. Without `series`, a multi-image OME-TIFF
+/// becomes a bioformats2raw container (the OME-XML under `OME/`), and a container or a
 /// multi-image OME-TIFF becomes one OME-TIFF holding every series with the OME-XML carried
 /// (as raw2ometiff). With `series`, or for any other input, one image is converted, its
 /// axes, scale and channel names kept. For OME-TIFF output, `compression` is a TIFF
-/// compression (`zstd`, `deflate`, `lzw`, `none`) and `tile`, `bigtiff` apply.
+/// compression (`zstd`, `deflate`, `lzw`, `none`, optionally `NAME:LEVEL`) and `tile`,
+/// `bigtiff` apply. Every decision is `ome_core::convert`'s; this only fills its request.
 #[pyfunction]
 #[pyo3(signature = (
     src, dst, *, series=None, level=0, scale_factors=None, levels=None, method=None,
@@ -108,24 +110,27 @@ pub(crate) fn convert<'py>(
     overwrite: bool,
     maxworkers: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use ome_core::convert::{ConvertOptions, Series};
-    let limits = ome_core::Limits::default();
-    let set = match series {
-        None => py.detach(|| Series::open(&src, &limits)).py_err()?,
-        Some(_) => None,
+    use ome_core::convert::{ConvertRequest, PyramidOutcome, PyramidPolicy};
+    use ome_core::{Format, Image, NpyReader, RegionSource};
+    let mut req = ConvertRequest::default();
+    req.series = series;
+    req.level = level;
+    req.overwrite = overwrite;
+    req.compression = compression;
+    req.pyramid = if levels.is_some() || scale_factors.is_some() {
+        PyramidPolicy::New
+    } else {
+        PyramidPolicy::KeepSource
     };
-    let mut conv = ConvertOptions::default();
-    conv.level = level;
-    let to_tiff = ome_core::tiff::is_tiff_path(&dst);
-    if to_tiff {
+    if Format::for_output(&dst) == Format::OmeTiff {
         if chunks.is_some() || shards.is_some() || scale_factors.is_some() || version.is_some() {
             return Err(usage(
                 "chunks, shards, scale_factors and version apply to OME-Zarr output, not OME-TIFF",
             ));
         }
-        let opts = TiffArgs {
+        req.tiff = TiffArgs {
             tile,
-            compression: compression.as_deref(),
+            compression: None,
             compressionargs: None,
             predictor: false,
             subifds: (levels.map(|n| n.saturating_sub(1)), None),
@@ -134,74 +139,57 @@ pub(crate) fn convert<'py>(
             overwrite,
         }
         .options()?;
-        let summary = py
-            .detach(|| match &set {
-                Some(set) => {
-                    ome_core::convert::write_series_ome_tiff(&dst, set, None, &opts, &conv)
-                        .map(|s| s.tiff)
-                }
-                None => {
-                    let (image, _, _) =
-                        crate::image::open_series(src.clone(), series.unwrap_or(0))?;
-                    let meta = image.metadata(level);
-                    let source = image.level_source(level)?;
-                    ome_core::tiff::write_ome_tiff(&dst, &source, &meta, &opts)
+    } else {
+        if tile.is_some() || bigtiff.is_some() {
+            return Err(usage(
+                "tile and bigtiff apply to OME-TIFF output, not OME-Zarr",
+            ));
+        }
+        // The keyword parser needs the dimension count of the level converted.
+        let ndim = py
+            .detach(|| match Format::detect(&src)? {
+                Format::Npy => Ok(NpyReader::open(&src)?.shape().len()),
+                _ => {
+                    let image = Image::open_series(&src, series.unwrap_or(0), &req.limits)?;
+                    Ok(image.levels().get(level).map_or(0, |l| l.shape.len()))
                 }
             })
             .py_err()?;
-        return tiff_summary_dict(py, &summary);
+        let args = WriteArgs {
+            scale_factors,
+            levels,
+            method,
+            chunks,
+            shards,
+            version,
+            overwrite,
+            maxworkers,
+            ..WriteArgs::default()
+        };
+        req.zarr = args.build(ndim.clamp(2, 5))?.1;
     }
-    if tile.is_some() || bigtiff.is_some() {
-        return Err(usage(
-            "tile and bigtiff apply to OME-TIFF output, not OME-Zarr",
-        ));
-    }
-    let opened;
-    let image: &Image = match &set {
-        Some(set) => &set.images()[0],
-        None => {
-            opened = py
-                .detach(|| crate::image::open_series(src.clone(), series.unwrap_or(0)))
-                .py_err()?
-                .0;
-            &opened
-        }
-    };
-    let lvl = image.levels().get(level).ok_or_else(|| {
-        usage(format!(
-            "expected a level below {}, found {level}",
-            image.levels().len()
-        ))
-    })?;
-    conv.keep_pyramid = levels.is_none() && scale_factors.is_none();
-    let args = WriteArgs {
-        scale_factors,
-        levels,
-        method,
-        chunks,
-        shards,
-        compression,
-        version,
-        overwrite,
-        maxworkers,
-        ..WriteArgs::default()
-    };
-    let (_, opts) = args.build(lvl.shape.len())?;
-    if let Some(set) = &set {
-        py.detach(|| ome_core::convert::write_bioformats2raw(&dst, set, None, &opts, &conv, None))
-            .py_err()?;
-        let d = PyDict::new(py);
-        d.set_item("series", set.images().len())?;
-        return Ok(d);
-    }
-    let meta = image.metadata(level);
-    let summary = py
-        .detach(|| {
-            let source = image.level_source(level)?;
-            ome_core::write_ome_zarr_from_source(&dst, &source, &meta, &opts, None)
-        })
+    let s = py
+        .detach(|| ome_core::convert::convert(&src, &dst, &req))
         .py_err()?;
-    summary_dict(py, &summary)
+    let d = PyDict::new(py);
+    d.set_item(
+        "level_shapes",
+        s.level_shapes.first().cloned().unwrap_or_default(),
+    )?;
+    d.set_item("image_level_shapes", s.level_shapes.clone())?;
+    d.set_item("series", s.images())?;
+    d.set_item(
+        "pyramid",
+        match s.pyramid {
+            PyramidOutcome::Copied => Some("copied"),
+            PyramidOutcome::Generated => Some("generated"),
+            _ => None,
+        },
+    )?;
+    d.set_item("ome_xml_carried", s.ome_xml_carried)?;
+    d.set_item("notes", s.notes.clone())?;
+    d.set_item("bytes_written", s.bytes_written)?;
+    Ok(d)
 }
 
 /// Writes one OME-Zarr image region by region, from any number of processes, without
