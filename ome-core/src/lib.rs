@@ -22,9 +22,13 @@
 //! ```
 //!
 //! ## Layers
-//! Dependencies point one way: `metadata` (pure serde) → `pyramid` (planning and
-//! downsampling kernels) → the I/O adapters (`zarr`, `tiff`, `npy`) → the facades
-//! ([`Image`], [`Selection`], and [`convert`] for whole datasets). Libraries never print; the `ome` CLI renders.
+//! Dependencies point one way, from the ground up: `metadata` (pure serde), `pyramid`
+//! (planning and downsampling kernels) and the image model (`image/model.rs`: [`Image`],
+//! [`Level`], the [`LevelRead`] trait) → the I/O adapters (`zarr`, `tiff`, `npy`), which
+//! implement [`LevelRead`] and build images with [`Image::from_parts`] → [`Format`]
+//! detection and `image/open.rs` ([`Image::open`], the one place naming both adapters) →
+//! [`convert`], the one place that decides what a conversion reads, writes and keeps.
+//! Libraries never print; the `ome` CLI renders.
 //!
 //! ## Hostile input
 //! Every document read is size-limited, every path from metadata is checked to stay inside

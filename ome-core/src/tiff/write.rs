@@ -129,13 +129,10 @@ pub struct TiffWriteSummary {
     pub bytes: u64,
 }
 
-/// Whether `path` names a TIFF file to write: it ends in `.tif`, `.tiff`, `.btf` or `.tf8`
-/// (any case; `.ome.tif` included).
+/// Whether `path` names a TIFF file to write: [`crate::Format::for_output`] says
+/// OME-TIFF (it ends in one of [`crate::TIFF_EXTENSIONS`], any case; `.ome.tif` included).
 pub fn is_tiff_path(path: &Path) -> bool {
-    let n = path.to_string_lossy().to_ascii_lowercase();
-    [".tif", ".tiff", ".btf", ".tf8"]
-        .iter()
-        .any(|e| n.ends_with(e))
+    crate::Format::for_output(path) == crate::Format::OmeTiff
 }
 
 /// One value of an IFD entry.
