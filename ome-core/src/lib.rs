@@ -35,7 +35,6 @@
 //! the dataset root, and decoded sizes are bounded by [`Limits`]; bad input gives an
 //! [`Error`] whose [`Location`] names the file, node and JSON Pointer.
 
-mod commit;
 pub mod convert;
 mod direct_io;
 mod dtype;
@@ -48,6 +47,7 @@ pub mod metadata;
 mod npy;
 pub mod ome_xml;
 mod options;
+mod output;
 pub mod pyramid;
 mod regular_file;
 mod selection;

@@ -33,10 +33,11 @@ use crate::image_metadata::ImageMetadata;
 use crate::metadata::NodeKind;
 use crate::npy::{NpyReader, write_npy};
 use crate::options::{Compression, Limits, NoProgress, Progress};
+use crate::output::staged;
 use crate::selection::Selection;
 use crate::source::RegionSource;
 use crate::tiff::{TiffCompression, TiffImage, TiffWriteOptions, write_ome_tiff};
-use crate::zarr::{OmeZarr, WriteOptions, staged, write_ome_zarr_from_source};
+use crate::zarr::{OmeZarr, WriteOptions, write_ome_zarr_from_source};
 
 /// Metadata given by the user, applied on top of what the source says.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -351,7 +352,7 @@ fn to_npy(
     request: &ConvertRequest,
     summary: &mut ConvertSummary,
 ) -> Result<()> {
-    crate::commit::check_target(output, request.overwrite)?;
+    crate::output::check_target(output, request.overwrite)?;
     let data = if from == Format::Npy {
         if request.selection.is_some() {
             return Err(Error::usage(

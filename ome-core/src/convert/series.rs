@@ -15,14 +15,13 @@ use crate::location::Location;
 use crate::metadata::{NodeKind, OmeAttributes};
 use crate::ome_xml::{OmeXml, to_xml};
 use crate::options::{Limits, Progress};
+use crate::output::staged;
 use crate::pyramid::LevelCount;
 use crate::source::RegionSource;
 use crate::tiff::{
     OmeTiff, TiffImage, TiffWriteOptions, TiffWriteSummary, ome_xml_for, write_ome_tiff_images,
 };
-use crate::zarr::{
-    ImageMetadata, OmeZarr, WriteOptions, staged, write_group, write_ome_zarr_from_source,
-};
+use crate::zarr::{ImageMetadata, OmeZarr, WriteOptions, write_group, write_ome_zarr_from_source};
 
 /// Every image (series) of a dataset, in order, with the OME-XML that describes them.
 #[derive(Debug)]

@@ -660,7 +660,8 @@ pub fn write_ome_tiff_images(
     opts: &TiffWriteOptions,
 ) -> Result<TiffWriteSummary> {
     let path = path.as_ref();
-    crate::commit::check_target(path, opts.overwrite)?;
+    // Removed on every early return; moved into place only when whole.
+    let staged = crate::output::Staged::file(path, opts.overwrite)?;
     let (th, tw) = (u64::from(opts.tile.0), u64::from(opts.tile.1));
     if th == 0 || tw == 0 || th % 16 != 0 || tw % 16 != 0 {
         return Err(Error::usage(format!(
@@ -676,7 +677,7 @@ pub fn write_ome_tiff_images(
 
     // Unique per writer (two threads of one process may write one output), and moved
     // into place without replacing an output another writer committed meanwhile.
-    let tmp = crate::commit::temp_sibling(path)?;
+    let tmp = staged.path().to_path_buf();
     // Large outputs skip the page cache (O_DIRECT): the file is not read back soon, and on
     // virtual machines filling fresh page-cache pages can cost more than compressing
     // (0.43 GB/s buffered against 3 GB/s direct for 755 MB on the benchmark machine).
@@ -779,14 +780,8 @@ pub fn write_ome_tiff_images(
     })();
     let bytes = w.pos;
     drop(w);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Err(e) = crate::commit::commit(&tmp, path, opts.overwrite) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    result?;
+    staged.commit()?;
     let image_level_shapes: Vec<Vec<[u64; 5]>> = plans
         .iter()
         .map(|p| {

@@ -9,13 +9,14 @@ use ndarray::ArrayViewD;
 
 use super::hierarchy::OmeZarr;
 use super::write::{
-    ImageMetadata, Level0, WriteOptions, WriteSummary, staged, write_group, write_image_into,
+    ImageMetadata, Level0, WriteOptions, WriteSummary, write_group, write_image_into,
 };
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::metadata::{ImageLabel, LabelColor, LabelSource, NgffVersion, OmeAttributes};
 use crate::options::NoProgress;
+use crate::output::staged;
 use crate::pyramid::Downsample;
 
 /// Most distinct label values given automatic colours; beyond that no `colors` are written.

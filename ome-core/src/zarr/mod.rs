@@ -21,7 +21,7 @@ pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
 pub use region_writer::RegionWriter;
 pub use store::ZarrFormat;
+pub(crate) use write::write_group;
 pub use write::{
     ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,
 };
-pub(crate) use write::{staged, write_group};

@@ -3,23 +3,23 @@
 //! the plate is finished, and the plate is renamed into place only then.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::ArrayViewD;
 
-use super::staging::{check_target, commit_dir, discard_dir, staging_dir_for};
 use super::write::{ImageMetadata, Level0, WriteOptions, write_group, write_image_into};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::metadata::{Acquisition, NamedEntry, OmeAttributes, Plate, PlateWell, Well, WellImage};
 use crate::options::NoProgress;
+use crate::output::Staged;
 
 /// A plate being written. Call [`PlateWriter::finish`] to complete it; dropping it
 /// unfinished removes everything written so far.
 #[derive(Debug)]
 pub struct PlateWriter {
-    target: PathBuf,
-    staging: Option<PathBuf>,
+    /// Removed on drop unless committed by [`PlateWriter::finish`].
+    staging: Option<Staged>,
     opts: WriteOptions,
     name: Option<String>,
     rows: Vec<String>,
@@ -61,10 +61,8 @@ impl PlateWriter {
             }
         }
         let target = path.as_ref().to_path_buf();
-        check_target(&target, opts.overwrite)?;
-        let staging = staging_dir_for(&target)?;
+        let staging = Staged::dir(&target, opts.overwrite)?;
         Ok(PlateWriter {
-            target,
             staging: Some(staging),
             opts: opts.clone(),
             name: name.map(str::to_string),
@@ -102,7 +100,7 @@ impl PlateWriter {
             .ok_or_else(|| Error::usage("the plate is already finished"))?;
         let fields = self.wells.entry((r, c)).or_default();
         let field = fields.len().to_string();
-        let dir = staging.join(row).join(column).join(&field);
+        let dir = staging.path().join(row).join(column).join(&field);
         let shape: Vec<u64> = data.shape().iter().map(|&d| d as u64).collect();
         write_image_into(
             &dir,
@@ -126,13 +124,9 @@ impl PlateWriter {
             .staging
             .take()
             .ok_or_else(|| Error::usage("the plate is already finished"))?;
-        let result = self
-            .write_metadata(&staging)
-            .and_then(|()| commit_dir(&staging, &self.target, self.opts.overwrite));
-        if result.is_err() {
-            discard_dir(&staging);
-        }
-        result
+        // Dropped on error: nothing is left behind.
+        self.write_metadata(staging.path())?;
+        staging.commit()
     }
 
     fn write_metadata(&self, staging: &Path) -> Result<()> {
@@ -190,13 +184,5 @@ impl PlateWriter {
             version,
             OmeAttributes::new_plate(version, plate).to_attributes(),
         )
-    }
-}
-
-impl Drop for PlateWriter {
-    fn drop(&mut self) {
-        if let Some(staging) = self.staging.take() {
-            discard_dir(&staging);
-        }
     }
 }

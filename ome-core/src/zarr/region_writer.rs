@@ -49,7 +49,7 @@ pub struct RegionWriter {
 
 /// The staging directory of `target`: `.<name>.regions` next to it.
 fn regions_dir(target: &Path) -> Result<PathBuf> {
-    let (parent, name) = crate::commit::parent_and_name(target)?;
+    let (parent, name) = crate::output::parent_and_name(target)?;
     Ok(parent.join(format!(".{name}.regions")))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! `zarrs`' `FilesystemStore` calls `fsync` after every chunk, which costs more than the
 //! compression on many filesystems. A new dataset is written into a hidden staging directory
-//! and renamed into place only when complete (see `commit_dir`), so per-chunk durability buys
+//! and renamed into place only when complete (see `crate::output`), so per-chunk durability buys
 //! nothing: a crash leaves a staging directory, never a dataset that looks complete.
 
 use std::fs;
@@ -231,29 +231,4 @@ impl WritableStorageTraits for StagingStore {
     fn supports_set_partial(&self) -> bool {
         false
     }
-}
-
-/// A hidden sibling directory of `target` to write a new dataset into.
-pub(crate) fn staging_dir_for(target: &Path) -> Result<PathBuf> {
-    let dir = crate::commit::temp_sibling(target)?;
-    if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
-    }
-    fs::create_dir(&dir).map_err(|e| Error::io(Location::file(&dir), e))?;
-    Ok(dir)
-}
-
-pub(crate) use crate::commit::check_target;
-
-/// Moves a finished staging directory to `target` ([`crate::commit::commit`]: never over
-/// an existing target without `overwrite`, atomically swapped with it where the system
-/// can otherwise).
-pub(crate) fn commit_dir(staging: &Path, target: &Path, overwrite: bool) -> Result<()> {
-    crate::commit::commit(staging, target, overwrite)
-}
-
-/// Removes a staging directory after a failure (best effort: the error that caused the
-/// clean-up is the one to report).
-pub(crate) fn discard_dir(staging: &Path) {
-    let _ = fs::remove_dir_all(staging);
 }

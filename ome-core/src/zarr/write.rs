@@ -15,7 +15,7 @@ use zarrs::storage::WritableStorageTraits;
 use super::array::ZarrArray;
 use super::codecs::{ArraySpec, zarr_json_v3, zarray_v2};
 use super::shard::{InnerCodecs, encode_shard};
-use super::staging::{StagingStore, check_target, commit_dir, discard_dir, staging_dir_for};
+use super::staging::StagingStore;
 use super::store::{NodeType, Store};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -26,6 +26,7 @@ use crate::metadata::{
     Omero, OmeroChannel, Window,
 };
 use crate::options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
+use crate::output::staged;
 use crate::pyramid::{self, Downsample, LevelCount};
 use crate::source::{RegionSource, copy_region};
 use crate::with_dtype;
@@ -854,24 +855,6 @@ pub(crate) fn write_image_into<T: Element>(
         level_shapes: plan.level_shapes,
         bytes_written: bytes,
     })
-}
-
-/// Runs `write` into a fresh staging directory for `target` and renames the result into
-/// place only when it succeeded; on failure nothing is left behind.
-pub(crate) fn staged<R>(
-    target: &Path,
-    overwrite: bool,
-    write: impl FnOnce(&Path) -> Result<R>,
-) -> Result<R> {
-    check_target(target, overwrite)?;
-    let staging = staging_dir_for(target)?;
-    match write(&staging).and_then(|r| commit_dir(&staging, target, overwrite).map(|()| r)) {
-        Ok(r) => Ok(r),
-        Err(e) => {
-            discard_dir(&staging);
-            Err(e)
-        }
-    }
 }
 
 /// Writes an in-memory array as a multiscale OME-Zarr image at `path`.

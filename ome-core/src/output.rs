@@ -1,6 +1,8 @@
-//! Putting a finished output into place: the one "commit the temporary file or directory
-//! without clobbering" step shared by the Zarr writer (a staging directory) and the
-//! OME-TIFF writer (a temporary file).
+//! Writing an output atomically, implemented once: [`Staged`] is a hidden sibling of the
+//! target (a staging directory for OME-Zarr datasets and plates, a temporary file for
+//! OME-TIFF) that is committed into place when complete and removed when dropped
+//! uncommitted; [`staged`] runs a writer inside one. Every writer of ome-core goes
+//! through here.
 //!
 //! An output is written under a hidden sibling name and moved to its target only when
 //! complete, so readers never see half an output. Without `overwrite` the move itself must
@@ -257,4 +259,95 @@ mod tests {
         let t = Path::new("/x/out.ome.tif");
         assert_ne!(temp_sibling(t).unwrap(), temp_sibling(t).unwrap());
     }
+}
+
+/// The temporary form of one output: a hidden sibling of the target, removed on drop
+/// unless [`Staged::commit`] moved it into place.
+#[derive(Debug)]
+pub(crate) struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    overwrite: bool,
+    dir: bool,
+    done: bool,
+}
+
+impl Staged {
+    fn new(target: &Path, overwrite: bool, dir: bool) -> Result<Self> {
+        check_target(target, overwrite)?;
+        let temp = temp_sibling(target)?;
+        if let Some(parent) = temp.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
+        }
+        if dir {
+            fs::create_dir(&temp).map_err(|e| Error::io(Location::file(&temp), e))?;
+        }
+        Ok(Staged {
+            temp,
+            target: target.to_path_buf(),
+            overwrite,
+            dir,
+            done: false,
+        })
+    }
+
+    /// A new, empty staging directory for `target`.
+    ///
+    /// # Errors
+    /// A usage error when `target` exists without `overwrite`; storage errors.
+    pub(crate) fn dir(target: &Path, overwrite: bool) -> Result<Self> {
+        Self::new(target, overwrite, true)
+    }
+
+    /// A name for the temporary file of `target` (the writer creates the file).
+    ///
+    /// # Errors
+    /// As [`Staged::dir`].
+    pub(crate) fn file(target: &Path, overwrite: bool) -> Result<Self> {
+        Self::new(target, overwrite, false)
+    }
+
+    /// Where to write.
+    pub(crate) fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Moves the finished output into place ([`commit`]); on failure it is removed.
+    ///
+    /// # Errors
+    /// As [`commit`].
+    pub(crate) fn commit(mut self) -> Result<()> {
+        commit(&self.temp, &self.target, self.overwrite)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Best effort: the error that caused the clean-up is the one to report.
+        if !self.done {
+            let _ = if self.dir {
+                fs::remove_dir_all(&self.temp)
+            } else {
+                fs::remove_file(&self.temp)
+            };
+        }
+    }
+}
+
+/// Runs `write` into a fresh staging directory for `target` and moves the result into
+/// place only when it succeeded; on failure nothing is left behind.
+///
+/// # Errors
+/// As [`Staged::dir`] and [`Staged::commit`], and `write`'s own.
+pub(crate) fn staged<R>(
+    target: &Path,
+    overwrite: bool,
+    write: impl FnOnce(&Path) -> Result<R>,
+) -> Result<R> {
+    let staging = Staged::dir(target, overwrite)?;
+    let r = write(staging.path())?;
+    staging.commit()?;
+    Ok(r)
 }
