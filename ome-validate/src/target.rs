@@ -1,7 +1,7 @@
 //! What was given: an attributes JSON document, a Zarr hierarchy, an OME-TIFF file (alone
 //! or as a member of a multi-file set) or an OME-XML file (a companion file validates its
-//! TIFF set). Files are told apart by content first (TIFF magic, a leading `<`), then by
-//! name.
+//! TIFF set). [`ome_core::Format::detect`] decides, as it does for `ome` and `ome_py`:
+//! content first (TIFF magic, a leading `<`), then name.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,53 +24,25 @@ pub(crate) enum Target {
     OmeXml(PathBuf),
 }
 
-/// What a file holds, from its first bytes and its name.
-fn classify_file(path: &Path) -> Target {
-    let mut head = Vec::new();
-    if let Ok(file) = ome_core::open_regular(path) {
-        // An unreadable file falls through to the name; its reader reports the error.
-        let _ = file.take(256).read_to_end(&mut head);
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if ome_core::tiff::is_tiff_magic(&head) {
-        return Target::OmeTiff(path.to_path_buf());
-    }
-    let xml_name = name.ends_with(".xml") || name.ends_with(".companion.ome");
-    let tiff_name = [".tif", ".tiff", ".tf2", ".tf8", ".btf"]
-        .iter()
-        .any(|e| name.ends_with(e));
-    if ome_core::ome_xml::starts_like_xml(&head) || xml_name {
-        Target::OmeXml(path.to_path_buf())
-    } else if tiff_name {
-        Target::OmeTiff(path.to_path_buf())
-    } else {
-        Target::AttributesJson(path.to_path_buf())
-    }
-}
-
 impl Target {
     /// Decides what `path` is.
     ///
     /// # Errors
     /// [`Error::Target`] when the path does not exist or is neither file nor directory.
     pub(crate) fn detect(path: &Path) -> Result<Target> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::Target {
+        use ome_core::Format;
+        let format = Format::detect(path).map_err(|e| Error::Target {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        if meta.is_dir() {
-            Ok(Target::Zarr(path.to_path_buf()))
-        } else if meta.is_file() {
-            Ok(classify_file(path))
-        } else {
-            Err(Error::Target {
-                path: path.to_path_buf(),
-                message: "expected a file or a directory".into(),
-            })
-        }
+        let path = path.to_path_buf();
+        Ok(match format {
+            Format::OmeZarr => Target::Zarr(path),
+            Format::OmeTiff => Target::OmeTiff(path),
+            Format::OmeXml => Target::OmeXml(path),
+            // A .npy holds no OME metadata; as a JSON document it fails with what it is.
+            _ => Target::AttributesJson(path),
+        })
     }
 
     pub(crate) fn kind(&self) -> TargetKind {
