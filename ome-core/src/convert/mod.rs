@@ -340,6 +340,22 @@ fn every_series(input: &Path, from: Format, request: &ConvertRequest) -> Result<
     Series::open(input, &request.limits)
 }
 
+/// The metadata of every series with the overrides applied, and the options of the
+/// series writers.
+fn series_plan(
+    series: &Series,
+    request: &ConvertRequest,
+) -> Result<(Vec<ImageMetadata>, ConvertOptions)> {
+    let mut metas = series.metadata(request.level);
+    for meta in &mut metas {
+        request.metadata.apply(meta)?;
+    }
+    let mut conv = ConvertOptions::default();
+    conv.level = request.level;
+    conv.keep_pyramid = request.pyramid == PyramidPolicy::KeepSource;
+    Ok((metas, conv))
+}
+
 /// Whether the image has levels below the converted one to keep.
 fn has_lower_levels(image: &Image, request: &ConvertRequest) -> bool {
     image.levels().len() > request.level + 1
@@ -423,13 +439,7 @@ fn to_tiff(
     }
     if let Some(series) = every_series(input, from, request)? {
         // raw2ometiff: every series in one file, the input's OME-XML carried.
-        let mut metas = series.metadata(request.level);
-        for meta in &mut metas {
-            request.metadata.apply(meta)?;
-        }
-        let mut conv = ConvertOptions::default();
-        conv.level = request.level;
-        conv.keep_pyramid = request.pyramid == PyramidPolicy::KeepSource;
+        let (metas, mut conv) = series_plan(&series, request)?;
         conv.carry_ome_xml = request.carry_ome_xml && !request.metadata.replaces_metadata();
         let s = write_series_ome_tiff(output, &series, Some(&metas), &opts, &conv)?;
         summary.ome_xml_carried = series.ome_xml().is_some() && s.ome_xml_not_carried.is_none();
@@ -514,13 +524,7 @@ fn to_zarr(
     if let Some(series) = every_series(input, from, request)? {
         // bioformats2raw: every series, the OME-XML under OME/, the source's levels kept
         // unless new ones are asked for.
-        let mut metas = series.metadata(request.level);
-        for meta in &mut metas {
-            request.metadata.apply(meta)?;
-        }
-        let mut conv = ConvertOptions::default();
-        conv.level = request.level;
-        conv.keep_pyramid = keep;
+        let (metas, conv) = series_plan(&series, request)?;
         write_bioformats2raw(output, &series, Some(&metas), &opts, &conv, Some(progress))?;
         summary.ome_xml_carried = series.ome_xml().is_some();
         let kept = keep && series.images().iter().any(|i| has_lower_levels(i, request));
