@@ -3,95 +3,26 @@
 
 use std::path::{Path, PathBuf};
 
-use ome_core::Limits;
 use ome_core::metadata::NgffVersion;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::context::{Filter, Scope, Sink};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::finding::Finding;
-use crate::registry;
+use crate::options::Options;
 use crate::report::{Report, TargetReport, Verdict};
-use crate::rule::{Depth, version_str};
+use crate::rule::version_str;
 use crate::rules::ngff::{self, AttrInput, hierarchy};
 use crate::rules::tiff;
 use crate::target::{Target, read_json};
 
-/// Bounds of the data depth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DataLimits {
-    /// Most chunks (or shards) decoded per array; they are spread evenly over the grid.
-    pub max_chunks_per_array: usize,
-    /// Most chunk files listed per array when checking keys against the grid.
-    pub max_listed_keys: usize,
-}
-
-impl Default for DataLimits {
-    fn default() -> Self {
-        DataLimits {
-            max_chunks_per_array: 64,
-            max_listed_keys: 100_000,
-        }
-    }
-}
-
-/// What to validate and how.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Options {
-    /// How deep to go.
-    pub depth: Depth,
-    /// The version every document must declare (`--ngff-version`); also the version
-    /// assumed for documents that declare none.
-    pub ngff_version: Option<NgffVersion>,
-    /// Report only these codes or code prefixes (all when empty).
-    pub select: Vec<String>,
-    /// Never report these codes or code prefixes.
-    pub ignore: Vec<String>,
-    /// Resource limits for reading metadata and chunks.
-    pub limits: Limits,
-    /// Bounds of the data depth.
-    pub data: DataLimits,
-    /// An XML Schema (`ome.xsd`) for the full check of OME-XML documents, run through
-    /// `xmllint` (`OMEXML-XSD-001`); `None` runs the structural rules only.
-    pub xml_schema: Option<PathBuf>,
-}
-
-impl Options {
-    /// Options at `depth` with everything else default.
-    pub fn with_depth(depth: Depth) -> Self {
-        Options {
-            depth,
-            ..Options::default()
-        }
-    }
-
-    fn filter(&self) -> Result<Filter> {
-        for pattern in self.select.iter().chain(&self.ignore) {
-            let known = registry::rules().iter().any(|r| {
-                r.code.len() >= pattern.len()
-                    && r.code[..pattern.len()].eq_ignore_ascii_case(pattern)
-            });
-            if !known {
-                return Err(Error::Usage(format!(
-                    "expected a rule code or code prefix, found {pattern:?} (see `ome-validate rules`)"
-                )));
-            }
-        }
-        Ok(Filter {
-            select: self.select.clone(),
-            ignore: self.ignore.clone(),
-        })
-    }
-}
-
 /// Validates every target, in parallel; the report keeps the order given.
 ///
 /// # Errors
-/// [`Error::Usage`] for unknown codes in `select`/`ignore`, [`Error::Target`] when a
-/// target does not exist. Problems in the data are findings, not errors.
+/// [`Error::Usage`](crate::Error::Usage) for unknown codes in `select`/`ignore`,
+/// [`Error::Target`](crate::Error::Target) when a target does not exist. Problems in the
+/// data are findings, not errors.
 pub fn validate(targets: &[PathBuf], options: &Options) -> Result<Report> {
     let filter = options.filter()?;
     let detected: Vec<Target> = targets

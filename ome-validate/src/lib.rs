@@ -39,6 +39,8 @@
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,
 //! hierarchy and data checks, which emit codes) → `registry` (one table: severity per version, section, page) →
 //! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers).
+//! [`Options`] sits below both the engine and the rules, which read it; no rule imports
+//! the engine.
 //! The library never prints; the `ome-validate` binary renders.
 //!
 //! ## Hostile input
@@ -52,16 +54,18 @@ mod context;
 mod engine;
 mod error;
 mod finding;
+mod options;
 mod registry;
 mod report;
 mod rule;
 mod rules;
 mod target;
 
-pub use engine::{DataLimits, Options, validate, validate_attributes, validate_path};
+pub use engine::{validate, validate_attributes, validate_path};
 pub use error::{Error, Result};
 pub use finding::{Finding, FindingLocation, SpecReference};
 pub use ome_core::metadata::NgffVersion;
+pub use options::{DataLimits, Options};
 pub use registry::{rule, rules};
 pub use report::{
     REPORT_SCHEMA_VERSION, Report, Summary, TargetKind, TargetReport, TextOptions, Verdict,

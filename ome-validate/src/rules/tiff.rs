@@ -17,7 +17,7 @@ use ome_core::tiff::{OmeTiff, TiffLimits};
 
 use super::omexml;
 use crate::context::{Scope, Sink};
-use crate::engine::Options;
+use crate::options::Options;
 use crate::rule::Severity;
 
 /// Bytes read per band when a plane is decoded at the data depth.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::multiscales::check_axes;
+use super::axes::check_axes;
 use crate::context::{Scope, Sink, as_int, first_duplicate, kind, ptr, show};
 
 /// A coordinate system found in a `coordinateSystems` list.

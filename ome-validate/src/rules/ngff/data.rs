@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::arrays::Level;
 use crate::context::{Scope, Sink};
-use crate::engine::Options;
+use crate::options::Options;
 
 /// Per sampled region: value range and distinct label values, or a finding message.
 type RegionStats = Result<(f64, f64, BTreeSet<i128>), String>;

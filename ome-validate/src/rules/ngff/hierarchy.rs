@@ -14,10 +14,11 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::arrays::{self, Level};
-use super::multiscales::{axis_names, dataset_scale};
+use super::axes::axis_names;
+use super::multiscales::dataset_scale;
 use super::{AttrInput, NodeMeta, check_attributes, data};
 use crate::context::{Scope, Sink, as_int, ptr};
-use crate::engine::Options;
+use crate::options::Options;
 use crate::rule::{Depth, version_str};
 
 struct Walker<'a> {

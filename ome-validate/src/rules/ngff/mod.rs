@@ -2,6 +2,7 @@
 //! data rules per array.
 
 pub(crate) mod arrays;
+mod axes;
 mod coordinates;
 pub(crate) mod data;
 pub(crate) mod hierarchy;

@@ -18,8 +18,8 @@ use crate::rule::Depth;
 use crate::rules::ngff::NodeMeta;
 use crate::rules::ngff::arrays;
 use crate::rules::ngff::arrays::Level;
+use crate::rules::ngff::axes::intrinsic_index;
 use crate::rules::ngff::coordinates::{check_transform, is_rotation};
-use crate::rules::ngff::multiscales::intrinsic_index;
 
 /// Known input and output dimensionality of a transformation.
 type Dims = (Option<usize>, Option<usize>);
