@@ -1,5 +1,10 @@
 //! The one place where Rust errors become Python exceptions: one class per
 //! [`ome_core::ErrorKind`], all under `OmeError`.
+//!
+//! The classes are created in module `ome_py`, where `ome_py/__init__.py` re-exports
+//! them: `pickle` finds a class by `__module__` and `__qualname__`, so an exception
+//! raised in a Dask or multiprocessing worker arrives in the client as itself, message
+//! included (`BaseException.__reduce__` carries the arguments).
 
 use ome_core::{Error, ErrorKind};
 use pyo3::PyErr;
@@ -7,37 +12,37 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 
 create_exception!(
-    _ome_py,
+    ome_py,
     OmeError,
     PyException,
     "Base class of every error raised by ome_py."
 );
 create_exception!(
-    _ome_py,
+    ome_py,
     FormatError,
     OmeError,
     "The data or metadata is malformed (the file must be fixed)."
 );
 create_exception!(
-    _ome_py,
+    ome_py,
     UnsupportedError,
     OmeError,
     "Valid data that this library does not handle yet."
 );
 create_exception!(
-    _ome_py,
+    ome_py,
     UsageError,
     OmeError,
     "The call is wrong: bad arguments, options or paths (the caller must act)."
 );
 create_exception!(
-    _ome_py,
+    ome_py,
     StorageError,
     OmeError,
     "Reading or writing the storage failed (I/O, permissions, missing files)."
 );
 create_exception!(
-    _ome_py,
+    ome_py,
     LimitsError,
     OmeError,
     "A resource limit was exceeded (a safety bound against hostile input)."

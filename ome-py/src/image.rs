@@ -10,7 +10,7 @@ use crate::convert::{json_to_py, list_str, to_numpy, tuple_u64};
 use crate::errors::{IntoPy, usage};
 
 /// One resolution level.
-#[pyclass(module = "ome_py._ome_py", name = "Level", frozen, get_all)]
+#[pyclass(module = "ome_py", name = "Level", frozen, get_all)]
 #[derive(Debug, Clone)]
 pub(crate) struct PyLevel {
     path: String,
@@ -31,6 +31,65 @@ impl PyLevel {
         self.shards.clone().unwrap_or_else(|| self.chunks.clone())
     }
 
+    /// Rebuilds a level from `__reduce__`'s fields (pickling by value).
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _restore(
+        path: String,
+        shape: Vec<u64>,
+        dtype: String,
+        chunks: Vec<u64>,
+        shards: Option<Vec<u64>>,
+        scale: Option<Vec<f64>>,
+        translation: Option<Vec<f64>>,
+        codecs: Vec<String>,
+    ) -> Self {
+        PyLevel {
+            path,
+            shape,
+            dtype,
+            chunks,
+            shards,
+            scale,
+            translation,
+            codecs,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (
+            String,
+            Vec<u64>,
+            String,
+            Vec<u64>,
+            Option<Vec<u64>>,
+            Option<Vec<f64>>,
+            Option<Vec<f64>>,
+            Vec<String>,
+        ),
+    )> {
+        let restore = py.get_type::<PyLevel>().getattr("_restore")?;
+        let l = self.clone();
+        Ok((
+            restore,
+            (
+                l.path,
+                l.shape,
+                l.dtype,
+                l.chunks,
+                l.shards,
+                l.scale,
+                l.translation,
+                l.codecs,
+            ),
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Level(path={:?}, shape={:?}, dtype={:?}, chunks={:?}, shards={:?}, scale={:?})",
@@ -39,8 +98,9 @@ impl PyLevel {
     }
 }
 
-/// An image opened for reading.
-#[pyclass(module = "ome_py._ome_py", name = "Image", frozen, subclass)]
+/// An image opened for reading. It pickles as its path and series (the `ome_py.Image`
+/// that `open` returns is opened again where it is unpickled).
+#[pyclass(module = "ome_py", name = "Image", frozen, subclass)]
 #[derive(Debug)]
 pub(crate) struct PyImage {
     image: Image,
@@ -73,6 +133,13 @@ impl PyImage {
             path,
             series,
         })
+    }
+
+    /// Pickles as `ome_py.Image(path, series)`: the image is opened again where it is
+    /// unpickled (a Dask worker, another process).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String, usize))> {
+        let image = py.import("ome_py")?.getattr("Image")?;
+        Ok((image, (self.path(), self.series)))
     }
 
     /// The series (image) of a multi-image OME-TIFF this is; 0 otherwise (a series of a

@@ -195,7 +195,7 @@ pub(crate) fn convert<'py>(
 /// Writes one OME-Zarr image region by region, from any number of processes, without
 /// locks. `create` once, `open` anywhere (instances pickle by path), `write_region` with
 /// regions aligned to `region_grid`, then `finish` once every region is in.
-#[pyclass(module = "ome_py._ome_py", name = "RegionWriter", frozen)]
+#[pyclass(module = "ome_py", name = "RegionWriter", frozen)]
 #[derive(Debug)]
 pub(crate) struct PyRegionWriter {
     inner: RegionWriter,

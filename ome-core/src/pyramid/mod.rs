@@ -30,7 +30,10 @@ mod gaussian;
 mod plan;
 
 pub use downsample::{downsample, downsample_into, downsample_region, required_halo};
-pub use plan::{LevelCount, level_scale, level_translation, plan_levels};
+pub use plan::{
+    LevelCount, PlannedLevel, absolute_level_transforms, level_scale, level_translation,
+    plan_absolute_levels, plan_levels,
+};
 
 /// How a block of pixels becomes one pixel of the next level.
 ///

@@ -161,6 +161,138 @@ pub fn level_translation(
         .collect())
 }
 
+/// One level of a pyramid planned from absolute factors ([`plan_absolute_levels`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedLevel {
+    /// The level's shape.
+    pub shape: Vec<u64>,
+    /// Per-axis factor relative to level 0 (all 1 for level 0).
+    pub factors: Vec<u64>,
+    /// The level this one is computed from: the previous level when its factors divide
+    /// this level's on every axis, else level 0 (level 0 names itself).
+    pub source: usize,
+    /// Per-axis factor from [`PlannedLevel::source`] to this level.
+    pub relative: Vec<u64>,
+}
+
+/// The levels of a pyramid whose level `k ≥ 1` is downsampled by `level_factors[k - 1]`
+/// *relative to level 0*, per axis: the meaning of `scale_factors=[2, 4, 8]` (or of
+/// per-axis dicts) in ome-zarr-py `write_image` and ngff-zarr `to_multiscales`.
+///
+/// Each side is `max(1, floor(base / factor))`, as both peers compute it: ngff-zarr
+/// targets `int(original_size / scale_factor)` (`ngff_zarr/methods/_support.py`,
+/// `_dim_scale_factors`), ome-zarr-py floors `previous // relative_factor` and clamps 0 to
+/// 1 (`ome_zarr/scale.py`, `_build_pyramid`), which is the same number whenever each
+/// level's factors are multiples of the previous level's. The trailing pixels that do not
+/// fill a whole block are dropped, and every requested level is kept, even one no
+/// smaller than the level before.
+///
+/// A level is computed from the previous level, by the quotient of the two factors, when
+/// the previous factors divide its own on every axis (`[2, 4, 8]`: each level from the
+/// one above, by 2); otherwise from level 0 by its absolute factors (`[2, 3]`: level 2
+/// from level 0, by 3). Either way its shape is the one above.
+///
+/// # Errors
+///
+/// A [`crate::ErrorKind::Usage`] error when a level does not have one factor per axis, a
+/// factor is 0, a factor is smaller than the previous level's on the same axis (levels
+/// go from largest to smallest), or a side of `shape` is 0.
+pub fn plan_absolute_levels(
+    shape: &[u64],
+    level_factors: &[Vec<u64>],
+) -> Result<Vec<PlannedLevel>> {
+    if let Some(axis) = shape.iter().position(|&s| s == 0) {
+        return Err(Error::usage(format!(
+            "expected every side of the base shape to be at least 1, found 0 for axis {axis}"
+        )));
+    }
+    let ones = vec![1u64; shape.len()];
+    let mut levels = vec![PlannedLevel {
+        shape: shape.to_vec(),
+        factors: ones.clone(),
+        source: 0,
+        relative: ones,
+    }];
+    for (i, factors) in level_factors.iter().enumerate() {
+        let k = i + 1;
+        check_factors(shape.len(), factors, &format!("shape, level {k}"))?;
+        let previous = &levels[k - 1].factors;
+        if let Some(axis) = (0..shape.len()).find(|&d| factors[d] < previous[d]) {
+            return Err(Error::usage(format!(
+                "expected the factors of level {k} to be at least those of level {} on every \
+                 axis (levels go from largest to smallest), found {} after {} on axis {axis}",
+                k - 1,
+                factors[axis],
+                previous[axis]
+            )));
+        }
+        let nested = factors.iter().zip(previous).all(|(&f, &p)| f % p == 0);
+        let (source, relative) = if nested {
+            (
+                k - 1,
+                factors.iter().zip(previous).map(|(&f, &p)| f / p).collect(),
+            )
+        } else {
+            (0, factors.clone())
+        };
+        let level_shape = shape
+            .iter()
+            .zip(factors)
+            .map(|(&s, &f)| (s / f).max(1))
+            .collect();
+        levels.push(PlannedLevel {
+            shape: level_shape,
+            factors: factors.clone(),
+            source,
+            relative,
+        });
+    }
+    Ok(levels)
+}
+
+/// The `scale` and `translation` of every level of [`plan_absolute_levels`]: the scale is
+/// the base pixel size times the level's absolute factor; the translation places each
+/// pixel where the pixels it was computed from sit, as [`level_translation`] does, step by
+/// step along [`PlannedLevel::source`] (for [`Downsample::Mean`], [`Downsample::Mode`]
+/// and [`Downsample::Gaussian`] that is `(F - 1) / 2` base pixels for an absolute factor
+/// `F`, whatever the path; [`Downsample::Nearest`] depends on it).
+///
+/// # Errors
+///
+/// A [`crate::ErrorKind::Usage`] error when `base_scale`, `base_translation` and the
+/// levels differ in length.
+pub fn absolute_level_transforms(
+    base_scale: &[f64],
+    base_translation: &[f64],
+    levels: &[PlannedLevel],
+    method: Downsample,
+) -> Result<Vec<(Vec<f64>, Vec<f64>)>> {
+    let n = base_scale.len();
+    if base_translation.len() != n || levels.iter().any(|l| l.factors.len() != n) {
+        return Err(Error::usage(format!(
+            "expected a scale, a translation and level factors of one entry per axis ({n})"
+        )));
+    }
+    let mut out: Vec<(Vec<f64>, Vec<f64>)> = Vec::with_capacity(levels.len());
+    for (k, level) in levels.iter().enumerate() {
+        let scale: Vec<f64> = base_scale
+            .iter()
+            .zip(&level.factors)
+            .map(|(&s, &f)| s * f as f64)
+            .collect();
+        if k == 0 {
+            out.push((scale, base_translation.to_vec()));
+            continue;
+        }
+        let (source_scale, source_translation) = &out[level.source];
+        let translation =
+            level_translation(source_translation, source_scale, &level.relative, 1, method)?;
+        out.push((scale, translation));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // Tests fail loudly by design.
 mod tests {
@@ -253,5 +385,95 @@ mod tests {
         assert_eq!(t, [4.0]);
         let t = level_translation(&[7.0], &[1.0], &[1], 3, Downsample::Nearest).unwrap();
         assert_eq!(t, [7.0]);
+    }
+    #[test]
+    fn absolute_levels_floor_like_the_peers() {
+        // ome-zarr-py scale_factors=[2, 4] on (1, 1001, 37): y and x floored, 0 -> 1.
+        let f = |v: &[u64]| v.to_vec();
+        let levels = plan_absolute_levels(&[3, 1001, 37], &[f(&[1, 2, 2]), f(&[1, 4, 4])]).unwrap();
+        let shapes: Vec<&[u64]> = levels.iter().map(|l| l.shape.as_slice()).collect();
+        assert_eq!(shapes, [&[3, 1001, 37][..], &[3, 500, 18], &[3, 250, 9]]);
+        // Nested factors: each level from the one above, by the quotient.
+        assert_eq!(
+            (levels[1].source, levels[1].relative.clone()),
+            (0, vec![1, 2, 2])
+        );
+        assert_eq!(
+            (levels[2].source, levels[2].relative.clone()),
+            (1, vec![1, 2, 2])
+        );
+        // Not nested ([2, 3]): level 2 from level 0, by 3; shapes still floor(base / F).
+        let levels = plan_absolute_levels(&[8, 8], &[f(&[2, 2]), f(&[3, 4])]).unwrap();
+        assert_eq!(levels[2].shape, [2, 2]);
+        assert_eq!(
+            (levels[2].source, levels[2].relative.clone()),
+            (0, vec![3, 4])
+        );
+        // A side smaller than its factor is 1, and every asked level is kept.
+        let levels = plan_absolute_levels(&[3, 40], &[f(&[2, 2]), f(&[4, 4]), f(&[8, 8])]).unwrap();
+        let shapes: Vec<Vec<u64>> = levels.into_iter().map(|l| l.shape).collect();
+        assert_eq!(shapes, [vec![3, 40], vec![1, 20], vec![1, 10], vec![1, 5]]);
+        // No level factors: level 0 only.
+        assert_eq!(plan_absolute_levels(&[5, 5], &[]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn absolute_levels_usage_errors() {
+        let kind = |r: Result<Vec<PlannedLevel>>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(plan_absolute_levels(&[4, 4], &[vec![2]])),
+            ErrorKind::Usage
+        );
+        assert_eq!(
+            kind(plan_absolute_levels(&[4, 4], &[vec![0, 2]])),
+            ErrorKind::Usage
+        );
+        assert_eq!(
+            kind(plan_absolute_levels(&[0, 4], &[vec![2, 2]])),
+            ErrorKind::Usage
+        );
+        let err = plan_absolute_levels(&[4, 4], &[vec![4, 4], vec![2, 4]]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.to_string().contains("level 2"), "{err}");
+    }
+
+    #[test]
+    fn absolute_transforms() {
+        let levels =
+            plan_absolute_levels(&[64, 64], &[vec![1, 2], vec![2, 4], vec![3, 8]]).unwrap();
+        let t = absolute_level_transforms(&[0.5, 1.0], &[10.0, 0.0], &levels, Downsample::Mean)
+            .unwrap();
+        let scales: Vec<Vec<f64>> = t.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(
+            scales,
+            [
+                vec![0.5, 1.0],
+                vec![0.5, 2.0],
+                vec![1.0, 4.0],
+                vec![1.5, 8.0]
+            ]
+        );
+        // Mean: (F - 1) / 2 base pixels, whatever the path (level 3 comes from level 0).
+        let translations: Vec<Vec<f64>> = t.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(
+            translations,
+            [
+                vec![10.0, 0.0],
+                vec![10.0, 0.5],
+                vec![10.25, 1.5],
+                vec![10.5, 3.5]
+            ]
+        );
+        // The uniform planner's transformations are the special case F = f^level.
+        let levels = plan_absolute_levels(&[64], &[vec![2], vec![4], vec![8]]).unwrap();
+        for method in Downsample::ALL {
+            let t = absolute_level_transforms(&[0.5], &[1.0], &levels, method).unwrap();
+            for (k, (scale, translation)) in t.iter().enumerate() {
+                assert_eq!(*scale, level_scale(&[0.5], &[2], k).unwrap());
+                let expected = level_translation(&[1.0], &[0.5], &[2], k, method).unwrap();
+                assert_eq!(*translation, expected, "{method} level {k}");
+            }
+        }
+        assert!(absolute_level_transforms(&[1.0], &[0.0, 0.0], &levels, Downsample::Mean).is_err());
     }
 }

@@ -83,6 +83,7 @@ fn plan_document(shape: &[u64], dtype: DType, meta: &ImageMetadata, opts: &Write
         "compression": opts.compression.to_string(),
         "downsample": opts.downsample.as_str(),
         "factors": opts.factors,
+        "level_factors": opts.level_factors,
         "levels": levels,
         "overwrite": opts.overwrite,
         "jobs": opts.jobs,
@@ -163,6 +164,14 @@ fn parse_plan(doc: &Value, loc: &Location) -> Result<Parsed> {
         compression,
         downsample,
         factors: u64s(&doc["factors"]),
+        level_factors: match &doc["level_factors"] {
+            Value::Null => None,
+            v => Some(
+                v.as_array()
+                    .and_then(|levels| levels.iter().map(u64s).collect::<Option<Vec<_>>>())
+                    .ok_or_else(|| bad("level factors as lists of integers"))?,
+            ),
+        },
         levels,
         overwrite: doc["overwrite"].as_bool().unwrap_or(false),
         jobs: doc["jobs"].as_u64().and_then(|j| usize::try_from(j).ok()),

@@ -47,9 +47,21 @@ pub struct WriteOptions {
     pub compression: Compression,
     /// Downsampling method for the pyramid. Default mean.
     pub downsample: Downsample,
-    /// Per-axis factor between levels. Default 2 on the last two spatial axes (y, x).
+    /// Per-axis factor between consecutive levels. Default 2 on the last two spatial axes
+    /// (y, x). Not together with [`WriteOptions::level_factors`].
     pub factors: Option<Vec<u64>>,
+    /// Per-axis factors of each level from 1 on, *relative to level 0* (absolute): one
+    /// `Vec` per level, one factor per axis. This is what `scale_factors=[2, 4, 8]` means
+    /// to ome-zarr-py and ngff-zarr; it fixes the number of levels (`len() + 1`). Each side
+    /// is `max(1, floor(base / factor))`, and a level is computed from the previous level
+    /// when the previous factors divide its own, else from level 0 (see
+    /// [`pyramid::plan_absolute_levels`]). The scale of level `k` is the level-0 scale
+    /// times its factors. Default `None`: [`WriteOptions::factors`] and
+    /// [`WriteOptions::levels`] plan the pyramid.
+    pub level_factors: Option<Vec<Vec<u64>>>,
     /// How many levels. Default: until the smallest downsampled side is at most 256.
+    /// With [`WriteOptions::level_factors`], only [`LevelCount::Exactly`] of the same
+    /// count is accepted (a [`LevelCount::MinSize`] is ignored).
     pub levels: LevelCount,
     /// Replace an existing output (only once the new one is complete).
     pub overwrite: bool,
@@ -68,6 +80,7 @@ impl Default for WriteOptions {
             compression: Compression::default(),
             downsample: Downsample::Mean,
             factors: None,
+            level_factors: None,
             levels: LevelCount::MinSize(256),
             overwrite: false,
             jobs: None,
@@ -91,7 +104,10 @@ pub struct WriteSummary {
 pub(crate) struct Plan {
     version: NgffVersion,
     dtype: DType,
-    factors: Vec<u64>,
+    /// Per level from 1 on: the level it is computed from and the per-axis factor.
+    steps: Vec<(usize, Vec<u64>)>,
+    /// How the coordinate transformations are derived.
+    transforms: LevelTransforms,
     pub(crate) level_shapes: Vec<Vec<u64>>,
     pub(crate) level_chunks: Vec<Vec<u64>>,
     pub(crate) level_shards: Vec<Option<Vec<u64>>>,
@@ -205,11 +221,41 @@ pub(crate) fn make_plan(
             )));
         }
     }
-    let factors = match &opts.factors {
-        Some(f) => f.clone(),
-        None => default_factors(&meta.axes),
+    let (level_shapes, steps, transforms) = match &opts.level_factors {
+        Some(level_factors) => {
+            if opts.factors.is_some() {
+                return Err(Error::usage(
+                    "expected either factors between levels or absolute level factors, found both",
+                ));
+            }
+            if let LevelCount::Exactly(count) = opts.levels
+                && count != level_factors.len() + 1
+            {
+                return Err(Error::usage(format!(
+                    "expected {} levels (level 0 and one per level factor), found a level count of {count}",
+                    level_factors.len() + 1
+                )));
+            }
+            let planned = pyramid::plan_absolute_levels(shape, level_factors)?;
+            let shapes = planned.iter().map(|l| l.shape.clone()).collect();
+            let steps = planned[1..]
+                .iter()
+                .map(|l| (l.source, l.relative.clone()))
+                .collect();
+            (shapes, steps, LevelTransforms::Absolute(planned))
+        }
+        None => {
+            let factors = match &opts.factors {
+                Some(f) => f.clone(),
+                None => default_factors(&meta.axes),
+            };
+            let shapes = pyramid::plan_levels(shape, &factors, opts.levels)?;
+            let steps = (1..shapes.len())
+                .map(|k| (k - 1, factors.clone()))
+                .collect();
+            (shapes, steps, LevelTransforms::Uniform(factors))
+        }
     };
-    let level_shapes = pyramid::plan_levels(shape, &factors, opts.levels)?;
     let mut level_chunks = Vec::new();
     let mut level_shards = Vec::new();
     for ls in &level_shapes {
@@ -233,13 +279,23 @@ pub(crate) fn make_plan(
     Ok(Plan {
         version: opts.version,
         dtype,
-        factors,
+        steps,
+        transforms,
         level_shapes,
         level_chunks,
         level_shards,
         names,
         channel_axis,
     })
+}
+
+/// The factors the `coordinateTransformations` of the levels follow.
+#[derive(Debug)]
+enum LevelTransforms {
+    /// The same per-axis factor between consecutive levels.
+    Uniform(Vec<u64>),
+    /// Absolute factors per level ([`WriteOptions::level_factors`]).
+    Absolute(Vec<pyramid::PlannedLevel>),
 }
 
 /// Per-channel running minimum and maximum of level 0, for omero windows.
@@ -350,6 +406,21 @@ fn grid_indices(shape: &[u64], chunk: &[u64]) -> Vec<Vec<u64>> {
         }
     }
     out
+}
+
+/// The leading `shape` of `array`, copied only when it is larger.
+fn crop_to<T: Element>(array: ArrayD<T>, shape: &[u64]) -> ArrayD<T> {
+    if array
+        .shape()
+        .iter()
+        .zip(shape)
+        .all(|(&a, &s)| a as u64 == s)
+    {
+        return array;
+    }
+    array
+        .slice_each_axis(|ax| Slice::from(0..shape[ax.axis.index()] as usize))
+        .to_owned()
 }
 
 /// Pads an edge block to the full chunk shape with zeros (the fill value).
@@ -576,16 +647,23 @@ fn multiscale_metadata(
     let n = plan.level_shapes[0].len();
     let base_scale = meta.scale.clone().unwrap_or_else(|| vec![1.0; n]);
     let base_translation = meta.translation.clone().unwrap_or_else(|| vec![0.0; n]);
-    let datasets = (0..plan.level_shapes.len())
-        .map(|k| {
-            let scale = pyramid::level_scale(&base_scale, &plan.factors, k)?;
-            let translation = pyramid::level_translation(
-                &base_translation,
-                &base_scale,
-                &plan.factors,
-                k,
-                method,
-            )?;
+    let transforms = match &plan.transforms {
+        LevelTransforms::Uniform(factors) => (0..plan.level_shapes.len())
+            .map(|k| {
+                Ok((
+                    pyramid::level_scale(&base_scale, factors, k)?,
+                    pyramid::level_translation(&base_translation, &base_scale, factors, k, method)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?,
+        LevelTransforms::Absolute(levels) => {
+            pyramid::absolute_level_transforms(&base_scale, &base_translation, levels, method)?
+        }
+    };
+    let datasets = transforms
+        .into_iter()
+        .enumerate()
+        .map(|(k, (scale, translation))| {
             let mut transforms = vec![CoordinateTransformation::scale(scale)];
             if translation.iter().any(|&t| t != 0.0) {
                 transforms.push(CoordinateTransformation::translation(translation));
@@ -731,15 +809,22 @@ fn write_pyramid<T: Element>(
         Level0::Memory(view) => {
             let produce = |start: &[u64], shape: &[u64]| Ok(copy_region(&view, start, shape));
             write_k(0, &produce, Some(&range))?;
-            // Each level is computed from the one above, in memory: at most a third of the
-            // input extra, and no decoding of what was just encoded.
+            // Each level is computed from the one above (or from level 0, see
+            // `Plan::steps`), in memory: at most a third of the input extra, and no
+            // decoding of what was just encoded.
             let mut previous: Option<ArrayD<T>> = None;
             for k in 1..arrays.len() {
-                let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
+                let (source, step) = &plan.steps[k - 1];
+                let factors: Vec<usize> = step.iter().map(|&f| f as usize).collect();
                 let next = match &previous {
-                    None => pyramid::downsample(view.view(), &factors, opts.downsample)?,
-                    Some(p) => pyramid::downsample(p.view(), &factors, opts.downsample)?,
+                    Some(p) if *source == k - 1 && k > 1 => {
+                        pyramid::downsample(p.view(), &factors, opts.downsample)?
+                    }
+                    _ => pyramid::downsample(view.view(), &factors, opts.downsample)?,
                 };
+                // Absolute level factors floor the sides: the kernel's last partial block
+                // (a side of ceil(n / f)) is dropped.
+                let next = crop_to(next, &plan.level_shapes[k]);
                 let next_view = next.view();
                 let produce =
                     |start: &[u64], shape: &[u64]| Ok(copy_region(&next_view, start, shape));
@@ -765,26 +850,27 @@ fn write_pyramid<T: Element>(
             // Each next level reads back regions of the level above from the store: memory
             // stays bounded by the regions in flight, whatever the image size.
             let read_store = Store::open(dir, opts.limits)?;
-            let factors: Vec<usize> = plan.factors.iter().map(|&f| f as usize).collect();
-            let halo = pyramid::required_halo(opts.downsample, &factors);
             let single = CodecOptions::default().with_concurrent_target(1);
             for k in 1..arrays.len() {
-                let prev_node = (k - 1).to_string();
+                let (source, step) = &plan.steps[k - 1];
+                let factors: Vec<usize> = step.iter().map(|&f| f as usize).collect();
+                let halo = pyramid::required_halo(opts.downsample, &factors);
+                let prev_node = source.to_string();
                 let meta = read_store
                     .node(&prev_node)?
                     .filter(|m| m.node_type == NodeType::Array)
                     .ok_or_else(|| {
-                        Error::storage(level_loc(k - 1), "level just written is missing")
+                        Error::storage(level_loc(*source), "level just written is missing")
                     })?;
                 let prev = ZarrArray::open(&read_store, &prev_node, &meta)?;
-                let prev_shape = plan.level_shapes[k - 1].clone();
+                let prev_shape = plan.level_shapes[*source].clone();
                 let produce = |start: &[u64], shape: &[u64]| {
                     let mut in_start = Vec::with_capacity(start.len());
                     let mut in_shape = Vec::with_capacity(start.len());
                     let mut before = Vec::with_capacity(start.len());
                     let mut after = Vec::with_capacity(start.len());
                     for d in 0..start.len() {
-                        let f = plan.factors[d];
+                        let f = step[d];
                         let lo = start[d] * f;
                         let hi = ((start[d] + shape[d]) * f).min(prev_shape[d]);
                         let h = halo[d] as u64;

@@ -2,6 +2,10 @@
 
 The vocabulary follows ome-zarr-py (``axes``, ``scale_factors``, ``units``) and tifffile
 (``compression``, ``maxworkers``). Every call that touches storage releases the GIL.
+
+Exceptions, :class:`Report`, :class:`Finding`, :class:`Level`, :class:`Image` and
+:class:`RegionWriter` pickle, so they cross process boundaries (Dask ``distributed``,
+``multiprocessing``).
 """
 
 from __future__ import annotations
@@ -112,9 +116,6 @@ class Image(_NativeImage):
             meta=np.empty((0,) * len(grid), dtype=lvl.dtype),
             name=f"ome-py-{os.path.abspath(self.path)}-{self.series}-{level}",
         )
-
-    def __reduce__(self) -> Any:
-        return (Image, (self.path, self.series))
 
 
 def open(path: PathLike, series: int = 0) -> Image:  # noqa: A001 - the name users expect
