@@ -20,7 +20,7 @@ use crate::rules::ngff::arrays;
 use crate::rules::ngff::arrays::Level;
 use crate::rules::ngff::axes::intrinsic_index;
 use crate::rules::ngff::coordinates::{check_transform, is_rotation};
-use crate::rules::ngff::transforms::{self, Dims, EntryAxes};
+use crate::rules::ngff::transforms::{self, Dims, EntryAxes, Node};
 
 /// A coordinate system of some group, as far as references need it.
 struct Space {
@@ -434,20 +434,13 @@ impl Walker<'_> {
         dims: Dims,
     ) {
         for node in transforms::walk(t, at, dims, EntryAxes::Listed) {
-            self.own_params(sink, scope, group, node.t, &node.at, node.dims);
+            self.own_params(sink, scope, group, &node);
         }
     }
 
     /// The parameter arrays of one transformation, not of the ones it wraps.
-    fn own_params(
-        &self,
-        sink: &mut Sink<'_>,
-        scope: &Scope,
-        group: &str,
-        t: &Value,
-        at: &str,
-        (din, dout): Dims,
-    ) {
+    fn own_params(&self, sink: &mut Sink<'_>, scope: &Scope, group: &str, node: &Node<'_>) {
+        let (t, at, (din, dout)) = (node.t, node.at.as_str(), node.dims);
         let Some(ty) = t.get("type").and_then(Value::as_str) else {
             return;
         };
