@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::axes::check_axes;
+use super::transforms::{self, Dims, EntryAxes};
 use crate::context::{Scope, Sink, as_int, first_duplicate, kind, ptr, show};
 
 /// A coordinate system found in a `coordinateSystems` list.
@@ -155,17 +156,17 @@ pub(crate) fn dims_of(io: Option<&Value>, systems: &[System]) -> Option<usize> {
     systems.iter().find(|s| s.name == name)?.ndim
 }
 
-/// Checks one transformation and, recursively, the ones it wraps. `dims` are the input
-/// and output dimensionalities when known; `nested` transformations (inside `sequence`,
-/// `bijection`, `byDimension`) may omit `input` and `output`.
-pub(crate) fn check_transform(
-    sink: &mut Sink<'_>,
-    scope: &Scope,
-    t: &Value,
-    at: &str,
-    dims: (Option<usize>, Option<usize>),
-    nested: bool,
-) {
+/// Checks one transformation and every one it wraps (`transforms::walk`). `dims` are the
+/// input and output dimensionalities when known.
+pub(crate) fn check_transform(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims) {
+    for node in transforms::walk(t, at, dims, EntryAxes::Indices) {
+        check_one(sink, scope, node.t, &node.at, node.dims, node.nested);
+    }
+}
+
+/// Checks one transformation, not the ones it wraps; `nested` transformations (inside
+/// `sequence`, `bijection`, `byDimension`) may omit `input` and `output`.
+fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims, nested: bool) {
     let Value::Object(obj) = t else {
         sink.emit(
             scope,
@@ -259,48 +260,29 @@ pub(crate) fn check_transform(
             return;
         }
     };
-    let (din, dout) = dims;
     match ty {
         "identity" => same_dims(sink, scope, at, ty, dims),
         "scale" | "translation" => check_vector(sink, scope, obj, at, ty, dims),
         "mapAxis" => check_map_axis(sink, scope, obj, at, dims),
         "projectAxis" => check_project_axis(sink, scope, obj, at, dims),
         "affine" | "rotation" => check_matrix(sink, scope, obj, at, ty, dims),
+        // The wrapped transformations are checked by `check_transform`'s walk; here only
+        // that they are there.
         "sequence" => {
-            let Some(list) = param_list(sink, scope, obj, at, "transformations") else {
-                return;
-            };
-            let n = list.len();
-            for (i, child) in list.iter().enumerate() {
-                // Only the ends of a sequence touch named spaces; the spaces in between
-                // are implicit, so their dimensionality is unknown.
-                let d = (
-                    if i == 0 { din } else { None },
-                    if i + 1 == n { dout } else { None },
-                );
-                check_transform(
-                    sink,
-                    scope,
-                    child,
-                    &ptr(&ptr(at, "transformations"), i),
-                    d,
-                    true,
-                );
-            }
+            param_list(sink, scope, obj, at, "transformations");
         }
         "bijection" => {
             same_dims(sink, scope, at, ty, dims);
-            for (key, d) in [("forward", (din, dout)), ("inverse", (dout, din))] {
-                match obj.get(key) {
-                    Some(child) => check_transform(sink, scope, child, &ptr(at, key), d, true),
-                    None => sink.emit(
+            for key in ["forward", "inverse"] {
+                if !obj.contains_key(key) {
+                    sink.emit(
                         scope,
                         "NGFF-CT-008",
                         at,
                         format!(
                             "expected the key {key} (a transformation) in the bijection, found none"
                         ),
-                    ),
+                    );
                 }
             }
         }
@@ -918,10 +900,6 @@ fn check_by_dimension(
             }
             None => complete = false,
         }
-        let child_dims = (
-            inputs.as_ref().map(Vec::len),
-            outputs.as_ref().map(Vec::len),
-        );
         match entry.get("transformation") {
             None => sink.emit(
                 scope,
@@ -929,6 +907,9 @@ fn check_by_dimension(
                 &at_i,
                 "expected the key transformation in the byDimension entry, found none",
             ),
+            // `check_transform`'s walk checks the transformation itself, with the lengths
+            // of `inputAxes` and `outputAxes` as its dimensions when both are lists of
+            // axis indices (`EntryAxes::Indices`).
             Some(child) => {
                 if let Some(len) = param_len(child) {
                     for (key, ax) in [("inputAxes", &inputs), ("outputAxes", &outputs)] {
@@ -944,14 +925,6 @@ fn check_by_dimension(
                         }
                     }
                 }
-                check_transform(
-                    sink,
-                    scope,
-                    child,
-                    &ptr(&at_i, "transformation"),
-                    child_dims,
-                    true,
-                );
             }
         }
     }
@@ -1010,7 +983,7 @@ pub(crate) fn check_dataset_transforms(
     let t = &list[0];
     let at = ptr(at, 0);
     let out_dims = dims_of(t.get("output"), systems);
-    check_transform(sink, scope, t, &at, (None, out_dims), false);
+    check_transform(sink, scope, t, &at, (None, out_dims));
     match t.get("type").and_then(Value::as_str) {
         Some("scale" | "identity") | None => {}
         Some("sequence") => {
@@ -1143,7 +1116,7 @@ pub(crate) fn check_multiscale_transforms(
             dims_of(t.get("input"), systems),
             dims_of(t.get("output"), systems),
         );
-        check_transform(sink, scope, t, &at_i, dims, false);
+        check_transform(sink, scope, t, &at_i, dims);
         let refs: Vec<(&str, Option<&str>, Option<&str>)> = ["input", "output"]
             .into_iter()
             .filter_map(|key| {

@@ -11,6 +11,7 @@ mod multiscales;
 mod omero;
 mod plate;
 mod scene;
+mod transforms;
 
 use ome_core::metadata::NgffVersion;
 use serde_json::{Map, Value};

@@ -60,7 +60,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
             dims_of(t.get("input"), &systems),
             dims_of(t.get("output"), &systems),
         );
-        check_transform(sink, scope, t, &at_i, dims, false);
+        check_transform(sink, scope, t, &at_i, dims);
         for key in ["input", "output"] {
             let Some(Value::Object(io)) = t.get(key) else {
                 continue; // CT-007 reported the shape

@@ -20,9 +20,7 @@ use crate::rules::ngff::arrays;
 use crate::rules::ngff::arrays::Level;
 use crate::rules::ngff::axes::intrinsic_index;
 use crate::rules::ngff::coordinates::{check_transform, is_rotation};
-
-/// Known input and output dimensionality of a transformation.
-type Dims = (Option<usize>, Option<usize>);
+use crate::rules::ngff::transforms::{self, Dims, EntryAxes, Node};
 
 /// A coordinate system of some group, as far as references need it.
 struct Space {
@@ -124,7 +122,7 @@ fn names(spaces: &[Space]) -> String {
 /// reported everything else, so only new dimension findings are kept.
 fn recheck_dims(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims) {
     let mut scratch = sink.fork();
-    check_transform(&mut scratch, scope, t, at, dims, false);
+    check_transform(&mut scratch, scope, t, at, dims);
     for f in scratch.findings {
         if !matches!(f.code, "NGFF-CT-009" | "NGFF-CT-010") {
             continue;
@@ -433,8 +431,16 @@ impl Walker<'_> {
         group: &str,
         t: &Value,
         at: &str,
-        (din, dout): Dims,
+        dims: Dims,
     ) {
+        for node in transforms::walk(t, at, dims, EntryAxes::Listed) {
+            self.own_params(sink, scope, group, &node);
+        }
+    }
+
+    /// The parameter arrays of one transformation, not of the ones it wraps.
+    fn own_params(&self, sink: &mut Sink<'_>, scope: &Scope, group: &str, node: &Node<'_>) {
+        let (t, at, (din, dout)) = (node.t, node.at.as_str(), node.dims);
         let Some(ty) = t.get("type").and_then(Value::as_str) else {
             return;
         };
@@ -461,47 +467,6 @@ impl Walker<'_> {
                 if let Some(p) = path {
                     let r = ParamRef::new(group, p, at);
                     self.vector_field(sink, scope, ty, at, &r, (din, dout));
-                }
-            }
-            "sequence" => {
-                let Some(list) = t.get("transformations").and_then(Value::as_array) else {
-                    return;
-                };
-                let n = list.len();
-                for (i, child) in list.iter().enumerate() {
-                    let d = (
-                        if i == 0 { din } else { None },
-                        if i + 1 == n { dout } else { None },
-                    );
-                    let at_c = ptr(&ptr(at, "transformations"), i);
-                    self.params(sink, scope, group, child, &at_c, d);
-                }
-            }
-            "bijection" => {
-                for (key, d) in [("forward", (din, dout)), ("inverse", (dout, din))] {
-                    if let Some(child) = t.get(key) {
-                        self.params(sink, scope, group, child, &ptr(at, key), d);
-                    }
-                }
-            }
-            "byDimension" => {
-                let Some(list) = t.get("transformations").and_then(Value::as_array) else {
-                    return;
-                };
-                for (i, entry) in list.iter().enumerate() {
-                    let Some(child) = entry.get("transformation") else {
-                        continue;
-                    };
-                    let len = |k: &str| entry.get(k).and_then(Value::as_array).map(Vec::len);
-                    let at_c = ptr(&ptr(&ptr(at, "transformations"), i), "transformation");
-                    self.params(
-                        sink,
-                        scope,
-                        group,
-                        child,
-                        &at_c,
-                        (len("inputAxes"), len("outputAxes")),
-                    );
                 }
             }
             _ => {}
