@@ -184,6 +184,7 @@ pub(crate) struct WriteArgs<'py> {
     pub name: Option<String>,
     pub overwrite: bool,
     pub maxworkers: Option<usize>,
+    pub limits: ome_core::Limits,
 }
 
 impl WriteArgs<'_> {
@@ -311,6 +312,7 @@ impl WriteArgs<'_> {
         }
         opts.overwrite = self.overwrite;
         opts.jobs = self.maxworkers;
+        opts.limits = self.limits;
         Ok((meta, opts))
     }
 }

@@ -9,6 +9,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{Borrowed, WriteArgs, with_view};
 use crate::errors::{IntoPy, usage};
+use crate::limits::limits_arg;
 
 fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
@@ -17,12 +18,13 @@ fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, P
     Ok(d)
 }
 
-/// Writes an array as a multiscale OME-Zarr image.
+/// Writes an array as a multiscale OME-Zarr image. `limits` bounds the levels read back.
 #[pyfunction]
 #[pyo3(signature = (
     path, data, *, axes=None, scale=None, translation=None, units=None, scale_factors=None,
     levels=None, method=None, chunks=None, shards=None, compression=None, version=None,
-    channel_names=None, channel_colors=None, name=None, overwrite=false, maxworkers=None
+    channel_names=None, channel_colors=None, name=None, overwrite=false, maxworkers=None,
+    limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_zarr<'py>(
@@ -45,6 +47,7 @@ pub(crate) fn write_ome_zarr<'py>(
     name: Option<String>,
     overwrite: bool,
     maxworkers: Option<usize>,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let borrowed = Borrowed::from_object(data)?;
     let view = borrowed.view();
@@ -65,6 +68,7 @@ pub(crate) fn write_ome_zarr<'py>(
         name,
         overwrite,
         maxworkers,
+        limits: limits_arg(limits.as_ref())?,
     };
     let (meta, opts) = args.build(view.shape().len())?;
     let summary = py
@@ -83,11 +87,12 @@ pub(crate) fn write_ome_zarr<'py>(
 /// (as raw2ometiff). With `series`, or for any other input, one image is converted, its
 /// axes, scale and channel names kept. For OME-TIFF output, `compression` is a TIFF
 /// compression (`zstd`, `deflate`, `lzw`, `none`) and `tile`, `bigtiff` apply.
+/// `limits` bounds what is read.
 #[pyfunction]
 #[pyo3(signature = (
     src, dst, *, series=None, level=0, scale_factors=None, levels=None, method=None,
     chunks=None, shards=None, compression=None, version=None, tile=None, bigtiff=None,
-    overwrite=false, maxworkers=None
+    overwrite=false, maxworkers=None, limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert<'py>(
@@ -107,9 +112,10 @@ pub(crate) fn convert<'py>(
     bigtiff: Option<bool>,
     overwrite: bool,
     maxworkers: Option<usize>,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use ome_core::convert::{ConvertOptions, Series};
-    let limits = ome_core::Limits::default();
+    let limits = limits_arg(limits.as_ref())?;
     let set = match series {
         None => py.detach(|| Series::open(&src, &limits)).py_err()?,
         Some(_) => None,
@@ -142,7 +148,7 @@ pub(crate) fn convert<'py>(
                 }
                 None => {
                     let (image, _, _) =
-                        crate::image::open_series(src.clone(), series.unwrap_or(0))?;
+                        crate::image::open_series(src.clone(), series.unwrap_or(0), &limits)?;
                     let meta = image.metadata(level);
                     let source = image.level_source(level)?;
                     ome_core::tiff::write_ome_tiff(&dst, &source, &meta, &opts)
@@ -161,7 +167,7 @@ pub(crate) fn convert<'py>(
         Some(set) => &set.images()[0],
         None => {
             opened = py
-                .detach(|| crate::image::open_series(src.clone(), series.unwrap_or(0)))
+                .detach(|| crate::image::open_series(src.clone(), series.unwrap_or(0), &limits))
                 .py_err()?
                 .0;
             &opened
@@ -184,6 +190,7 @@ pub(crate) fn convert<'py>(
         version,
         overwrite,
         maxworkers,
+        limits,
         ..WriteArgs::default()
     };
     let (_, opts) = args.build(lvl.shape.len())?;
@@ -216,13 +223,15 @@ pub(crate) struct PyRegionWriter {
 
 #[pymethods]
 impl PyRegionWriter {
-    /// Plans the image and creates the staging directory next to `path`.
+    /// Plans the image and creates the staging directory next to `path`. The options are
+    /// those of `write_ome_zarr`; they, `limits` included, are kept in the staging
+    /// directory for every process that opens the writer.
     #[staticmethod]
     #[pyo3(signature = (
         path, shape, dtype, *, axes=None, scale=None, translation=None, units=None,
         scale_factors=None, levels=None, method=None, chunks=None, shards=None,
         compression=None, version=None, channel_names=None, channel_colors=None, name=None,
-        overwrite=false, maxworkers=None
+        overwrite=false, maxworkers=None, limits=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create<'py>(
@@ -246,6 +255,7 @@ impl PyRegionWriter {
         name: Option<String>,
         overwrite: bool,
         maxworkers: Option<usize>,
+        limits: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
         let np = py.import("numpy")?;
         let dt: String = np
@@ -274,6 +284,7 @@ impl PyRegionWriter {
             name,
             overwrite,
             maxworkers,
+            limits: limits_arg(limits.as_ref())?,
         };
         let (meta, opts) = args.build(shape.len())?;
         let inner = py
@@ -515,11 +526,13 @@ impl TiffArgs<'_, '_> {
 /// `{"data": array, "axes": ..., "scale": ..., "units": ..., "channel_names": ...,
 /// "name": ...}` (each key as in `write_ome_tiff`); the other options apply to every image.
 /// `ome_xml`, an OME-XML document with one `Image` per array, is carried into the file with
-/// its pixel layout rewritten (as raw2ometiff does).
+/// its pixel layout rewritten (as raw2ometiff does), parsed under `limits` (its
+/// `max_xml_bytes` and `max_xml_depth`).
 #[pyfunction]
 #[pyo3(signature = (
     path, images, *, tile=None, compression=None, compressionargs=None, predictor=false,
-    subifds=None, subresolutions=None, method=None, bigtiff=None, ome_xml=None, overwrite=false
+    subifds=None, subresolutions=None, method=None, bigtiff=None, ome_xml=None, overwrite=false,
+    limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_tiff_series<'py>(
@@ -536,6 +549,7 @@ pub(crate) fn write_ome_tiff_series<'py>(
     bigtiff: Option<bool>,
     ome_xml: Option<String>,
     overwrite: bool,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mut opts = TiffArgs {
         tile,
@@ -549,7 +563,7 @@ pub(crate) fn write_ome_tiff_series<'py>(
     }
     .options()?;
     if let Some(xml) = &ome_xml {
-        let limits = ome_core::ome_xml::XmlLimits::default();
+        let limits = limits_arg(limits.as_ref())?.xml_limits();
         opts.ome_xml = Some(ome_core::ome_xml::parse(xml, &limits).py_err()?);
     }
     let mut borrowed = Vec::with_capacity(images.len());
