@@ -18,13 +18,17 @@ fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, P
     Ok(d)
 }
 
-/// Writes an array as a multiscale OME-Zarr image. `limits` bounds the levels read back.
+/// Writes an array as a multiscale OME-Zarr image. `scale_factors` gives each level's
+/// downsampling relative to level 0, as ome-zarr-py and ngff-zarr take it (`[2, 4, 8]` on
+/// y and x, or per-axis dicts such as `[{"z": 1, "y": 2, "x": 2}, {"z": 2, "y": 4, "x":
+/// 4}]`); `downscale` is the factor between consecutive levels instead (an int for y and
+/// x, or one per axis), with `levels` for the count. `limits` bounds the levels read back.
 #[pyfunction]
 #[pyo3(signature = (
     path, data, *, axes=None, scale=None, translation=None, units=None, scale_factors=None,
-    levels=None, method=None, chunks=None, shards=None, compression=None, version=None,
-    channel_names=None, channel_colors=None, name=None, overwrite=false, maxworkers=None,
-    limits=None
+    downscale=None, levels=None, method=None, chunks=None, shards=None, compression=None,
+    version=None, channel_names=None, channel_colors=None, name=None, overwrite=false,
+    maxworkers=None, limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_zarr<'py>(
@@ -36,6 +40,7 @@ pub(crate) fn write_ome_zarr<'py>(
     translation: Option<Vec<f64>>,
     units: Option<Bound<'py, PyAny>>,
     scale_factors: Option<Bound<'py, PyAny>>,
+    downscale: Option<Bound<'py, PyAny>>,
     levels: Option<usize>,
     method: Option<String>,
     chunks: Option<Bound<'py, PyAny>>,
@@ -57,6 +62,7 @@ pub(crate) fn write_ome_zarr<'py>(
         translation,
         units,
         scale_factors,
+        downscale,
         levels,
         method,
         chunks,
@@ -87,12 +93,13 @@ pub(crate) fn write_ome_zarr<'py>(
 /// (as raw2ometiff). With `series`, or for any other input, one image is converted, its
 /// axes, scale and channel names kept. For OME-TIFF output, `compression` is a TIFF
 /// compression (`zstd`, `deflate`, `lzw`, `none`) and `tile`, `bigtiff` apply.
-/// `limits` bounds what is read.
+/// `scale_factors` and `downscale` are those of `write_ome_zarr`; `limits` bounds what is
+/// read.
 #[pyfunction]
 #[pyo3(signature = (
-    src, dst, *, series=None, level=0, scale_factors=None, levels=None, method=None,
-    chunks=None, shards=None, compression=None, version=None, tile=None, bigtiff=None,
-    overwrite=false, maxworkers=None, limits=None
+    src, dst, *, series=None, level=0, scale_factors=None, downscale=None, levels=None,
+    method=None, chunks=None, shards=None, compression=None, version=None, tile=None,
+    bigtiff=None, overwrite=false, maxworkers=None, limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert<'py>(
@@ -102,6 +109,7 @@ pub(crate) fn convert<'py>(
     series: Option<usize>,
     level: usize,
     scale_factors: Option<Bound<'py, PyAny>>,
+    downscale: Option<Bound<'py, PyAny>>,
     levels: Option<usize>,
     method: Option<String>,
     chunks: Option<Bound<'py, PyAny>>,
@@ -124,9 +132,14 @@ pub(crate) fn convert<'py>(
     conv.level = level;
     let to_tiff = ome_core::tiff::is_tiff_path(&dst);
     if to_tiff {
-        if chunks.is_some() || shards.is_some() || scale_factors.is_some() || version.is_some() {
+        if chunks.is_some()
+            || shards.is_some()
+            || scale_factors.is_some()
+            || downscale.is_some()
+            || version.is_some()
+        {
             return Err(usage(
-                "chunks, shards, scale_factors and version apply to OME-Zarr output, not OME-TIFF",
+                "chunks, shards, scale_factors, downscale and version apply to OME-Zarr output, not OME-TIFF",
             ));
         }
         let opts = TiffArgs {
@@ -179,9 +192,10 @@ pub(crate) fn convert<'py>(
             image.levels().len()
         ))
     })?;
-    conv.keep_pyramid = levels.is_none() && scale_factors.is_none();
+    conv.keep_pyramid = levels.is_none() && scale_factors.is_none() && downscale.is_none();
     let args = WriteArgs {
         scale_factors,
+        downscale,
         levels,
         method,
         chunks,
@@ -229,7 +243,7 @@ impl PyRegionWriter {
     #[staticmethod]
     #[pyo3(signature = (
         path, shape, dtype, *, axes=None, scale=None, translation=None, units=None,
-        scale_factors=None, levels=None, method=None, chunks=None, shards=None,
+        scale_factors=None, downscale=None, levels=None, method=None, chunks=None, shards=None,
         compression=None, version=None, channel_names=None, channel_colors=None, name=None,
         overwrite=false, maxworkers=None, limits=None
     ))]
@@ -244,6 +258,7 @@ impl PyRegionWriter {
         translation: Option<Vec<f64>>,
         units: Option<Bound<'py, PyAny>>,
         scale_factors: Option<Bound<'py, PyAny>>,
+        downscale: Option<Bound<'py, PyAny>>,
         levels: Option<usize>,
         method: Option<String>,
         chunks: Option<Bound<'py, PyAny>>,
@@ -273,6 +288,7 @@ impl PyRegionWriter {
             translation,
             units,
             scale_factors,
+            downscale,
             levels,
             method,
             chunks,

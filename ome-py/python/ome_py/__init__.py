@@ -3,6 +3,9 @@
 The vocabulary follows ome-zarr-py (``axes``, ``scale_factors``, ``units``) and tifffile
 (``compression``, ``maxworkers``). Every call that touches storage releases the GIL.
 
+``scale_factors`` means what it means to ome-zarr-py ``write_image`` and ngff-zarr
+``to_multiscales``: one entry per level from 1 on, each relative to level 0 (``[2, 4, 8]``
+on y and x, or per-axis dicts); ``downscale`` is the factor between consecutive levels.
 ``limits=`` (a :class:`Limits` or a dict of its keywords) raises or lowers the safety
 bounds against hostile input. Exceptions, :class:`Report`, :class:`Finding`,
 :class:`Level`, :class:`Limits`, :class:`Image` and :class:`RegionWriter` pickle, so they

@@ -7,6 +7,8 @@ from typing_extensions import disjoint_base
 
 _Path = Union[str, os.PathLike[str]]
 _Ints = Union[int, Sequence[int]]
+# Per level from 1 on, relative to level 0: an int (y and x) or a dict of axis factors.
+_ScaleFactors = Sequence[Union[int, Mapping[str, int]]]
 _Limits = Union["Limits", Mapping[str, int], None]
 
 __version__: str
@@ -178,7 +180,8 @@ class RegionWriter:
         scale: Optional[Sequence[float]] = None,
         translation: Optional[Sequence[float]] = None,
         units: Any = None,
-        scale_factors: Optional[_Ints] = None,
+        scale_factors: Optional[_ScaleFactors] = None,
+        downscale: Optional[_Ints] = None,
         levels: Optional[int] = None,
         method: Optional[str] = None,
         chunks: Optional[Sequence[int]] = None,
@@ -216,7 +219,8 @@ def write_ome_zarr(
     scale: Optional[Sequence[float]] = None,
     translation: Optional[Sequence[float]] = None,
     units: Any = None,
-    scale_factors: Optional[_Ints] = None,
+    scale_factors: Optional[_ScaleFactors] = None,
+    downscale: Optional[_Ints] = None,
     levels: Optional[int] = None,
     method: Optional[str] = None,
     chunks: Optional[Sequence[int]] = None,
@@ -236,7 +240,8 @@ def convert(
     *,
     series: Optional[int] = None,
     level: int = 0,
-    scale_factors: Optional[_Ints] = None,
+    scale_factors: Optional[_ScaleFactors] = None,
+    downscale: Optional[_Ints] = None,
     levels: Optional[int] = None,
     method: Optional[str] = None,
     chunks: Optional[Sequence[int]] = None,
