@@ -24,7 +24,7 @@ and the table shows medians and peer/ours ratios. Written pyramids are checked u
 (level shapes, chunks, codec, level 0 equal to the input) and every read is
 checksummed against the input.
 
-    .venv/bin/python benches/py_bench.py --size full --repeat 3 --json .bench/py-full.json
+    .venv/bin/python benches/py_bench.py --size full --repeat 3 --json benches/results/py-full.json
     .venv/bin/python benches/py_bench.py --size small --only PR2,PT
 """
 from __future__ import annotations
@@ -285,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
                 vers[p] = None
         doc = {"size": args.size, "shape": shape, "input": input_path, "repeat": args.repeat,
                "workloads": workloads, "rows": rows, "versions": vers, "cpus": os.cpu_count(),
+               # Load at the end of the run: a busy machine makes the times worth less.
+               "loadavg": os.getloadavg(),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

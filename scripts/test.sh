@@ -30,12 +30,16 @@ cargo build --locked -p ome-cli -p ome-benches 2>&1
 echo "== python environment"
 bash scripts/setup-venv.sh
 
+# The interop suite writes with ome_py too (tests/interop/test_scale_factors.py): build the
+# bindings first, so that it never runs against a stale module.
+echo "== ome-py: build the bindings into .venv (debug profile, shares target/)"
+(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
+
 echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"
 export OME_BENCH="$PWD/target/debug/ome-bench"
 .venv/bin/python -m pytest tests/interop -q -p no:cacheprovider
 
-echo "== ome-py: build the bindings into .venv (debug profile, shares target/) and test them"
-(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
+echo "== ome-py: test the bindings"
 .venv/bin/python -m pytest ome-py/tests -q -p no:cacheprovider
 .venv/bin/python -m mypy.stubtest ome_py

@@ -172,7 +172,10 @@ pub(crate) struct WriteArgs<'py> {
     pub scale: Option<Vec<f64>>,
     pub translation: Option<Vec<f64>>,
     pub units: Option<Bound<'py, PyAny>>,
+    /// Per level, relative to level 0 (ome-zarr-py, ngff-zarr): `[2, 4]` or per-axis dicts.
     pub scale_factors: Option<Bound<'py, PyAny>>,
+    /// Between consecutive levels: an int for y and x, or one factor per axis.
+    pub downscale: Option<Bound<'py, PyAny>>,
     pub levels: Option<usize>,
     pub method: Option<String>,
     pub chunks: Option<Bound<'py, PyAny>>,
@@ -184,6 +187,84 @@ pub(crate) struct WriteArgs<'py> {
     pub name: Option<String>,
     pub overwrite: bool,
     pub maxworkers: Option<usize>,
+    pub limits: ome_core::Limits,
+}
+
+/// The last two space axes (y and x): where an int factor applies.
+fn yx_axes(meta: &ImageMetadata) -> Vec<usize> {
+    let spatial: Vec<usize> = (0..meta.axes.len())
+        .filter(|&i| meta.axes[i].axis_type.as_deref() == Some("space"))
+        .collect();
+    spatial.into_iter().rev().take(2).collect()
+}
+
+/// `scale_factors` as ome-zarr-py `write_image` and ngff-zarr `to_multiscales` take it:
+/// one entry per level from 1 on, each relative to level 0. An int applies to y and x
+/// (the last two space axes; z keeps its size, as in ome-zarr-py); a dict maps axis names
+/// to factors, the axes it leaves out keeping their size.
+fn level_factors(f: &Bound<'_, PyAny>, meta: &ImageMetadata) -> PyResult<Vec<Vec<u64>>> {
+    if let Ok(k) = f.extract::<u64>() {
+        return Err(usage(format!(
+            "expected scale_factors as one entry per level, each relative to level 0 \
+             (e.g. [2, 4, 8] or [{{\"y\": 2, \"x\": 2}}, ...]), found the int {k}; for \
+             one factor between consecutive levels pass downscale={k}"
+        )));
+    }
+    let items: Vec<Bound<'_, PyAny>> = match f.extract() {
+        Ok(items) if !f.is_instance_of::<PyString>() => items,
+        _ => {
+            return Err(usage(format!(
+                "expected scale_factors as a list of ints or of dicts (one per level), found {f}"
+            )));
+        }
+    };
+    let names: Vec<&str> = meta.axes.iter().map(|a| a.name.as_str()).collect();
+    let yx = yx_axes(meta);
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let level = i + 1;
+            let mut factors = vec![1u64; names.len()];
+            if let Ok(d) = item.cast::<PyDict>() {
+                for (k, v) in d.iter() {
+                    let name: String = k.extract()?;
+                    let axis = names.iter().position(|n| *n == name).ok_or_else(|| {
+                        usage(format!(
+                            "scale_factors level {level} names the axis {name:?}, which is not \
+                             one of the axes {names:?}"
+                        ))
+                    })?;
+                    let factor: u64 = v.extract().map_err(|_| {
+                        usage(format!(
+                            "expected a positive integer factor for axis {name:?} in \
+                             scale_factors level {level}, found {v}"
+                        ))
+                    })?;
+                    let kind = meta.axes[axis].axis_type.as_deref();
+                    if factor > 1 && matches!(kind, Some("channel" | "time")) {
+                        return Err(usage(format!(
+                            "scale_factors level {level} downsamples the {} axis {name:?} by \
+                             {factor}; only space (and untyped) axes are downsampled",
+                            kind.unwrap_or_default()
+                        )));
+                    }
+                    factors[axis] = factor;
+                }
+            } else {
+                let k: u64 = item.extract().map_err(|_| {
+                    usage(format!(
+                        "expected an int or a dict of axis factors for scale_factors level \
+                         {level}, found {item}"
+                    ))
+                })?;
+                for &a in &yx {
+                    factors[a] = k;
+                }
+            }
+            Ok(factors)
+        })
+        .collect()
 }
 
 impl WriteArgs<'_> {
@@ -290,20 +371,26 @@ impl WriteArgs<'_> {
         if let Some(m) = &self.method {
             opts.downsample = m.parse::<Downsample>().py_err()?;
         }
+        if self.scale_factors.is_some() && self.downscale.is_some() {
+            return Err(usage(
+                "expected either scale_factors (per level, relative to level 0) or downscale \
+                 (between consecutive levels), found both",
+            ));
+        }
         if let Some(f) = &self.scale_factors {
-            // An int: that factor on the last two spatial axes; a sequence: one factor per
-            // axis between consecutive levels.
+            opts.level_factors = Some(level_factors(f, &meta)?);
+        }
+        if let Some(f) = &self.downscale {
+            // An int: that factor on y and x; a sequence: one factor per axis between
+            // consecutive levels.
             if let Ok(k) = f.extract::<u64>() {
                 let mut factors = vec![1u64; meta.axes.len()];
-                let spatial: Vec<usize> = (0..meta.axes.len())
-                    .filter(|&i| meta.axes[i].axis_type.as_deref() == Some("space"))
-                    .collect();
-                for &i in spatial.iter().rev().take(2) {
+                for i in yx_axes(&meta) {
                     factors[i] = k;
                 }
                 opts.factors = Some(factors);
             } else {
-                opts.factors = Some(u64_list(f, "scale_factors")?);
+                opts.factors = Some(u64_list(f, "downscale")?);
             }
         }
         if let Some(n) = self.levels {
@@ -311,6 +398,7 @@ impl WriteArgs<'_> {
         }
         opts.overwrite = self.overwrite;
         opts.jobs = self.maxworkers;
+        opts.limits = self.limits;
         Ok((meta, opts))
     }
 }

@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PySlice, PySliceMethods, PyTuple};
 
 use crate::convert::{json_to_py, list_str, to_numpy, tuple_u64};
 use crate::errors::{IntoPy, usage};
+use crate::limits::{PyLimits, limits_arg};
 
 /// One resolution level.
 #[pyclass(module = "ome_py", name = "Level", frozen, get_all)]
@@ -98,23 +99,26 @@ impl PyLevel {
     }
 }
 
-/// An image opened for reading. It pickles as its path and series (the `ome_py.Image`
-/// that `open` returns is opened again where it is unpickled).
+/// An image opened for reading. It pickles as its path, series and limits (the
+/// `ome_py.Image` that `open` returns is opened again where it is unpickled).
 #[pyclass(module = "ome_py", name = "Image", frozen, subclass)]
 #[derive(Debug)]
 pub(crate) struct PyImage {
     image: Image,
     path: PathBuf,
     series: usize,
+    limits: ome_core::Limits,
 }
 
-/// Series `series` of `path` ([`Image::open_series`]), with the path the image is at (a
-/// series of a bioformats2raw container is its own group) and its series number there.
+/// Series `series` of `path` ([`Image::open_series`]) under `limits`, with the path the
+/// image is at (a series of a bioformats2raw container is its own group) and its series
+/// number there.
 pub(crate) fn open_series(
     path: PathBuf,
     series: usize,
+    limits: &ome_core::Limits,
 ) -> ome_core::Result<(Image, PathBuf, usize)> {
-    let image = Image::open_series(&path, series, &ome_core::Limits::default())?;
+    let image = Image::open_series(&path, series, limits)?;
     if ome_core::is_tiff_input(&path) {
         return Ok((image, path, series));
     }
@@ -125,21 +129,39 @@ pub(crate) fn open_series(
 #[pymethods]
 impl PyImage {
     #[new]
-    #[pyo3(signature = (path, series=0))]
-    fn new(py: Python<'_>, path: PathBuf, series: usize) -> PyResult<Self> {
-        let (image, path, series) = py.detach(|| open_series(path, series)).py_err()?;
+    #[pyo3(signature = (path, series=0, *, limits=None))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        series: usize,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let limits = limits_arg(limits)?;
+        let (image, path, series) = py.detach(|| open_series(path, series, &limits)).py_err()?;
         Ok(PyImage {
             image,
             path,
             series,
+            limits,
         })
     }
 
-    /// Pickles as `ome_py.Image(path, series)`: the image is opened again where it is
-    /// unpickled (a Dask worker, another process).
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String, usize))> {
+    /// The limits the image was opened under.
+    #[getter]
+    fn limits(&self) -> PyLimits {
+        PyLimits { inner: self.limits }
+    }
+
+    /// Pickles as `ome_py.Image(path, series, limits=limits)`: the image is opened again
+    /// where it is unpickled (a Dask worker, another process).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let image = py.import("ome_py")?.getattr("Image")?;
-        Ok((image, (self.path(), self.series)))
+        let partial = py.import("functools")?.getattr("partial")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("limits", self.limits())?;
+        let make = partial.call((image,), Some(&kwargs))?;
+        let args = (self.path(), self.series).into_pyobject(py)?.into_any();
+        Ok((make, args))
     }
 
     /// The series (image) of a multi-image OME-TIFF this is; 0 otherwise (a series of a
@@ -265,14 +287,18 @@ impl PyImage {
             .py_err()
     }
 
-    /// Opens the label image `name`.
+    /// Opens the label image `name` (under the image's limits).
     fn label(&self, py: Python<'_>, name: &str) -> PyResult<PyImage> {
         let path = self.path.join("labels").join(name);
-        let image = py.detach(|| Image::open(&path)).py_err()?;
+        let limits = self.limits;
+        let image = py
+            .detach(|| Image::open_series(&path, 0, &limits))
+            .py_err()?;
         Ok(PyImage {
             image,
             path,
             series: 0,
+            limits,
         })
     }
 

@@ -6,11 +6,13 @@
 //! stubs live in `_ome_py.pyi`. Every call that touches storage releases the GIL.
 //!
 //! Layout: `errors` (the one mapping from error kinds to exception classes), `convert`
-//! (NumPy views without copies, option parsing), `image`, `write`, `validate`.
+//! (NumPy views without copies, option parsing), `limits` (`ome_py.Limits`), `image`,
+//! `write`, `validate`.
 
 mod convert;
 mod errors;
 mod image;
+mod limits;
 mod validate;
 mod write;
 
@@ -36,6 +38,7 @@ fn _ome_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UsageError", py.get_type::<errors::UsageError>())?;
     m.add("StorageError", py.get_type::<errors::StorageError>())?;
     m.add("LimitsError", py.get_type::<errors::LimitsError>())?;
+    m.add_class::<limits::PyLimits>()?;
     m.add_class::<image::PyImage>()?;
     m.add_class::<image::PyLevel>()?;
     m.add_class::<write::PyRegionWriter>()?;

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use crate::convert::json_to_py;
 use crate::errors::{usage, validate_to_py};
+use crate::limits::limits_arg;
 
 /// One finding.
 #[pyclass(module = "ome_py", name = "Finding", frozen, get_all)]
@@ -202,15 +203,16 @@ impl PyReport {
 /// Validates an OME-Zarr image, label, plate or bioformats2raw container, an attributes
 /// JSON file, an OME-TIFF (single file, multi-file set or companion file) or an OME-XML
 /// file. `xml_schema` names an OME XSD for the full schema check of OME-XML (through
-/// `xmllint`; a warning says so when it cannot run).
+/// `xmllint`; a warning says so when it cannot run). `limits` bounds what is read.
 #[pyfunction]
-#[pyo3(signature = (path, *, depth="hierarchy", strict=false, xml_schema=None))]
+#[pyo3(signature = (path, *, depth="hierarchy", strict=false, xml_schema=None, limits=None))]
 pub(crate) fn validate(
     py: Python<'_>,
     path: PathBuf,
     depth: &str,
     strict: bool,
     xml_schema: Option<PathBuf>,
+    limits: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyReport> {
     let depth = match depth {
         "attributes" => Depth::Attributes,
@@ -224,6 +226,7 @@ pub(crate) fn validate(
     };
     let mut options = Options::with_depth(depth);
     options.xml_schema = xml_schema;
+    options.limits = limits_arg(limits)?;
     let report = py
         .detach(|| ome_validate::validate(&[path], &options))
         .map_err(|e| validate_to_py(&e))?;

@@ -9,6 +9,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{Borrowed, WriteArgs, with_view};
 use crate::errors::{IntoPy, usage};
+use crate::limits::limits_arg;
 
 fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
@@ -17,12 +18,17 @@ fn summary_dict<'py>(py: Python<'py>, s: &WriteSummary) -> PyResult<Bound<'py, P
     Ok(d)
 }
 
-/// Writes an array as a multiscale OME-Zarr image.
+/// Writes an array as a multiscale OME-Zarr image. `scale_factors` gives each level's
+/// downsampling relative to level 0, as ome-zarr-py and ngff-zarr take it (`[2, 4, 8]` on
+/// y and x, or per-axis dicts such as `[{"z": 1, "y": 2, "x": 2}, {"z": 2, "y": 4, "x":
+/// 4}]`); `downscale` is the factor between consecutive levels instead (an int for y and
+/// x, or one per axis), with `levels` for the count. `limits` bounds the levels read back.
 #[pyfunction]
 #[pyo3(signature = (
     path, data, *, axes=None, scale=None, translation=None, units=None, scale_factors=None,
-    levels=None, method=None, chunks=None, shards=None, compression=None, version=None,
-    channel_names=None, channel_colors=None, name=None, overwrite=false, maxworkers=None
+    downscale=None, levels=None, method=None, chunks=None, shards=None, compression=None,
+    version=None, channel_names=None, channel_colors=None, name=None, overwrite=false,
+    maxworkers=None, limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_zarr<'py>(
@@ -34,6 +40,7 @@ pub(crate) fn write_ome_zarr<'py>(
     translation: Option<Vec<f64>>,
     units: Option<Bound<'py, PyAny>>,
     scale_factors: Option<Bound<'py, PyAny>>,
+    downscale: Option<Bound<'py, PyAny>>,
     levels: Option<usize>,
     method: Option<String>,
     chunks: Option<Bound<'py, PyAny>>,
@@ -45,6 +52,7 @@ pub(crate) fn write_ome_zarr<'py>(
     name: Option<String>,
     overwrite: bool,
     maxworkers: Option<usize>,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let borrowed = Borrowed::from_object(data)?;
     let view = borrowed.view();
@@ -54,6 +62,7 @@ pub(crate) fn write_ome_zarr<'py>(
         translation,
         units,
         scale_factors,
+        downscale,
         levels,
         method,
         chunks,
@@ -65,6 +74,7 @@ pub(crate) fn write_ome_zarr<'py>(
         name,
         overwrite,
         maxworkers,
+        limits: limits_arg(limits.as_ref())?,
     };
     let (meta, opts) = args.build(view.shape().len())?;
     let summary = py
@@ -84,12 +94,14 @@ pub(crate) fn write_ome_zarr<'py>(
 /// (as raw2ometiff). With `series`, or for any other input, one image is converted, its
 /// axes, scale and channel names kept. For OME-TIFF output, `compression` is a TIFF
 /// compression (`zstd`, `deflate`, `lzw`, `none`, optionally `NAME:LEVEL`) and `tile`,
-/// `bigtiff` apply. Every decision is `ome_core::convert`'s; this only fills its request.
+/// `bigtiff` apply. `scale_factors` and `downscale` are those of `write_ome_zarr`; `limits`
+/// bounds what is read. Every decision is `ome_core::convert`'s; this only fills its
+/// request.
 #[pyfunction]
 #[pyo3(signature = (
-    src, dst, *, series=None, level=0, scale_factors=None, levels=None, method=None,
-    chunks=None, shards=None, compression=None, version=None, tile=None, bigtiff=None,
-    overwrite=false, maxworkers=None
+    src, dst, *, series=None, level=0, scale_factors=None, downscale=None, levels=None,
+    method=None, chunks=None, shards=None, compression=None, version=None, tile=None,
+    bigtiff=None, overwrite=false, maxworkers=None, limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn convert<'py>(
@@ -99,6 +111,7 @@ pub(crate) fn convert<'py>(
     series: Option<usize>,
     level: usize,
     scale_factors: Option<Bound<'py, PyAny>>,
+    downscale: Option<Bound<'py, PyAny>>,
     levels: Option<usize>,
     method: Option<String>,
     chunks: Option<Bound<'py, PyAny>>,
@@ -109,6 +122,7 @@ pub(crate) fn convert<'py>(
     bigtiff: Option<bool>,
     overwrite: bool,
     maxworkers: Option<usize>,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use ome_core::convert::{ConvertRequest, PyramidOutcome, PyramidPolicy};
     use ome_core::{Format, Image, NpyReader, RegionSource};
@@ -117,15 +131,21 @@ pub(crate) fn convert<'py>(
     req.level = level;
     req.overwrite = overwrite;
     req.compression = compression;
-    req.pyramid = if levels.is_some() || scale_factors.is_some() {
+    req.limits = limits_arg(limits.as_ref())?;
+    req.pyramid = if levels.is_some() || scale_factors.is_some() || downscale.is_some() {
         PyramidPolicy::New
     } else {
         PyramidPolicy::KeepSource
     };
     if Format::for_output(&dst) == Format::OmeTiff {
-        if chunks.is_some() || shards.is_some() || scale_factors.is_some() || version.is_some() {
+        if chunks.is_some()
+            || shards.is_some()
+            || scale_factors.is_some()
+            || downscale.is_some()
+            || version.is_some()
+        {
             return Err(usage(
-                "chunks, shards, scale_factors and version apply to OME-Zarr output, not OME-TIFF",
+                "chunks, shards, scale_factors, downscale and version apply to OME-Zarr output, not OME-TIFF",
             ));
         }
         req.tiff = TiffArgs {
@@ -157,6 +177,7 @@ pub(crate) fn convert<'py>(
             .py_err()?;
         let args = WriteArgs {
             scale_factors,
+            downscale,
             levels,
             method,
             chunks,
@@ -164,6 +185,7 @@ pub(crate) fn convert<'py>(
             version,
             overwrite,
             maxworkers,
+            limits: req.limits,
             ..WriteArgs::default()
         };
         req.zarr = args.build(ndim.clamp(2, 5))?.1;
@@ -204,13 +226,15 @@ pub(crate) struct PyRegionWriter {
 
 #[pymethods]
 impl PyRegionWriter {
-    /// Plans the image and creates the staging directory next to `path`.
+    /// Plans the image and creates the staging directory next to `path`. The options are
+    /// those of `write_ome_zarr`; they, `limits` included, are kept in the staging
+    /// directory for every process that opens the writer.
     #[staticmethod]
     #[pyo3(signature = (
         path, shape, dtype, *, axes=None, scale=None, translation=None, units=None,
-        scale_factors=None, levels=None, method=None, chunks=None, shards=None,
+        scale_factors=None, downscale=None, levels=None, method=None, chunks=None, shards=None,
         compression=None, version=None, channel_names=None, channel_colors=None, name=None,
-        overwrite=false, maxworkers=None
+        overwrite=false, maxworkers=None, limits=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create<'py>(
@@ -223,6 +247,7 @@ impl PyRegionWriter {
         translation: Option<Vec<f64>>,
         units: Option<Bound<'py, PyAny>>,
         scale_factors: Option<Bound<'py, PyAny>>,
+        downscale: Option<Bound<'py, PyAny>>,
         levels: Option<usize>,
         method: Option<String>,
         chunks: Option<Bound<'py, PyAny>>,
@@ -234,6 +259,7 @@ impl PyRegionWriter {
         name: Option<String>,
         overwrite: bool,
         maxworkers: Option<usize>,
+        limits: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
         let np = py.import("numpy")?;
         let dt: String = np
@@ -251,6 +277,7 @@ impl PyRegionWriter {
             translation,
             units,
             scale_factors,
+            downscale,
             levels,
             method,
             chunks,
@@ -262,6 +289,7 @@ impl PyRegionWriter {
             name,
             overwrite,
             maxworkers,
+            limits: limits_arg(limits.as_ref())?,
         };
         let (meta, opts) = args.build(shape.len())?;
         let inner = py
@@ -503,11 +531,13 @@ impl TiffArgs<'_, '_> {
 /// `{"data": array, "axes": ..., "scale": ..., "units": ..., "channel_names": ...,
 /// "name": ...}` (each key as in `write_ome_tiff`); the other options apply to every image.
 /// `ome_xml`, an OME-XML document with one `Image` per array, is carried into the file with
-/// its pixel layout rewritten (as raw2ometiff does).
+/// its pixel layout rewritten (as raw2ometiff does), parsed under `limits` (its
+/// `max_xml_bytes` and `max_xml_depth`).
 #[pyfunction]
 #[pyo3(signature = (
     path, images, *, tile=None, compression=None, compressionargs=None, predictor=false,
-    subifds=None, subresolutions=None, method=None, bigtiff=None, ome_xml=None, overwrite=false
+    subifds=None, subresolutions=None, method=None, bigtiff=None, ome_xml=None, overwrite=false,
+    limits=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_ome_tiff_series<'py>(
@@ -524,6 +554,7 @@ pub(crate) fn write_ome_tiff_series<'py>(
     bigtiff: Option<bool>,
     ome_xml: Option<String>,
     overwrite: bool,
+    limits: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mut opts = TiffArgs {
         tile,
@@ -537,7 +568,7 @@ pub(crate) fn write_ome_tiff_series<'py>(
     }
     .options()?;
     if let Some(xml) = &ome_xml {
-        let limits = ome_core::ome_xml::XmlLimits::default();
+        let limits = limits_arg(limits.as_ref())?.xml_limits();
         opts.ome_xml = Some(ome_core::ome_xml::parse(xml, &limits).py_err()?);
     }
     let mut borrowed = Vec::with_capacity(images.len());

@@ -16,7 +16,7 @@ EXCEPTIONS = [
     ome_py.StorageError,
     ome_py.LimitsError,
 ]
-CLASSES = [ome_py.Level, ome_py.Report, ome_py.Finding, ome_py.RegionWriter, ome_py.Image]
+CLASSES = [ome_py.Limits, ome_py.Level, ome_py.Report, ome_py.Finding, ome_py.RegionWriter, ome_py.Image]
 
 
 @pytest.mark.parametrize("cls", EXCEPTIONS + CLASSES, ids=lambda c: c.__name__)
@@ -73,20 +73,22 @@ def test_report_and_findings_pickle_by_value(tmp_path, czyx):
     assert str(pickle.loads(pickle.dumps(one))) == str(one)
 
 
-def test_levels_and_images_pickle(tmp_path, czyx):
+def test_levels_limits_and_images_pickle(tmp_path, czyx):
     out = _write(tmp_path, czyx)
-    image = ome_py.open(out)
+    limits = ome_py.Limits(max_chunk_bytes=123_456_789, max_dimensions=7)
+    assert pickle.loads(pickle.dumps(limits)) == limits
+    image = ome_py.open(out, limits=limits)
     level = image.levels[1]
     back = pickle.loads(pickle.dumps(level))
     assert repr(back) == repr(level) and back.translation == level.translation and back.codecs == level.codecs
     again = pickle.loads(pickle.dumps(image))
-    assert type(again) is ome_py.Image
+    assert type(again) is ome_py.Image and again.limits == limits
     np.testing.assert_array_equal(again.read(c=1), czyx[1])
     assert again.to_dask(1).shape == tuple(level.shape)
     # The native class (what Image.label returns) pickles as an ome_py.Image too.
-    native = ome_py._ome_py.Image(str(out))
+    native = ome_py._ome_py.Image(str(out), limits=limits)
     again = pickle.loads(pickle.dumps(native))
-    assert type(again) is ome_py.Image and again.path == native.path
+    assert type(again) is ome_py.Image and again.limits == limits and again.path == native.path
 
 
 def _raise_format_error(message):

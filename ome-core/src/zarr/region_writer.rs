@@ -24,7 +24,7 @@ use crate::dtype::{DType, DynArray, Element};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::metadata::{Axis, NgffVersion};
-use crate::options::Compression;
+use crate::options::{Compression, Limits};
 use crate::pyramid::{Downsample, LevelCount};
 use crate::source::RegionSource;
 use crate::{with_dtype, with_dyn_array};
@@ -85,9 +85,66 @@ fn plan_document(shape: &[u64], dtype: DType, meta: &ImageMetadata, opts: &Write
         "factors": opts.factors,
         "level_factors": opts.level_factors,
         "levels": levels,
+        "limits": limits_document(&opts.limits),
         "overwrite": opts.overwrite,
         "jobs": opts.jobs,
     })
+}
+
+/// The limits of the writer, so that a writer reopened in another process reads its
+/// levels back under the same limits.
+fn limits_document(l: &Limits) -> Value {
+    json!({
+        "max_metadata_bytes": l.max_metadata_bytes,
+        "max_chunk_bytes": l.max_chunk_bytes,
+        "max_read_bytes": l.max_read_bytes,
+        "max_dimensions": l.max_dimensions,
+        "max_list_entries": l.max_list_entries,
+        "max_json_depth": l.max_json_depth,
+        "max_array_elements": l.max_array_elements,
+        "max_tiff_ifds": l.max_tiff_ifds,
+        "max_xml_bytes": l.max_xml_bytes,
+        "max_xml_depth": l.max_xml_depth,
+    })
+}
+
+/// The limits of a plan; a field that is absent (a plan written before limits were kept)
+/// keeps its default.
+fn parse_limits(doc: &Value) -> Limits {
+    let mut l = Limits::default();
+    let u = |k: &str| doc[k].as_u64();
+    let us = |k: &str| doc[k].as_u64().and_then(|v| usize::try_from(v).ok());
+    if let Some(v) = u("max_metadata_bytes") {
+        l.max_metadata_bytes = v;
+    }
+    if let Some(v) = u("max_chunk_bytes") {
+        l.max_chunk_bytes = v;
+    }
+    if let Some(v) = u("max_read_bytes") {
+        l.max_read_bytes = v;
+    }
+    if let Some(v) = us("max_dimensions") {
+        l.max_dimensions = v;
+    }
+    if let Some(v) = us("max_list_entries") {
+        l.max_list_entries = v;
+    }
+    if let Some(v) = us("max_json_depth") {
+        l.max_json_depth = v;
+    }
+    if let Some(v) = u("max_array_elements") {
+        l.max_array_elements = v;
+    }
+    if let Some(v) = us("max_tiff_ifds") {
+        l.max_tiff_ifds = v;
+    }
+    if let Some(v) = us("max_xml_bytes") {
+        l.max_xml_bytes = v;
+    }
+    if let Some(v) = us("max_xml_depth") {
+        l.max_xml_depth = v;
+    }
+    l
 }
 
 type Parsed = (Vec<u64>, DType, ImageMetadata, WriteOptions);
@@ -173,6 +230,7 @@ fn parse_plan(doc: &Value, loc: &Location) -> Result<Parsed> {
             ),
         },
         levels,
+        limits: parse_limits(&doc["limits"]),
         overwrite: doc["overwrite"].as_bool().unwrap_or(false),
         jobs: doc["jobs"].as_u64().and_then(|j| usize::try_from(j).ok()),
         ..WriteOptions::default()

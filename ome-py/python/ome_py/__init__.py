@@ -3,20 +3,25 @@
 The vocabulary follows ome-zarr-py (``axes``, ``scale_factors``, ``units``) and tifffile
 (``compression``, ``maxworkers``). Every call that touches storage releases the GIL.
 
-Exceptions, :class:`Report`, :class:`Finding`, :class:`Level`, :class:`Image` and
-:class:`RegionWriter` pickle, so they cross process boundaries (Dask ``distributed``,
-``multiprocessing``).
+``scale_factors`` means what it means to ome-zarr-py ``write_image`` and ngff-zarr
+``to_multiscales``: one entry per level from 1 on, each relative to level 0 (``[2, 4, 8]``
+on y and x, or per-axis dicts); ``downscale`` is the factor between consecutive levels.
+``limits=`` (a :class:`Limits` or a dict of its keywords) raises or lowers the safety
+bounds against hostile input. Exceptions, :class:`Report`, :class:`Finding`,
+:class:`Level`, :class:`Limits`, :class:`Image` and :class:`RegionWriter` pickle, so they
+cross process boundaries (Dask ``distributed``, ``multiprocessing``).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Mapping, Optional, Tuple, Union
 
 from ._ome_py import (
     FormatError,
     Finding,
     Level,
+    Limits,
     LimitsError,
     OmeError,
     RegionWriter,
@@ -38,6 +43,7 @@ __all__ = [
     "Finding",
     "Image",
     "Level",
+    "Limits",
     "LimitsError",
     "OmeError",
     "RegionWriter",
@@ -59,11 +65,21 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 class _LevelReader:
-    """What ``dask.array.from_array`` reads from: one level, pickled as path + level."""
+    """What ``dask.array.from_array`` reads from: one level, pickled as path + level (and
+    the series and limits the image was opened with)."""
 
-    def __init__(self, path: str, level: int, shape: Tuple[int, ...], dtype: Any, series: int = 0) -> None:
+    def __init__(
+        self,
+        path: str,
+        level: int,
+        shape: Tuple[int, ...],
+        dtype: Any,
+        series: int = 0,
+        limits: Optional[Limits] = None,
+    ) -> None:
         self.path = path
         self.series = series
+        self.limits = limits
         self.level = level
         self.shape = tuple(shape)
         self.dtype = dtype
@@ -91,7 +107,7 @@ class _LevelReader:
         if any(e == 0 for e in extent):
             return np.zeros(extent, dtype=self.dtype)
         if self._image is None:
-            self._image = _NativeImage(self.path, self.series)
+            self._image = _NativeImage(self.path, self.series, limits=self.limits)
         return self._image.read_region(self.level, start, extent)
 
 
@@ -106,7 +122,9 @@ class Image(_NativeImage):
 
         lvl = self.levels[level]
         grid = lvl.storage_chunks
-        reader = _LevelReader(self.path, level, tuple(lvl.shape), np.dtype(lvl.dtype), self.series)
+        reader = _LevelReader(
+            self.path, level, tuple(lvl.shape), np.dtype(lvl.dtype), self.series, self.limits
+        )
         return da.from_array(
             reader,
             chunks=tuple(grid),
@@ -118,11 +136,15 @@ class Image(_NativeImage):
         )
 
 
-def open(path: PathLike, series: int = 0) -> Image:  # noqa: A001 - the name users expect
+def open(  # noqa: A001 - the name users expect
+    path: PathLike, series: int = 0, *, limits: Union[Limits, Mapping[str, int], None] = None
+) -> Image:
     """Opens an OME-Zarr image (a label image, or a plate field such as ``p.zarr/A/1/0``)
     or an OME-TIFF file; the format is detected. ``series`` picks an image of a multi-image
-    OME-TIFF or a series of a bioformats2raw container (as tifffile's ``series=``)."""
-    return Image(os.fspath(path), series)
+    OME-TIFF or a series of a bioformats2raw container (as tifffile's ``series=``).
+    ``limits`` (a :class:`Limits`, or a dict of its keywords) bounds what is read: a file
+    beyond one raises :class:`LimitsError`; the defaults are safe for untrusted input."""
+    return Image(os.fspath(path), series, limits=limits)
 
 
 def _write_block(block: Any, writer: RegionWriter, block_info: Any = None) -> Any:

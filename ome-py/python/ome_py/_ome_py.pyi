@@ -1,12 +1,15 @@
 """Typed stubs of the native module (checked by ``python -m mypy.stubtest ome_py``)."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 from typing_extensions import disjoint_base
 
 _Path = Union[str, os.PathLike[str]]
 _Ints = Union[int, Sequence[int]]
+# Per level from 1 on, relative to level 0: an int (y and x) or a dict of axis factors.
+_ScaleFactors = Sequence[Union[int, Mapping[str, int]]]
+_Limits = Union["Limits", Mapping[str, int], None]
 
 __version__: str
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "FormatError",
     "Image",
     "Level",
+    "Limits",
     "LimitsError",
     "OmeError",
     "RegionWriter",
@@ -35,6 +39,45 @@ class UnsupportedError(OmeError): ...
 class UsageError(OmeError): ...
 class StorageError(OmeError): ...
 class LimitsError(OmeError): ...
+
+@final
+class Limits:
+    def __new__(
+        cls,
+        *,
+        max_metadata_bytes: Optional[int] = None,
+        max_chunk_bytes: Optional[int] = None,
+        max_read_bytes: Optional[int] = None,
+        max_dimensions: Optional[int] = None,
+        max_list_entries: Optional[int] = None,
+        max_json_depth: Optional[int] = None,
+        max_array_elements: Optional[int] = None,
+        max_tiff_ifds: Optional[int] = None,
+        max_xml_bytes: Optional[int] = None,
+        max_xml_depth: Optional[int] = None,
+    ) -> "Limits": ...
+    @property
+    def max_metadata_bytes(self) -> int: ...
+    @property
+    def max_chunk_bytes(self) -> int: ...
+    @property
+    def max_read_bytes(self) -> int: ...
+    @property
+    def max_dimensions(self) -> int: ...
+    @property
+    def max_list_entries(self) -> int: ...
+    @property
+    def max_json_depth(self) -> int: ...
+    @property
+    def max_array_elements(self) -> int: ...
+    @property
+    def max_tiff_ifds(self) -> int: ...
+    @property
+    def max_xml_bytes(self) -> int: ...
+    @property
+    def max_xml_depth(self) -> int: ...
+    def to_dict(self) -> Dict[str, int]: ...
+    def __getnewargs_ex__(self) -> Tuple[Tuple[()], Dict[str, int]]: ...
 
 @final
 class Level:
@@ -60,9 +103,11 @@ class Level:
 
 @disjoint_base
 class Image:
-    def __new__(cls, path: _Path, series: int = 0) -> "Image": ...
+    def __new__(cls, path: _Path, series: int = 0, *, limits: _Limits = None) -> "Image": ...
     @property
     def series(self) -> int: ...
+    @property
+    def limits(self) -> Limits: ...
     def __reduce__(self) -> Any: ...
     @property
     def path(self) -> str: ...
@@ -135,7 +180,8 @@ class RegionWriter:
         scale: Optional[Sequence[float]] = None,
         translation: Optional[Sequence[float]] = None,
         units: Any = None,
-        scale_factors: Optional[_Ints] = None,
+        scale_factors: Optional[_ScaleFactors] = None,
+        downscale: Optional[_Ints] = None,
         levels: Optional[int] = None,
         method: Optional[str] = None,
         chunks: Optional[Sequence[int]] = None,
@@ -147,6 +193,7 @@ class RegionWriter:
         name: Optional[str] = None,
         overwrite: bool = False,
         maxworkers: Optional[int] = None,
+        limits: _Limits = None,
     ) -> "RegionWriter": ...
     @staticmethod
     def open(path: _Path) -> "RegionWriter": ...
@@ -172,7 +219,8 @@ def write_ome_zarr(
     scale: Optional[Sequence[float]] = None,
     translation: Optional[Sequence[float]] = None,
     units: Any = None,
-    scale_factors: Optional[_Ints] = None,
+    scale_factors: Optional[_ScaleFactors] = None,
+    downscale: Optional[_Ints] = None,
     levels: Optional[int] = None,
     method: Optional[str] = None,
     chunks: Optional[Sequence[int]] = None,
@@ -184,6 +232,7 @@ def write_ome_zarr(
     name: Optional[str] = None,
     overwrite: bool = False,
     maxworkers: Optional[int] = None,
+    limits: _Limits = None,
 ) -> Dict[str, Any]: ...
 def convert(
     src: _Path,
@@ -191,7 +240,8 @@ def convert(
     *,
     series: Optional[int] = None,
     level: int = 0,
-    scale_factors: Optional[_Ints] = None,
+    scale_factors: Optional[_ScaleFactors] = None,
+    downscale: Optional[_Ints] = None,
     levels: Optional[int] = None,
     method: Optional[str] = None,
     chunks: Optional[Sequence[int]] = None,
@@ -202,9 +252,15 @@ def convert(
     bigtiff: Optional[bool] = None,
     overwrite: bool = False,
     maxworkers: Optional[int] = None,
+    limits: _Limits = None,
 ) -> Dict[str, Any]: ...
 def validate(
-    path: _Path, *, depth: str = "hierarchy", strict: bool = False, xml_schema: Optional[_Path] = None
+    path: _Path,
+    *,
+    depth: str = "hierarchy",
+    strict: bool = False,
+    xml_schema: Optional[_Path] = None,
+    limits: _Limits = None,
 ) -> Report: ...
 def write_ome_tiff(
     path: _Path,
@@ -239,4 +295,5 @@ def write_ome_tiff_series(
     bigtiff: Optional[bool] = None,
     ome_xml: Optional[str] = None,
     overwrite: bool = False,
+    limits: _Limits = None,
 ) -> Dict[str, Any]: ...
