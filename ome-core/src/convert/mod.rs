@@ -350,9 +350,11 @@ fn series_plan(
     for meta in &mut metas {
         request.metadata.apply(meta)?;
     }
-    let mut conv = ConvertOptions::default();
-    conv.level = request.level;
-    conv.keep_pyramid = request.pyramid == PyramidPolicy::KeepSource;
+    let conv = ConvertOptions {
+        level: request.level,
+        keep_pyramid: request.pyramid == PyramidPolicy::KeepSource,
+        ..ConvertOptions::default()
+    };
     Ok((metas, conv))
 }
 
