@@ -527,31 +527,16 @@ fn to_zarr(
         // bioformats2raw: every series, the OME-XML under OME/, the source's levels kept
         // unless new ones are asked for.
         let (metas, conv) = series_plan(&series, request)?;
-        write_bioformats2raw(output, &series, Some(&metas), &opts, &conv, Some(progress))?;
+        summary.level_shapes =
+            write_bioformats2raw(output, &series, Some(&metas), &opts, &conv, Some(progress))?;
         summary.ome_xml_carried = series.ome_xml().is_some();
-        let kept = keep && series.images().iter().any(|i| has_lower_levels(i, request));
+        let kept =
+            conv.keep_pyramid && series.images().iter().any(|i| has_lower_levels(i, request));
         summary.pyramid = if kept {
             PyramidOutcome::Copied
         } else {
             PyramidOutcome::Generated
         };
-        // The container's levels: those copied, or those the writer planned.
-        for image in series.images() {
-            let shapes = if keep && has_lower_levels(image, request) {
-                image.levels()[request.level..]
-                    .iter()
-                    .map(|l| l.shape.clone())
-                    .collect()
-            } else {
-                let dir = output.join(summary.level_shapes.len().to_string());
-                Image::open_series(&dir, 0, &request.limits)?
-                    .levels()
-                    .iter()
-                    .map(|l| l.shape.clone())
-                    .collect()
-            };
-            summary.level_shapes.push(shapes);
-        }
         return Ok(());
     }
     if from == Format::Npy {

@@ -171,7 +171,8 @@ fn metadata_for(
 /// `bioformats2raw.layout` 3 at the root (NGFF 0.4 section "bioformats2raw.layout"; 0.5
 /// puts both under `attributes.ome` with the version). `metas` replaces the images' own
 /// metadata ([`Series::metadata`]). The container is built in a hidden staging directory
-/// next to `out` and renamed into place once complete; on error it is removed.
+/// next to `out` and renamed into place once complete; on error it is removed. Returns the
+/// level shapes of every image written, level 0 first.
 ///
 /// # Errors
 /// A usage error for an existing `out` without `opts.overwrite`, or metadata of the wrong
@@ -183,7 +184,7 @@ pub fn write_bioformats2raw(
     opts: &WriteOptions,
     conv: &ConvertOptions,
     progress: Option<&dyn Progress>,
-) -> Result<()> {
+) -> Result<Vec<Vec<Vec<u64>>>> {
     let out = out.as_ref();
     if series.plate {
         return Err(Error::usage(
@@ -196,14 +197,17 @@ pub fn write_bioformats2raw(
         let mut o = opts.clone();
         o.overwrite = false;
         let mut names = Vec::new();
+        let mut shapes = Vec::new();
         for (i, (image, meta)) in series.images.iter().zip(&metas).enumerate() {
             let dir = staging.join(i.to_string());
-            if conv.keep_pyramid && image.levels().len() > conv.level + 1 {
-                write_levels(&dir, image, conv.level, meta, &o, progress)?;
-            } else {
-                let source = image.level_source(conv.level)?;
-                write_ome_zarr_from_source(&dir, &source, meta, &o, progress)?;
-            }
+            shapes.push(
+                if conv.keep_pyramid && image.levels().len() > conv.level + 1 {
+                    write_levels(&dir, image, conv.level, meta, &o, progress)?
+                } else {
+                    let source = image.level_source(conv.level)?;
+                    write_ome_zarr_from_source(&dir, &source, meta, &o, progress)?.level_shapes
+                },
+            );
             names.push(i.to_string());
         }
         let ome_dir = staging.join("OME");
@@ -223,7 +227,8 @@ pub fn write_bioformats2raw(
             staging,
             version,
             OmeAttributes::new_bioformats2raw(version).to_attributes(),
-        )
+        )?;
+        Ok(shapes)
     })
 }
 
@@ -297,7 +302,8 @@ pub(crate) fn write_levels(
             d.extend(datasets);
         }
         // Say where the levels come from, not how they were made: the source may not say.
-        let what = if Format::detect(image.path()).is_ok_and(Format::opens_as_tiff) {
+        // Only OME-Zarr images have an NGFF version; the others come from TIFF files.
+        let what = if image.version().is_none() {
             "TIFF SubIFDs"
         } else {
             "datasets"
