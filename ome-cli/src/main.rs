@@ -3,6 +3,7 @@
 mod convert;
 mod info;
 mod limits;
+mod remote;
 
 // Chunk buffers of 128 KiB to 128 MiB come and go by the thousand: mimalloc reuses them
 // where glibc maps and unmaps each one, which costs a page fault per 4 KiB.
@@ -23,6 +24,8 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     limits: limits::LimitArgs,
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,7 +33,8 @@ enum Command {
     /// Describe an OME-Zarr image, label image, plate, well or bioformats2raw container, an
     /// OME-TIFF (every series), or an OME-XML companion file.
     Info {
-        /// The dataset: an OME-Zarr directory, an OME-TIFF or an OME-XML file.
+        /// The dataset: an OME-Zarr directory or URL (s3://BUCKET/PREFIX, https://...), an
+        /// OME-TIFF or an OME-XML file.
         path: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The `--max-...` flags: every input is opened with these limits.
     let limits = cli.limits.limits();
+    cli.remote.apply();
     let result = match cli.command {
         Command::Info { path, json } => info::run(&path, json, &limits),
         Command::Convert(args) => convert::run(&args, &limits),

@@ -60,6 +60,20 @@ impl Format {
     /// neither a directory nor a regular file (a FIFO, a device; see
     /// [`crate::open_regular`]).
     pub fn detect(path: &Path) -> Result<Format> {
+        let address = crate::storage::Address::of_path(path);
+        if address.is_remote() {
+            // Remote: only OME-Zarr hierarchies (read through the store, which needs no
+            // listing); told from the name, as nothing can be opened to look.
+            let name = lower_name(path);
+            if is_tiff_name(&name) || name.ends_with(".npy") || name.ends_with(".xml") {
+                return Err(Error::unsupported(
+                    Location::file(path),
+                    "expected an OME-Zarr hierarchy at a remote address; OME-TIFF, .npy and \
+                     OME-XML are read from local files only (download the file first)",
+                ));
+            }
+            return Ok(Format::OmeZarr);
+        }
         let meta = std::fs::metadata(path).map_err(|e| Error::io(Location::file(path), e))?;
         if meta.is_dir() {
             return Ok(Format::OmeZarr);

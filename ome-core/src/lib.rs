@@ -52,6 +52,7 @@ pub mod pyramid;
 mod regular_file;
 mod selection;
 mod source;
+pub mod storage;
 pub mod tiff;
 pub mod zarr;
 

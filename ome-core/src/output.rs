@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
+use crate::storage::Address;
 
 /// The error for an output that exists when it may not be replaced.
 fn exists_error(target: &Path, message: &str) -> Error {
@@ -266,6 +267,9 @@ mod tests {
 #[derive(Debug)]
 pub(crate) struct Staged {
     temp: PathBuf,
+    /// A remote target: the output is written to `temp` (a local temporary directory) and
+    /// uploaded on commit.
+    remote: Option<Address>,
     target: PathBuf,
     overwrite: bool,
     dir: bool,
@@ -274,8 +278,19 @@ pub(crate) struct Staged {
 
 impl Staged {
     fn new(target: &Path, overwrite: bool, dir: bool) -> Result<Self> {
-        check_target(target, overwrite)?;
-        let temp = temp_sibling(target)?;
+        let address = Address::of_path(target);
+        let remote = address.is_remote().then_some(address);
+        let temp = match &remote {
+            Some(address) => {
+                crate::storage::check_remote_target(address, overwrite, dir)?;
+                let name = address.file_name().unwrap_or_else(|| "output".to_string());
+                temp_sibling(&std::env::temp_dir().join(format!("ome-upload-{name}")))?
+            }
+            None => {
+                check_target(target, overwrite)?;
+                temp_sibling(target)?
+            }
+        };
         if let Some(parent) = temp.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
         }
@@ -284,6 +299,7 @@ impl Staged {
         }
         Ok(Staged {
             temp,
+            remote,
             target: target.to_path_buf(),
             overwrite,
             dir,
@@ -317,6 +333,10 @@ impl Staged {
     /// # Errors
     /// As [`commit`].
     pub(crate) fn commit(mut self) -> Result<()> {
+        if let Some(address) = &self.remote {
+            // The local copy goes when `self` is dropped, uploaded or not.
+            return crate::storage::upload(&self.temp, address, self.overwrite, self.dir);
+        }
         commit(&self.temp, &self.target, self.overwrite)?;
         self.done = true;
         Ok(())

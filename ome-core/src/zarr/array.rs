@@ -226,7 +226,7 @@ impl ZarrArray {
         };
         let zarr_path = format!("/{node}");
         let guarded = GuardedStore::new(
-            Arc::clone(store.fs()),
+            Arc::clone(store.backend()),
             doc,
             meta.format,
             &layout.chunks,

@@ -5,7 +5,7 @@
 //! claims (c-blosc's `blosc_cbuffer_validate` accepts up to 2 GiB), zstd, gzip and zlib
 //! decode without a bound, and the sharding codec slices the shard with the offsets of its
 //! index unchecked (`encoded_shard[offset..offset + size]`, which panics or overflows for
-//! entries past the end). [`GuardedStore`] sits between `zarrs` and [`RootedStore`] and,
+//! entries past the end). [`GuardedStore`] sits between `zarrs` and the dataset's store ([`KeyRead`]) and,
 //! for every read:
 //!
 //! - bounds the file: an encoded chunk or shard can be at most about twice its decoded size;
@@ -29,7 +29,8 @@ use serde_json::Value;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
 
-use super::store::{RootedStore, ZarrFormat};
+use super::store::ZarrFormat;
+use crate::storage::{Got, Head, KeyRead, Stamp};
 
 /// Encoded chunk bytes may exceed the decoded size by this much plus the decoded size
 /// (compressor overheads are far smaller: zstd and gzip add under 1 %, blosc 16 bytes).
@@ -359,24 +360,13 @@ struct InnerChunk {
     number: usize,
 }
 
-/// What identifies one version of a file for the index cache.
-type FileStamp = (u64, u64, Option<std::time::SystemTime>);
+/// A validated shard index and the version of the value it was read from.
+type CachedIndex = (Stamp, Arc<Vec<InnerChunk>>);
 
-/// A validated shard index and the version of the file it was read from.
-type CachedIndex = (FileStamp, Arc<Vec<InnerChunk>>);
-
-fn stamp(meta: &std::fs::Metadata) -> FileStamp {
-    #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let ino = 0;
-    (ino, meta.len(), meta.modified().ok())
-}
-
-/// The store an array reads through: [`RootedStore`] plus the checks of this module.
+/// The store an array reads through: the dataset's store plus the checks of this module.
 #[derive(Debug)]
 pub(crate) struct GuardedStore {
-    inner: Arc<RootedStore>,
+    inner: Arc<dyn KeyRead>,
     /// For each chunk (or inner chunk of a shard) read whole.
     guard: ChunkGuard,
     shard: Option<ShardSpec>,
@@ -397,7 +387,7 @@ impl GuardedStore {
     /// is `chunks` and shard shape `shards`, of elements of `element_size` bytes. The error
     /// says what in the document is not supported.
     pub(crate) fn new(
-        inner: Arc<RootedStore>,
+        inner: Arc<dyn KeyRead>,
         doc: &Value,
         format: ZarrFormat,
         chunks: &[u64],
@@ -469,42 +459,37 @@ impl GuardedStore {
         })
     }
 
-    /// The validated index of the shard `key` open as `file`.
+    /// The validated index of the shard `key` whose size and version are `head`.
     fn shard_index(
         &self,
         spec: &ShardSpec,
-        key: &StoreKey,
-        file: &std::fs::File,
-        meta: &std::fs::Metadata,
-    ) -> Result<Arc<Vec<InnerChunk>>, String> {
-        let id = stamp(meta);
+        key: &str,
+        head: &Head,
+    ) -> Result<Arc<Vec<InnerChunk>>, StorageError> {
         if let Ok(cache) = self.indexes.lock()
-            && let Some((s, entries)) = cache.get(key.as_str())
-            && *s == id
+            && let Some((s, entries)) = cache.get(key)
+            && *s == head.stamp
         {
             return Ok(Arc::clone(entries));
         }
-        let len = meta.len();
+        let len = head.len;
         if len < spec.index_bytes {
-            return Err(format!(
+            return Err(StorageError::Other(format!(
                 "expected a shard of at least its index of {} bytes, found {len} bytes",
                 spec.index_bytes
-            ));
+            )));
         }
         let (start, end) = spec.index_range(len);
-        let index = RootedStore::read_ranges(
-            file,
-            len,
-            key,
-            std::iter::once(ByteRange::FromStart(start, Some(end - start))),
-        )
-        .map_err(|e| e.to_string())?;
-        let entries = Arc::new(spec.parse(&index[0], len)?);
+        let index = self
+            .inner
+            .read_ranges(key, head, &[ByteRange::FromStart(start, Some(end - start))])?
+            .ok_or_else(|| StorageError::Other(format!("{key}: the shard disappeared")))?;
+        let entries = Arc::new(spec.parse(&index[0], len).map_err(StorageError::Other)?);
         if let Ok(mut cache) = self.indexes.lock() {
             if cache.len() >= INDEX_CACHE_ENTRIES {
                 cache.clear();
             }
-            cache.insert(key.as_str().to_string(), (id, Arc::clone(&entries)));
+            cache.insert(key.to_string(), (head.stamp, Arc::clone(&entries)));
         }
         Ok(entries)
     }
@@ -516,17 +501,37 @@ impl ReadableStorageTraits for GuardedStore {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<MaybeBytesIterator<'a>, StorageError> {
-        let fail =
-            |what: &str, e: String| StorageError::Other(format!("{what} {}: {e}", key.as_str()));
+        let key = key.as_str();
+        let fail = |what: &str, e: String| StorageError::Other(format!("{what} {key}: {e}"));
         let what = if self.shard.is_some() {
             "shard"
         } else {
             "chunk"
         };
-        let Some((file, meta)) = self.inner.open_key(key)? else {
+        let ranges: Vec<ByteRange> = byte_ranges.collect();
+        // A whole chunk: one bounded read (one request on a remote store).
+        if self.shard.is_none() && matches!(ranges[..], [ByteRange::FromStart(0, None)]) {
+            return match self.inner.get_bounded(key, self.max_encoded)? {
+                Got::Absent => Ok(None),
+                Got::TooBig(len) => Err(fail(
+                    what,
+                    format!(
+                        "expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
+                        self.max_encoded
+                    ),
+                )),
+                Got::Bytes(part) => {
+                    self.guard.check(&part).map_err(|e| fail(what, e))?;
+                    Ok(Some(Box::new(std::iter::once(Ok::<Bytes, StorageError>(
+                        part,
+                    )))))
+                }
+            };
+        }
+        let Some(head) = self.inner.head(key)? else {
             return Ok(None);
         };
-        let len = meta.len();
+        let len = head.len;
         if len > self.max_encoded {
             return Err(fail(
                 what,
@@ -538,13 +543,14 @@ impl ReadableStorageTraits for GuardedStore {
         }
         let index = match &self.shard {
             Some(spec) => Some(
-                self.shard_index(spec, key, &file, &meta)
-                    .map_err(|e| fail(what, e))?,
+                self.shard_index(spec, key, &head)
+                    .map_err(|e| fail(what, e.to_string()))?,
             ),
             None => None,
         };
-        let ranges: Vec<ByteRange> = byte_ranges.collect();
-        let parts = RootedStore::read_ranges(&file, len, key, ranges.iter().copied())?;
+        let Some(parts) = self.inner.read_ranges(key, &head, &ranges)? else {
+            return Ok(None);
+        };
         for (range, part) in ranges.iter().zip(&parts) {
             let start = range.start(len);
             let end = start + part.len() as u64;
@@ -581,7 +587,7 @@ impl ReadableStorageTraits for GuardedStore {
     }
 
     fn size_key(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
-        self.inner.size_key(key)
+        Ok(self.inner.head(key.as_str())?.map(|h| h.len))
     }
 
     fn supports_get_partial(&self) -> bool {

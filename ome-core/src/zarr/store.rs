@@ -3,18 +3,16 @@
 //! dataset root.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
-use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
 
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::options::Limits;
-use crate::regular_file::open_inside;
+use crate::storage::fs::RootedStore;
+use crate::storage::{Address, Got, KeyRead};
 
 /// The Zarr storage format version of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,136 +62,30 @@ fn show_node(node: &str) -> String {
     }
 }
 
-/// A hierarchy rooted at a directory.
+/// A hierarchy rooted at a directory or at a remote prefix.
 #[derive(Debug)]
 pub(crate) struct Store {
+    /// The root as the user gave it (a URL's text for a remote store), for messages.
     root: PathBuf,
-    canonical_root: PathBuf,
-    fs: Arc<RootedStore>,
+    /// The canonical root directory of a local store; `None` for a remote one (which has no
+    /// symbolic links to follow).
+    canonical_root: Option<PathBuf>,
+    backend: Arc<dyn KeyRead>,
     limits: Limits,
 }
 
-/// The filesystem store for reads. Every key is opened with [`open_inside`]: its real path
-/// must lie under the dataset root (a chunk linked to `/etc/passwd` in an upload is
-/// refused), it must be a regular file (a FIFO would block the reader forever), and a
-/// symbolic link to nothing is an error naming the key, not a missing chunk (which would
-/// read as the fill value). The checks and the reads use the same file descriptor.
-#[derive(Debug)]
-pub(crate) struct RootedStore {
-    root: PathBuf,
-}
-
-/// A byte range of a value of `len` bytes as `start..end`, or `None` when it does not lie
-/// inside the value (computed without overflow, unlike `ByteRange::to_range`).
-fn range_in(range: &ByteRange, len: u64) -> Option<(u64, u64)> {
-    match *range {
-        ByteRange::FromStart(offset, None) => (offset <= len).then_some((offset, len)),
-        ByteRange::FromStart(offset, Some(n)) => {
-            let end = offset.checked_add(n)?;
-            (end <= len).then_some((offset, end))
-        }
-        ByteRange::Suffix(n) => Some((len.checked_sub(n)?, len)),
-    }
-}
-
-/// Describes a byte range for messages.
-pub(crate) fn describe_range(range: &ByteRange) -> String {
-    match *range {
-        ByteRange::FromStart(offset, None) => format!("bytes {offset}.."),
-        ByteRange::FromStart(offset, Some(n)) => format!("{n} bytes at offset {offset}"),
-        ByteRange::Suffix(n) => format!("the last {n} bytes"),
-    }
-}
-
-impl RootedStore {
-    /// Opens the file of `key` and returns it with its metadata (from `fstat`), or `None`
-    /// when it does not exist.
-    pub(crate) fn open_key(
-        &self,
-        key: &StoreKey,
-    ) -> std::result::Result<Option<(fs::File, fs::Metadata)>, StorageError> {
-        let fail = |e: std::io::Error| StorageError::Other(format!("{}: {e}", key.as_str()));
-        let Some(file) = open_inside(&self.root, &self.root.join(key.as_str())).map_err(fail)?
-        else {
-            return Ok(None);
-        };
-        let meta = file.metadata().map_err(fail)?;
-        Ok(Some((file, meta)))
-    }
-
-    /// Reads `ranges` of the open file of `key` (`len` bytes long); a range that does not
-    /// lie inside the file is an error.
-    pub(crate) fn read_ranges<'a>(
-        file: &fs::File,
-        len: u64,
-        key: &StoreKey,
-        ranges: impl Iterator<Item = ByteRange> + 'a,
-    ) -> std::result::Result<Vec<Bytes>, StorageError> {
-        let mut out = Vec::new();
-        for range in ranges {
-            let (start, end) = range_in(&range, len).ok_or_else(|| {
-                StorageError::Other(format!(
-                    "{}: expected a byte range inside the file of {len} bytes, found {}",
-                    key.as_str(),
-                    describe_range(&range)
-                ))
-            })?;
-            let n = usize::try_from(end - start).map_err(|_| {
-                StorageError::Other(format!(
-                    "{}: {} bytes do not fit in memory",
-                    key.as_str(),
-                    end - start
-                ))
-            })?;
-            let mut buf = vec![0u8; n];
-            read_exact_at(file, &mut buf, start)
-                .map_err(|e| StorageError::Other(format!("{}: {e}", key.as_str())))?;
-            out.push(Bytes::from(buf));
-        }
-        Ok(out)
-    }
-}
-
-/// `pread` of exactly `buf.len()` bytes at `offset`.
-fn read_exact_at(file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Seek, SeekFrom};
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(buf)
-    }
-}
-
-impl ReadableStorageTraits for RootedStore {
-    fn get_partial_many<'a>(
-        &'a self,
-        key: &StoreKey,
-        byte_ranges: ByteRangeIterator<'a>,
-    ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
-        let Some((file, meta)) = self.open_key(key)? else {
-            return Ok(None);
-        };
-        let parts = Self::read_ranges(&file, meta.len(), key, byte_ranges)?;
-        Ok(Some(Box::new(parts.into_iter().map(Ok))))
-    }
-
-    fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
-        Ok(self.open_key(key)?.map(|(_, meta)| meta.len()))
-    }
-
-    fn supports_get_partial(&self) -> bool {
-        true
-    }
-}
-
 impl Store {
-    /// Opens the directory `root` as a hierarchy.
+    /// Opens the directory (or remote URL) `root` as a hierarchy.
     pub(crate) fn open(root: &Path, limits: Limits) -> Result<Self> {
+        let address = Address::of_path(root);
+        if address.is_remote() {
+            return Ok(Store {
+                root: address.display_path(),
+                canonical_root: None,
+                backend: crate::storage::open_remote(&address)?,
+                limits,
+            });
+        }
         let meta = fs::metadata(root).map_err(|e| Error::io(Location::file(root), e))?;
         if !meta.is_dir() {
             return Err(Error::format(
@@ -203,13 +95,11 @@ impl Store {
         }
         let canonical_root =
             fs::canonicalize(root).map_err(|e| Error::io(Location::file(root), e))?;
-        let fs = RootedStore {
-            root: canonical_root.clone(),
-        };
+        let fs = RootedStore::new(canonical_root.clone());
         Ok(Store {
             root: root.to_path_buf(),
-            canonical_root,
-            fs: Arc::new(fs),
+            canonical_root: Some(canonical_root),
+            backend: Arc::new(fs),
             limits,
         })
     }
@@ -222,8 +112,9 @@ impl Store {
         &self.limits
     }
 
-    pub(crate) fn fs(&self) -> &Arc<RootedStore> {
-        &self.fs
+    /// The keys of the dataset, as the arrays read them.
+    pub(crate) fn backend(&self) -> &Arc<dyn KeyRead> {
+        &self.backend
     }
 
     /// Location of a node for errors.
@@ -231,44 +122,40 @@ impl Store {
         Location::zarr_node(&self.root, node)
     }
 
-    fn node_dir(&self, node: &str) -> PathBuf {
-        if node.is_empty() {
-            self.canonical_root.clone()
+    /// The directory of `node` in a local store.
+    fn node_dir(&self, node: &str) -> Option<PathBuf> {
+        let root = self.canonical_root.as_ref()?;
+        Some(if node.is_empty() {
+            root.clone()
         } else {
-            self.canonical_root.join(node)
+            root.join(node)
+        })
+    }
+
+    /// The key of document `name` of `node`.
+    fn key(node: &str, name: &str) -> String {
+        if node.is_empty() {
+            name.to_string()
+        } else {
+            format!("{node}/{name}")
         }
     }
 
     /// Reads file `name` of `node` whole, or `None` when it does not exist; a file larger
     /// than `max` bytes is a limits error (checked before reading, and the read stops there).
     pub(crate) fn read_file(&self, node: &str, name: &str, max: u64) -> Result<Option<Vec<u8>>> {
-        let path = self.node_dir(node).join(name);
         let loc = || Location::zarr_pointer(&self.root, node, name, "");
         // The root's own documents too: a `zarr.json` linked out of the root must not
-        // leak foreign content into the metadata.
-        let file = match open_inside(&self.canonical_root, &path) {
-            Ok(Some(f)) => f,
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(Error::io(loc(), e)),
-        };
-        let len = file.metadata().map_err(|e| Error::io(loc(), e))?.len();
-        let too_big = |len: u64| {
-            Error::limits(
+        // leak foreign content into the metadata (the filesystem store refuses it).
+        match self.backend.get_bounded(&Self::key(node, name), max) {
+            Ok(Got::Absent) => Ok(None),
+            Ok(Got::Bytes(b)) => Ok(Some(b.to_vec())),
+            Ok(Got::TooBig(len)) => Err(Error::limits(
                 loc(),
                 format!("{name} is {len} bytes, more than the limit of {max} bytes"),
-            )
-        };
-        if len > max {
-            return Err(too_big(len));
+            )),
+            Err(e) => Err(Error::storage(loc(), e.to_string())),
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        file.take(max + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(loc(), e))?;
-        if bytes.len() as u64 > max {
-            return Err(too_big(bytes.len() as u64));
-        }
-        Ok(Some(bytes))
     }
 
     /// Reads and parses one metadata document, or `None` when it does not exist.
@@ -437,9 +324,9 @@ impl Store {
         } else {
             format!("{parent}/{relative}")
         };
-        let dir = self.node_dir(&joined);
-        if let Ok(canonical) = fs::canonicalize(&dir)
-            && !canonical.starts_with(&self.canonical_root)
+        if let (Some(dir), Some(root)) = (self.node_dir(&joined), &self.canonical_root)
+            && let Ok(canonical) = fs::canonicalize(&dir)
+            && !canonical.starts_with(root)
         {
             return Err(bad("a symbolic link leads outside the dataset root"));
         }
@@ -457,13 +344,14 @@ impl Store {
     /// image, a well linked to its plate). Compared by canonical path, so links of any
     /// depth and spelling are caught; `None` for a tree, and for nodes that do not exist.
     pub(crate) fn link_cycle(&self, node: &str) -> Option<String> {
+        let root = self.canonical_root.as_ref()?;
         if node.is_empty() {
             return None;
         }
-        let real = fs::canonicalize(self.node_dir(node)).ok()?;
+        let real = fs::canonicalize(self.node_dir(node)?).ok()?;
         // A link out of the root is not a cycle (child_path and RootedStore refuse it);
         // the root itself may lie below the link's target.
-        if !real.starts_with(&self.canonical_root) {
+        if !real.starts_with(root) {
             return None;
         }
         let mut prefix = String::new();
@@ -476,40 +364,43 @@ impl Store {
             prefix.push_str(seg);
             prefixes.push(prefix.clone());
         }
-        let loops = prefixes
-            .iter()
-            .any(|p| fs::canonicalize(self.node_dir(p)).is_ok_and(|a| a.starts_with(&real)));
+        let loops = prefixes.iter().any(|p| {
+            self.node_dir(p)
+                .and_then(|d| fs::canonicalize(d).ok())
+                .is_some_and(|a| a.starts_with(&real))
+        });
         // Named by where the link leads, relative to the root ("" for the root itself).
         loops.then(|| {
-            real.strip_prefix(&self.canonical_root)
+            real.strip_prefix(root)
                 .map(|r| r.to_string_lossy().into_owned())
                 .unwrap_or_default()
         })
     }
 
     /// Names of the sub-directories of `node` (for hierarchies that do not list children).
+    ///
+    /// # Errors
+    /// A usage error where the store cannot list (plain HTTP); storage and limits errors.
     pub(crate) fn list_children(&self, node: &str) -> Result<Vec<String>> {
-        let dir = self.node_dir(node);
-        let entries = fs::read_dir(&dir).map_err(|e| Error::io(self.location(node), e))?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(self.location(node), e))?;
-            if entry.file_type().is_ok_and(|t| t.is_dir())
-                && let Some(name) = entry.file_name().to_str()
-            {
-                names.push(name.to_string());
-            }
-            if names.len() > self.limits.max_list_entries {
-                return Err(Error::limits(
+        let max = self.limits.max_list_entries;
+        let names = self
+            .backend
+            .list_dirs(node, max)
+            .map_err(|e| Error::storage(self.location(node), e.to_string()))?
+            .ok_or_else(|| {
+                Error::new(
+                    crate::ErrorKind::Unsupported,
                     self.location(node),
-                    format!(
-                        "more than {} entries in the directory",
-                        self.limits.max_list_entries
-                    ),
-                ));
-            }
+                    "expected a store that can list its keys, found a plain HTTP server \
+                     (which cannot): the children must be named in the metadata",
+                )
+            })?;
+        if names.len() > max {
+            return Err(Error::limits(
+                self.location(node),
+                format!("more than {max} entries in the directory"),
+            ));
         }
-        names.sort();
         Ok(names)
     }
 }
@@ -544,6 +435,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zarrs::storage::byte_range::ByteRange;
 
     #[test]
     fn child_paths_never_escape() {
@@ -629,31 +521,37 @@ mod tests {
         std::os::unix::fs::symlink(outer.path().join("secret"), root.join("0/c/0/2")).unwrap();
         std::os::unix::fs::symlink("nowhere", root.join("0/c/0/3")).unwrap();
         let store = Store::open(&root, Limits::default()).unwrap();
-        let fs = store.fs();
-        let key = |k: &str| StoreKey::new(k).unwrap();
-        assert_eq!(
-            &fs.get(&key("0/c/0/0")).unwrap().unwrap()[..],
-            b"0123456789"
-        );
+        let fs = store.backend();
+        let whole = |k: &str| match fs.get_bounded(k, 1 << 20) {
+            Ok(Got::Bytes(b)) => Ok(Some(b)),
+            Ok(Got::Absent) => Ok(None),
+            Ok(Got::TooBig(n)) => panic!("{k}: {n} bytes"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(&whole("0/c/0/0").unwrap().unwrap()[..], b"0123456789");
+        let head = fs.head("0/c/0/0").unwrap().unwrap();
+        assert_eq!(head.len, 10);
         let part = fs
-            .get_partial(&key("0/c/0/0"), ByteRange::Suffix(3))
+            .read_ranges("0/c/0/0", &head, &[ByteRange::Suffix(3)])
             .unwrap()
             .unwrap();
-        assert_eq!(&part[..], b"789");
-        assert_eq!(fs.size_key(&key("0/c/0/0")).unwrap(), Some(10));
+        assert_eq!(&part[0][..], b"789");
         let e = fs
-            .get_partial(&key("0/c/0/0"), ByteRange::FromStart(8, Some(u64::MAX)))
+            .read_ranges("0/c/0/0", &head, &[ByteRange::FromStart(8, Some(u64::MAX))])
             .unwrap_err();
-        assert!(e.to_string().contains("inside the file of 10 bytes"), "{e}");
-        assert!(fs.get(&key("0/c/0/9")).unwrap().is_none());
+        assert!(
+            e.to_string().contains("inside the value of 10 bytes"),
+            "{e}"
+        );
+        assert!(whole("0/c/0/9").unwrap().is_none());
         for (k, needle) in [
             ("0/c/0/1", "FIFO"),
             ("0/c/0/2", "leading outside"),
             ("0/c/0/3", "symbolic link to nothing"),
         ] {
-            let e = fs.get(&key(k)).unwrap_err().to_string();
+            let e = whole(k).unwrap_err().to_string();
             assert!(e.contains(needle) && e.contains(k), "{k}: {e}");
-            let e = fs.size_key(&key(k)).unwrap_err().to_string();
+            let e = fs.head(k).unwrap_err().to_string();
             assert!(e.contains(needle), "{k}: {e}");
         }
     }

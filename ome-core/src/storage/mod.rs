@@ -1,0 +1,402 @@
+//! Where datasets live: one trait for reading the keys of a dataset ([`KeyRead`]), with the
+//! local filesystem ([`fs::RootedStore`]) and, behind the default feature `remote`, HTTP(S)
+//! servers and S3-compatible object stores ([`remote::RemoteStore`], on `object_store`) as
+//! its implementations. The format adapters (`zarr/`) read through it and never know which
+//! one they have.
+//!
+//! The security rules hold for every store: keys are relative paths that never leave the
+//! dataset root (the filesystem store also refuses links out of it, FIFOs and dangling
+//! links), every whole read is bounded by a size given by the caller, and a range read
+//! returns exactly the bytes asked for or an error naming the key (a truncated body is an
+//! error, never a short chunk).
+//!
+//! Addresses: a local path, `http://` / `https://` URLs (read only; plain HTTP cannot list,
+//! so hierarchies are discovered from their metadata alone), and `s3://bucket/prefix`
+//! (read and write). How remote stores are reached (endpoint, credentials, anonymous
+//! requests, concurrency, timeouts, retries) is [`RemoteOptions`], read from the usual
+//! `AWS_*` environment variables and overridable by front ends ([`set_remote_options`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{OnceLock, RwLock};
+use std::time::Duration;
+
+use zarrs::storage::byte_range::ByteRange;
+use zarrs::storage::{Bytes, StorageError};
+
+pub(crate) mod fs;
+#[cfg(feature = "remote")]
+pub(crate) mod remote;
+
+/// Where a dataset is: a local path or a remote URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Address {
+    /// A path on the local filesystem.
+    Local(PathBuf),
+    /// An `http://` or `https://` URL (read only), without a trailing slash.
+    Http(String),
+    /// An object store prefix `s3://bucket/prefix` (read and write).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key prefix inside the bucket, without leading or trailing slashes
+        /// (empty for the bucket's root).
+        prefix: String,
+    },
+}
+
+impl Address {
+    /// Reads a path or URL as given by a user: `s3://`, `http://` and `https://` are remote,
+    /// anything else is a local path.
+    pub fn parse(s: &str) -> Address {
+        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+        if let Some(rest) = strip_scheme(s, &lower, "s3://") {
+            let rest = rest.trim_matches('/');
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            return Address::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+            };
+        }
+        if strip_scheme(s, &lower, "http://").is_some()
+            || strip_scheme(s, &lower, "https://").is_some()
+        {
+            return Address::Http(s.trim_end_matches('/').to_string());
+        }
+        Address::Local(PathBuf::from(s))
+    }
+
+    /// [`Address::parse`] of a path whose text may be a URL (`Path::new("s3://b/x")`).
+    pub fn of_path(path: &Path) -> Address {
+        match path.to_str() {
+            Some(s) => Address::parse(s),
+            None => Address::Local(path.to_path_buf()),
+        }
+    }
+
+    /// Whether the dataset is on a remote store.
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Address::Local(_))
+    }
+
+    /// The address as a path, for messages and [`crate::Location`]s (a URL stays its text).
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            Address::Local(p) => p.clone(),
+            other => PathBuf::from(other.to_string()),
+        }
+    }
+
+    /// The last segment of the address (`img.ome.zarr`), if any.
+    pub fn file_name(&self) -> Option<String> {
+        match self {
+            Address::Local(p) => p.file_name().and_then(|n| n.to_str()).map(str::to_string),
+            Address::Http(u) => u.rsplit('/').next().map(str::to_string),
+            Address::S3 { prefix, .. } => prefix.rsplit('/').next().map(str::to_string),
+        }
+        .filter(|n| !n.is_empty())
+    }
+}
+
+fn strip_scheme<'a>(s: &'a str, lower: &str, scheme: &str) -> Option<&'a str> {
+    lower.starts_with(scheme).then(|| &s[scheme.len()..])
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Local(p) => write!(f, "{}", p.display()),
+            Address::Http(u) => f.write_str(u),
+            Address::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            Address::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// How remote stores are reached. The defaults come from the environment
+/// ([`RemoteOptions::from_env`]); front ends override them from their flags
+/// (`--endpoint`, `--anonymous`) with [`set_remote_options`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RemoteOptions {
+    /// The S3 endpoint for S3-compatible servers (`http://127.0.0.1:8333`), addressed
+    /// path-style (`endpoint/bucket/key`); `None` for AWS itself. Env: `AWS_ENDPOINT_URL_S3`,
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// The S3 region. Env: `AWS_REGION`, `AWS_DEFAULT_REGION`; default `us-east-1`.
+    pub region: Option<String>,
+    /// Unsigned requests even when credentials are set (public buckets). Requests are also
+    /// unsigned when no credentials are set (`AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`). Env: `AWS_NO_SIGN_REQUEST=true`.
+    pub anonymous: bool,
+    /// Most requests in flight for one read or write call (byte ranges of one chunk or
+    /// shard, objects of one upload).
+    pub max_concurrency: usize,
+    /// Time allowed for one request, including its body.
+    pub timeout: Duration,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Retries of one request on 5xx, 429 / 503 SlowDown, timeouts and connection resets,
+    /// with exponential backoff and jitter.
+    pub max_retries: usize,
+    /// Byte ranges of one object closer than this are fetched as one request.
+    pub coalesce_bytes: u64,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        RemoteOptions {
+            endpoint: None,
+            region: None,
+            anonymous: false,
+            max_concurrency: 32,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 6,
+            coalesce_bytes: 1 << 20,
+        }
+    }
+}
+
+impl RemoteOptions {
+    /// The defaults with the endpoint, region and `AWS_NO_SIGN_REQUEST` of the environment.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        RemoteOptions {
+            endpoint: var("AWS_ENDPOINT_URL_S3")
+                .or_else(|| var("AWS_ENDPOINT_URL"))
+                .or_else(|| var("AWS_ENDPOINT")),
+            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            anonymous: var("AWS_NO_SIGN_REQUEST")
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
+            ..RemoteOptions::default()
+        }
+    }
+}
+
+fn options_cell() -> &'static RwLock<Option<RemoteOptions>> {
+    static CELL: OnceLock<RwLock<Option<RemoteOptions>>> = OnceLock::new();
+    CELL.get_or_init(|| RwLock::new(None))
+}
+
+/// Sets the options every later remote open of this process uses (front ends call it once
+/// with their flags).
+pub fn set_remote_options(options: RemoteOptions) {
+    if let Ok(mut slot) = options_cell().write() {
+        *slot = Some(options);
+    }
+}
+
+/// The options remote opens use now: those set with [`set_remote_options`], else
+/// [`RemoteOptions::from_env`].
+pub fn remote_options() -> RemoteOptions {
+    options_cell()
+        .read()
+        .ok()
+        .and_then(|o| o.clone())
+        .unwrap_or_else(RemoteOptions::from_env)
+}
+
+/// What identifies one version of a stored value, for caches keyed by it.
+pub(crate) type Stamp = (u64, u64, Option<std::time::SystemTime>);
+
+/// The size and version of a stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub(crate) len: u64,
+    pub(crate) stamp: Stamp,
+}
+
+/// A whole value read with a size bound.
+#[derive(Debug)]
+pub(crate) enum Got {
+    /// No such key.
+    Absent,
+    /// The value.
+    Bytes(Bytes),
+    /// The value is larger than the bound: its size (nothing more was read).
+    TooBig(u64),
+}
+
+/// Reading the keys of one dataset (keys are `/`-separated paths relative to its root).
+pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
+    /// The size and version of `key`, or `None` when there is no such key.
+    fn head(&self, key: &str) -> Result<Option<Head>, StorageError>;
+    /// Reads `ranges` of `key`, whose [`KeyRead::head`] was `head`: exactly the bytes of
+    /// each range, or an error naming the key (a range outside the value, a value that
+    /// changed, a truncated body); `None` when the key is gone.
+    fn read_ranges(
+        &self,
+        key: &str,
+        head: &Head,
+        ranges: &[ByteRange],
+    ) -> Result<Option<Vec<Bytes>>, StorageError>;
+    /// The whole value of `key` when it has at most `max` bytes.
+    fn get_bounded(&self, key: &str, max: u64) -> Result<Got, StorageError>;
+    /// The names of the child prefixes ("directories") of `prefix` (`""` for the root),
+    /// at most `max + 1` of them; `None` where the store cannot list (plain HTTP).
+    fn list_dirs(&self, prefix: &str, max: usize) -> Result<Option<Vec<String>>, StorageError>;
+}
+
+/// A byte range of a value of `len` bytes as `start..end`, or `None` when it does not lie
+/// inside the value (computed without overflow, unlike `ByteRange::to_range`).
+pub(crate) fn range_in(range: &ByteRange, len: u64) -> Option<(u64, u64)> {
+    match *range {
+        ByteRange::FromStart(offset, None) => (offset <= len).then_some((offset, len)),
+        ByteRange::FromStart(offset, Some(n)) => {
+            let end = offset.checked_add(n)?;
+            (end <= len).then_some((offset, end))
+        }
+        ByteRange::Suffix(n) => Some((len.checked_sub(n)?, len)),
+    }
+}
+
+/// Describes a byte range for messages.
+pub(crate) fn describe_range(range: &ByteRange) -> String {
+    match *range {
+        ByteRange::FromStart(offset, None) => format!("bytes {offset}.."),
+        ByteRange::FromStart(offset, Some(n)) => format!("{n} bytes at offset {offset}"),
+        ByteRange::Suffix(n) => format!("the last {n} bytes"),
+    }
+}
+
+/// The error for a range outside a value.
+pub(crate) fn outside(key: &str, len: u64, range: &ByteRange) -> StorageError {
+    StorageError::Other(format!(
+        "{key}: expected a byte range inside the value of {len} bytes, found {}",
+        describe_range(range)
+    ))
+}
+
+/// Merges the sorted, non-empty ranges `spans` (start, end) whose gaps are at most `gap`
+/// bytes: the requests to make, each with the indexes of the spans it covers.
+pub(crate) fn coalesce(spans: &[(u64, u64)], gap: u64) -> Vec<((u64, u64), Vec<usize>)> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| spans[i]);
+    let mut out: Vec<((u64, u64), Vec<usize>)> = Vec::new();
+    for i in order {
+        let (s, e) = spans[i];
+        match out.last_mut() {
+            Some(((_, end), members)) if s <= end.saturating_add(gap) => {
+                *end = (*end).max(e);
+                members.push(i);
+            }
+            _ => out.push(((s, e), vec![i])),
+        }
+    }
+    out
+}
+
+/// Opens the store of a dataset address.
+///
+/// # Errors
+/// A usage error for a remote address when the feature `remote` is off; storage errors of
+/// the remote client's set-up.
+pub(crate) fn open_remote(address: &Address) -> crate::Result<std::sync::Arc<dyn KeyRead>> {
+    #[cfg(feature = "remote")]
+    {
+        Ok(std::sync::Arc::new(remote::RemoteStore::open(
+            address,
+            &remote_options(),
+        )?))
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        Err(crate::Error::usage(format!(
+            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_read_as_users_write_them() {
+        assert_eq!(
+            Address::parse("s3://bucket/a/b.zarr/"),
+            Address::S3 {
+                bucket: "bucket".into(),
+                prefix: "a/b.zarr".into()
+            }
+        );
+        assert_eq!(
+            Address::parse("S3://bucket"),
+            Address::S3 {
+                bucket: "bucket".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            Address::parse("https://h:8/x.zarr/"),
+            Address::Http("https://h:8/x.zarr".into())
+        );
+        assert_eq!(
+            Address::parse("data/s3:/x"),
+            Address::Local("data/s3:/x".into())
+        );
+        assert_eq!(
+            Address::parse("s3://b/p/img.zarr").file_name().as_deref(),
+            Some("img.zarr")
+        );
+        assert_eq!(Address::parse("s3://b/p").to_string(), "s3://b/p");
+    }
+
+    #[test]
+    fn close_ranges_are_merged_and_far_ones_are_not() {
+        let spans = [(100, 200), (0, 50), (60, 90), (5000, 6000), (150, 300)];
+        let merged = coalesce(&spans, 10);
+        assert_eq!(merged.len(), 3);
+        assert_eq!(merged[0], ((0, 50), vec![1]));
+        assert_eq!(merged[1], ((60, 300), vec![2, 0, 4]));
+        assert_eq!(merged[2], ((5000, 6000), vec![3]));
+        assert_eq!(coalesce(&spans, 1 << 20).len(), 1);
+    }
+}
+
+/// Refuses an existing remote output unless `overwrite` (see `remote::check_target`).
+///
+/// # Errors
+/// A usage error when the output exists, or when remote stores are not built in.
+pub(crate) fn check_remote_target(
+    address: &Address,
+    overwrite: bool,
+    dir: bool,
+) -> crate::Result<()> {
+    #[cfg(feature = "remote")]
+    {
+        remote::check_target(address, overwrite, dir)
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (overwrite, dir);
+        Err(crate::Error::usage(format!(
+            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
+        )))
+    }
+}
+
+/// Uploads a finished local output to a remote address (see `remote::upload`).
+///
+/// # Errors
+/// As [`check_remote_target`], and storage errors of the upload.
+pub(crate) fn upload(
+    local: &Path,
+    address: &Address,
+    overwrite: bool,
+    dir: bool,
+) -> crate::Result<()> {
+    #[cfg(feature = "remote")]
+    {
+        remote::upload(local, address, overwrite, dir)
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (local, overwrite, dir);
+        Err(crate::Error::usage(format!(
+            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
+        )))
+    }
+}
