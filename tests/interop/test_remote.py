@@ -227,3 +227,7 @@ def test_ome_py_reads_and_writes_s3(weed, peer_images, tmp_path, monkeypatch):
     assert_same(np.asarray(back.read(0)), data, "ome_py write to s3, read back")
     report = ome_py.validate("s3://out/py/new.ome.zarr")
     assert report.ok, report.to_json()
+    # Region writers stage beside their output, which a bucket has not: refused, not faked.
+    with pytest.raises(ome_py.UnsupportedError, match="bucket"):
+        ome_py.RegionWriter.create("s3://out/py/regions.ome.zarr", (64, 64), "uint8", axes="yx")
+    assert not Path("s3:").exists()

@@ -250,6 +250,19 @@ fn storage_chunk(
         .unwrap_or_else(|| plan.level_chunks[0].clone()))
 }
 
+/// Regions are staged in a directory beside the output, which a bucket does not have: a
+/// remote output is refused rather than staged somewhere other processes cannot see.
+fn refuse_remote(target: &Path) -> Result<()> {
+    if crate::storage::Address::of_path(target).is_remote() {
+        return Err(Error::unsupported(
+            Location::file(target),
+            "expected a local output for a region writer; writing regions straight into a \
+             bucket is not supported yet (write locally, then `ome convert` it to s3://)",
+        ));
+    }
+    Ok(())
+}
+
 impl RegionWriter {
     /// Plans the image and creates the staging directory `.<name>.regions` next to `path`.
     ///
@@ -265,6 +278,7 @@ impl RegionWriter {
         opts: &WriteOptions,
     ) -> Result<Self> {
         let target = path.as_ref().to_path_buf();
+        refuse_remote(&target)?;
         let chunk = storage_chunk(shape, dtype, meta, opts)?;
         if !opts.overwrite && fs::symlink_metadata(&target).is_ok() {
             return Err(Error::new(
@@ -319,6 +333,7 @@ impl RegionWriter {
     /// does not parse.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let target = path.as_ref().to_path_buf();
+        refuse_remote(&target)?;
         let dir = regions_dir(&target)?;
         let plan_path = dir.join(PLAN_FILE);
         let loc = Location::file(&plan_path);
