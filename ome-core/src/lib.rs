@@ -28,7 +28,20 @@
 //! implement [`LevelRead`] and build images with [`Image::from_parts`] → [`Format`]
 //! detection and `image/open.rs` ([`Image::open`], the one place naming both adapters) →
 //! [`convert`], the one place that decides what a conversion reads, writes and keeps.
+//! Under the Zarr adapter, [`storage`] holds the one trait for reading a dataset's keys,
+//! with the filesystem and (feature `remote`) HTTP(S) and S3 stores as implementations.
 //! Libraries never print; the `ome` CLI renders.
+//!
+//! ## Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `remote` | yes | `https://` and `s3://` datasets ([`storage`]): `object_store`, one tokio runtime |
+//!
+//! ## Where data lives
+//! A path may be a URL: `Image::open("s3://bucket/img.ome.zarr")` and
+//! `Image::open("https://host/img.ome.zarr")` read through the remote store, and writers
+//! given `s3://bucket/prefix` upload the finished dataset with its root metadata last.
+//! Endpoint, credentials and concurrency: [`storage::RemoteOptions`].
 //!
 //! ## Hostile input
 //! Every document read is size-limited, every path from metadata is checked to stay inside

@@ -237,6 +237,28 @@ pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
     /// The names of the child prefixes ("directories") of `prefix` (`""` for the root),
     /// at most `max + 1` of them; `None` where the store cannot list (plain HTTP).
     fn list_dirs(&self, prefix: &str, max: usize) -> Result<Option<Vec<String>>, StorageError>;
+    /// Whether reads wait on a network: region reads then keep many requests in flight
+    /// ([`io_pool`]) instead of one per core.
+    fn is_remote(&self) -> bool {
+        false
+    }
+}
+
+/// The threads that read regions of remote arrays: one blocking request each, so as many
+/// as [`RemoteOptions::max_concurrency`] (read at first use) requests are in flight while
+/// the chunks that arrived decode. `None` when the pool cannot be built (reads then run on
+/// the global pool).
+pub(crate) fn io_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = remote_options().max_concurrency.clamp(1, 256);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("ome-remote-read-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 /// A byte range of a value of `len` bytes as `start..end`, or `None` when it does not lie

@@ -31,6 +31,8 @@ pub(crate) struct ZarrArray {
     pub(crate) layout: ArrayLayout,
     location: Location,
     limits: Limits,
+    /// The array is on a remote store: region reads run on [`crate::storage::io_pool`].
+    remote: bool,
 }
 
 impl std::fmt::Debug for ZarrArray {
@@ -235,6 +237,7 @@ impl ZarrArray {
         )
         .map_err(|e| Error::unsupported(loc.clone(), e))?;
         let guarded = Arc::new(guarded);
+        let remote = store.backend().is_remote();
         let array = Array::new_with_metadata(guarded, &zarr_path, metadata).map_err(|e| {
             let msg = e.to_string();
             let kind = if msg.contains("unsupported")
@@ -254,6 +257,7 @@ impl ZarrArray {
             layout,
             location: store.location(node),
             limits,
+            remote,
         })
     }
 
@@ -297,7 +301,23 @@ impl ZarrArray {
             let out = crate::dtype::zeroed_output::<T>(len).ok_or_else(|| {
                 crate::dtype::output_alloc_error(self.location.clone(), shape, bytes.unwrap_or(u64::MAX))
             })?;
-            let result = catch_unwind(AssertUnwindSafe(|| self.decode_into_new::<T>(&subset, shape, out, options)));
+            // A remote array waits on requests, not on the CPU: many in flight, each on a
+            // thread of the I/O pool (a caller asking for one thread keeps one).
+            let pool = crate::storage::io_pool()
+                .filter(|_| self.remote && options.concurrent_target() > 1);
+            let remote_options;
+            let options = match pool {
+                Some(p) => {
+                    remote_options = options.clone().with_concurrent_target(p.current_num_threads());
+                    &remote_options
+                }
+                None => options,
+            };
+            let decode = || catch_unwind(AssertUnwindSafe(|| self.decode_into_new::<T>(&subset, shape, out, options)));
+            let result = match pool {
+                Some(p) => p.install(decode),
+                None => decode(),
+            };
             match result {
                 Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
                 Ok(Err(e)) => Err(Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"))),

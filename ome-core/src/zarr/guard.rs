@@ -360,8 +360,9 @@ struct InnerChunk {
     number: usize,
 }
 
-/// A validated shard index and the version of the value it was read from.
-type CachedIndex = (Stamp, Arc<Vec<InnerChunk>>);
+/// A validated shard index, its encoded bytes (`zarrs` asks for them once per read; a
+/// remote store would pay a request each time) and the version of the value it was read from.
+type CachedIndex = (Stamp, Arc<Vec<InnerChunk>>, Bytes);
 
 /// The store an array reads through: the dataset's store plus the checks of this module.
 #[derive(Debug)]
@@ -465,12 +466,12 @@ impl GuardedStore {
         spec: &ShardSpec,
         key: &str,
         head: &Head,
-    ) -> Result<Arc<Vec<InnerChunk>>, StorageError> {
+    ) -> Result<(Arc<Vec<InnerChunk>>, Bytes), StorageError> {
         if let Ok(cache) = self.indexes.lock()
-            && let Some((s, entries)) = cache.get(key)
+            && let Some((s, entries, raw)) = cache.get(key)
             && *s == head.stamp
         {
-            return Ok(Arc::clone(entries));
+            return Ok((Arc::clone(entries), raw.clone()));
         }
         let len = head.len;
         if len < spec.index_bytes {
@@ -484,14 +485,18 @@ impl GuardedStore {
             .inner
             .read_ranges(key, head, &[ByteRange::FromStart(start, Some(end - start))])?
             .ok_or_else(|| StorageError::Other(format!("{key}: the shard disappeared")))?;
-        let entries = Arc::new(spec.parse(&index[0], len).map_err(StorageError::Other)?);
+        let raw = index.into_iter().next().unwrap_or_default();
+        let entries = Arc::new(spec.parse(&raw, len).map_err(StorageError::Other)?);
         if let Ok(mut cache) = self.indexes.lock() {
             if cache.len() >= INDEX_CACHE_ENTRIES {
                 cache.clear();
             }
-            cache.insert(key.to_string(), (head.stamp, Arc::clone(&entries)));
+            cache.insert(
+                key.to_string(),
+                (head.stamp, Arc::clone(&entries), raw.clone()),
+            );
         }
-        Ok(entries)
+        Ok((entries, raw))
     }
 }
 
@@ -541,16 +546,38 @@ impl ReadableStorageTraits for GuardedStore {
                 ),
             ));
         }
-        let index = match &self.shard {
-            Some(spec) => Some(
-                self.shard_index(spec, key, &head)
-                    .map_err(|e| fail(what, e.to_string()))?,
-            ),
-            None => None,
+        let (index, index_bytes) = match &self.shard {
+            Some(spec) => {
+                let (entries, raw) = self
+                    .shard_index(spec, key, &head)
+                    .map_err(|e| fail(what, e.to_string()))?;
+                (Some(entries), Some((spec.index_range(len), raw)))
+            }
+            None => (None, None),
         };
-        let Some(parts) = self.inner.read_ranges(key, &head, &ranges)? else {
-            return Ok(None);
+        // The index comes from the cache; only the other ranges are read.
+        let is_index = |r: &ByteRange| {
+            index_bytes
+                .as_ref()
+                .is_some_and(|(span, _)| crate::storage::range_in(r, len) == Some(*span))
         };
+        let to_read: Vec<ByteRange> = ranges.iter().copied().filter(|r| !is_index(r)).collect();
+        let read = if to_read.is_empty() {
+            Vec::new()
+        } else {
+            let Some(parts) = self.inner.read_ranges(key, &head, &to_read)? else {
+                return Ok(None);
+            };
+            parts
+        };
+        let mut read = read.into_iter();
+        let parts: Vec<Bytes> = ranges
+            .iter()
+            .map(|r| match &index_bytes {
+                Some((_, raw)) if is_index(r) => raw.clone(),
+                _ => read.next().unwrap_or_default(),
+            })
+            .collect();
         for (range, part) in ranges.iter().zip(&parts) {
             let start = range.start(len);
             let end = start + part.len() as u64;

@@ -252,11 +252,21 @@ impl OmeZarr {
             ));
         }
         let version = self.version();
+        let nodes = multiscale
+            .datasets
+            .iter()
+            .enumerate()
+            .map(|(i, ds)| {
+                let ptr = format!("{prefix}/multiscales/0/datasets/{i}/path");
+                self.store.child_path(&self.node, &ds.path, &loc(&ptr))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Remote: every level's documents in one round of concurrent requests.
+        self.store.prefetch_nodes(&nodes);
         let mut readers = Vec::new();
         let mut levels = Vec::new();
-        for (i, ds) in multiscale.datasets.iter().enumerate() {
+        for ((i, ds), node) in multiscale.datasets.iter().enumerate().zip(nodes) {
             let ptr = format!("{prefix}/multiscales/0/datasets/{i}/path");
-            let node = self.store.child_path(&self.node, &ds.path, &loc(&ptr))?;
             let meta = self.store.node(&node)?.ok_or_else(|| {
                 Error::format(
                     loc(&ptr),

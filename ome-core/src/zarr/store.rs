@@ -72,7 +72,13 @@ pub(crate) struct Store {
     canonical_root: Option<PathBuf>,
     backend: Arc<dyn KeyRead>,
     limits: Limits,
+    /// Parsed metadata documents of a remote store, by key (`None`: absent), so that a walk
+    /// or a validation reads each document once; bounded by [`DOCUMENT_CACHE`].
+    documents: Option<std::sync::Mutex<std::collections::HashMap<String, Option<Value>>>>,
 }
+
+/// Most metadata documents kept per remote store.
+const DOCUMENT_CACHE: usize = 4096;
 
 impl Store {
     /// Opens the directory (or remote URL) `root` as a hierarchy.
@@ -84,6 +90,7 @@ impl Store {
                 canonical_root: None,
                 backend: crate::storage::open_remote(&address)?,
                 limits,
+                documents: Some(std::sync::Mutex::new(std::collections::HashMap::new())),
             });
         }
         let meta = fs::metadata(root).map_err(|e| Error::io(Location::file(root), e))?;
@@ -101,6 +108,7 @@ impl Store {
             canonical_root: Some(canonical_root),
             backend: Arc::new(fs),
             limits,
+            documents: None,
         })
     }
 
@@ -160,6 +168,44 @@ impl Store {
 
     /// Reads and parses one metadata document, or `None` when it does not exist.
     pub(crate) fn read_document(&self, node: &str, document: &str) -> Result<Option<Value>> {
+        let Some(cache) = &self.documents else {
+            return self.read_document_uncached(node, document);
+        };
+        let key = Self::key(node, document);
+        if let Ok(c) = cache.lock()
+            && let Some(v) = c.get(&key)
+        {
+            return Ok(v.clone());
+        }
+        let value = self.read_document_uncached(node, document)?;
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= DOCUMENT_CACHE {
+                c.clear();
+            }
+            c.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Reads the metadata documents of `nodes` of a remote store concurrently into the
+    /// cache, so that the walk after needs no request of its own (errors are left for it
+    /// to meet); nothing for a local store.
+    pub(crate) fn prefetch_nodes(&self, nodes: &[String]) {
+        if self.documents.is_none() || nodes.len() < 2 {
+            return;
+        }
+        let Some(pool) = crate::storage::io_pool() else {
+            return;
+        };
+        use rayon::prelude::*;
+        pool.install(|| {
+            nodes.par_iter().for_each(|n| {
+                let _ = self.node(n);
+            });
+        });
+    }
+
+    fn read_document_uncached(&self, node: &str, document: &str) -> Result<Option<Value>> {
         let loc = || Location::zarr_pointer(&self.root, node, document, "");
         let Some(bytes) = self.read_file(node, document, self.limits.max_metadata_bytes)? else {
             return Ok(None);
