@@ -376,7 +376,14 @@ pub(crate) struct GuardedStore {
     /// Validated shard indexes, by key and file version: `zarrs` reads a shard index
     /// once and then each inner chunk in a separate call.
     indexes: Mutex<HashMap<String, CachedIndex>>,
+    /// Remote stores: the last few whole chunks that a partial read asked for. A partial
+    /// decoder reads a chunk's header, then its block offsets, then the blocks it needs;
+    /// over a network each is a round trip, so the chunk is fetched once, whole, instead.
+    recent: Mutex<Vec<(String, Bytes)>>,
 }
+
+/// Whole chunks kept for partial reads of a remote store (per array).
+const RECENT_CHUNKS: usize = 8;
 
 /// Product of a shape, `None` on overflow.
 fn product(shape: &[u64]) -> Option<u64> {
@@ -457,6 +464,7 @@ impl GuardedStore {
             shard,
             max_encoded,
             indexes: Mutex::new(HashMap::new()),
+            recent: Mutex::new(Vec::new()),
         })
     }
 
@@ -500,6 +508,56 @@ impl GuardedStore {
     }
 }
 
+impl GuardedStore {
+    /// Ranges of a whole (unsharded) chunk of a remote store, fetched whole and checked once
+    /// (see [`GuardedStore::recent`]).
+    fn partial_from_whole<'a>(
+        &'a self,
+        key: &str,
+        ranges: &[ByteRange],
+    ) -> Result<MaybeBytesIterator<'a>, StorageError> {
+        let cached = self
+            .recent
+            .lock()
+            .ok()
+            .and_then(|r| r.iter().find(|(k, _)| k == key).map(|(_, b)| b.clone()));
+        let whole = match cached {
+            Some(b) => b,
+            None => match self.inner.get_bounded(key, self.max_encoded)? {
+                Got::Absent => return Ok(None),
+                Got::TooBig(len) => {
+                    return Err(StorageError::Other(format!(
+                        "chunk {key}: expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
+                        self.max_encoded
+                    )));
+                }
+                Got::Bytes(b) => {
+                    self.guard
+                        .check(&b)
+                        .map_err(|e| StorageError::Other(format!("chunk {key}: {e}")))?;
+                    if let Ok(mut r) = self.recent.lock() {
+                        if r.len() >= RECENT_CHUNKS {
+                            r.remove(0);
+                        }
+                        r.push((key.to_string(), b.clone()));
+                    }
+                    b
+                }
+            },
+        };
+        let len = whole.len() as u64;
+        let parts = ranges
+            .iter()
+            .map(|r| {
+                crate::storage::range_in(r, len)
+                    .map(|(s, e)| whole.slice(s as usize..e as usize))
+                    .ok_or_else(|| crate::storage::outside(key, len, r))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Box::new(parts.into_iter().map(Ok::<Bytes, StorageError>))))
+    }
+}
+
 impl ReadableStorageTraits for GuardedStore {
     fn get_partial_many<'a>(
         &'a self,
@@ -532,6 +590,9 @@ impl ReadableStorageTraits for GuardedStore {
                     )))))
                 }
             };
+        }
+        if self.shard.is_none() && self.inner.is_remote() {
+            return self.partial_from_whole(key, &ranges);
         }
         let Some(head) = self.inner.head(key)? else {
             return Ok(None);
