@@ -18,6 +18,23 @@ pub enum Error {
     /// The options make no sense (an unknown rule code in `--select`).
     #[error("{0}")]
     Usage(String),
+    /// A bound of the run was reached (more entries below a `--recursive` directory than
+    /// allowed).
+    #[error("{}: {message}", path.display())]
+    LimitExceeded {
+        /// The directory (or file) whose bound was reached.
+        path: PathBuf,
+        /// Which bound, and what was found.
+        message: String,
+    },
+    /// A baseline report cannot be read, parsed or written.
+    #[error("{}: {message}", path.display())]
+    Baseline {
+        /// The baseline file.
+        path: PathBuf,
+        /// What was expected and what was found.
+        message: String,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -50,7 +50,9 @@
 //! `OMEXML-DOC-001`) and the walk goes on. OME-XML is read with no DTD and bounded size,
 //! depth and element count; `FileName`s in OME-XML never leave the file's folder.
 
+mod baseline;
 mod context;
+mod discover;
 mod engine;
 mod error;
 mod finding;
@@ -61,6 +63,8 @@ mod rule;
 mod rules;
 mod target;
 
+pub use baseline::{Baseline, BaselineDiff, BaselineFinding, BaselineLocation, write_baseline};
+pub use discover::{WalkLimits, discover};
 pub use engine::{validate, validate_attributes, validate_path};
 pub use error::{Error, Result};
 pub use finding::{Finding, FindingLocation, SpecReference};
@@ -69,6 +73,7 @@ pub use options::{DataLimits, Options};
 pub use registry::{rule, rules};
 pub use report::{
     REPORT_SCHEMA_VERSION, Report, Summary, TargetKind, TargetReport, TextOptions, Verdict,
-    render_conformance, render_json, render_jsonl, render_text,
+    VerdictCounts, render_conformance, render_json, render_jsonl, render_junit, render_sarif,
+    render_text,
 };
 pub use rule::{Depth, Family, Rule, Severity, Versions, version_str};

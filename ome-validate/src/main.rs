@@ -1,8 +1,12 @@
 //! `ome-validate`: validate OME-Zarr, OME-TIFF and OME-XML targets against the rule
 //! catalogue.
 //!
-//! Exit codes: 0 pass, 1 findings at or above `--fail-on`, 2 the tool could not run.
-//! `--format conformance` prints `{"valid": bool, "message": str}` and exits 0.
+//! Exit codes: 0 pass, 1 findings at or above `--fail-on` (with `--baseline`, new ones
+//! only), 2 the tool could not run. `--format conformance` prints
+//! `{"valid": bool, "message": str}` and exits 0.
+//!
+//! This file only parses arguments and prints: target discovery, summaries, baselines and
+//! every output format live in the library.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,8 +14,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ome_validate::{
-    Depth, NgffVersion, Options, Severity, TextOptions, render_conformance, render_json,
-    render_jsonl, render_text, rule, rules,
+    Baseline, Depth, NgffVersion, Options, Severity, TextOptions, WalkLimits, discover,
+    render_conformance, render_json, render_jsonl, render_junit, render_sarif, render_text, rule,
+    rules, write_baseline,
 };
 
 #[derive(Parser, Debug)]
@@ -32,8 +37,23 @@ struct Cli {
 struct CheckArgs {
     /// Targets: Zarr hierarchies (directories), attributes JSON files, OME-TIFF files or
     /// OME-XML files (.ome.xml, .companion.ome); validated in parallel.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "recursive")]
     targets: Vec<PathBuf>,
+    /// Also validate every OME-Zarr root and OME-TIFF (.ome.tif, .ome.tiff, .ome.tf2,
+    /// .ome.tf8, .ome.btf) below DIR (repeatable); symbolic links to directories are not
+    /// followed, links to files only inside DIR.
+    #[arg(long, value_name = "DIR")]
+    recursive: Vec<PathBuf>,
+    /// Most directory entries looked at by --recursive before the run stops (exit code 2).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    max_entries: usize,
+    /// Write this run's JSON report to FILE, as a baseline for --baseline.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Compare with a baseline (a JSON report): report only new findings and the gone
+    /// ones; exit code 1 only for new findings at or above --fail-on.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// How deep to validate.
     #[arg(long, value_enum, default_value_t = DepthArg::Hierarchy)]
     depth: DepthArg,
@@ -98,6 +118,10 @@ enum Format {
     Json,
     Jsonl,
     Conformance,
+    /// SARIF 2.1.0, for code scanning (GitHub and others).
+    Sarif,
+    /// JUnit XML: one test case per target.
+    Junit,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -263,7 +287,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    let report = match ome_validate::validate(&args.targets, &options) {
+    let report = match run_check(args, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -284,6 +308,8 @@ fn check(args: &CheckArgs) -> ExitCode {
         Format::Json => render_json(&report),
         Format::Jsonl => render_jsonl(&report),
         Format::Conformance => render_conformance(&report, threshold),
+        Format::Sarif => render_sarif(&report),
+        Format::Junit => render_junit(&report, threshold),
     };
     let code = out(&text);
     if code != ExitCode::SUCCESS {
@@ -293,4 +319,23 @@ fn check(args: &CheckArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// Targets given and found, validated; the baseline written and applied.
+fn run_check(args: &CheckArgs, options: &Options) -> ome_validate::Result<ome_validate::Report> {
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let mut targets = args.targets.clone();
+    if !args.recursive.is_empty() {
+        let mut limits = WalkLimits::default();
+        limits.max_entries = args.max_entries;
+        targets.extend(discover(&args.recursive, limits)?);
+    }
+    let report = ome_validate::validate(&targets, options)?;
+    if let Some(path) = &args.write_baseline {
+        write_baseline(&report, path)?;
+    }
+    Ok(match baseline {
+        Some(b) => b.apply(report),
+        None => report,
+    })
 }
