@@ -62,7 +62,13 @@ fn descriptor(rule: &Rule) -> Value {
         .and_then(|v| rule.severity(v))
         .unwrap_or(Severity::Info);
     let full = page_section(rule.page, "What it checks").unwrap_or(rule.title);
-    let help_uri = latest.map(|v| rule.spec_url(v)).unwrap_or_default();
+    // The link goes to the newest released version the rule applies to (not a candidate).
+    let released = rule
+        .versions()
+        .filter(|v| !crate::rule::version_str(*v).contains("rc"))
+        .last()
+        .or(latest);
+    let help_uri = released.map(|v| rule.spec_url(v)).unwrap_or_default();
     let mut d = json!({
         "id": rule.code,
         "name": pascal(rule.title),
