@@ -35,10 +35,21 @@
 //!
 //! [`Options::xml_schema`] adds the full XSD check through `xmllint` (`OMEXML-XSD-001`).
 //!
+//! ## Many targets, and CI
+//! [`discover`] finds every OME-Zarr root and OME-TIFF below a directory (bounded by
+//! [`WalkLimits`], never following a link out of it); [`validate`] runs the targets in
+//! parallel. The [`Report`] counts targets per verdict ([`Summary::verdicts`]) and findings
+//! per code ([`Report::code_counts`]). Renderers: [`render_text`], [`render_json`]
+//! (`spec/report/report-v1.schema.json`), [`render_jsonl`], [`render_conformance`],
+//! [`render_sarif`] (SARIF 2.1.0, for code scanning) and [`render_junit`] (JUnit XML).
+//! A [`Baseline`] (a stored JSON report, written by [`write_baseline`]) keeps only the new
+//! findings of a run and lists the gone ones ([`Report::baseline`]).
+//!
 //! ## Layers
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,
 //! hierarchy and data checks, which emit codes) → `registry` (one table: severity per version, section, page) →
-//! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers).
+//! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers);
+//! `discover` (targets below a directory) feeds the engine, `baseline` filters its report.
 //! [`Options`] sits below both the engine and the rules, which read it; no rule imports
 //! the engine.
 //! The library never prints; the `ome-validate` binary renders.
