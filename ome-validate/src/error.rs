@@ -27,6 +27,14 @@ pub enum Error {
         /// Which bound, and what was found.
         message: String,
     },
+    /// A profile cannot be read or is not a valid profile.
+    #[error("{file}: {message}")]
+    Profile {
+        /// The profile file (`spec/profiles/NAME.toml` for a built-in one).
+        file: String,
+        /// What was expected and what was found, naming the key.
+        message: String,
+    },
     /// A baseline report cannot be read, parsed or written.
     #[error("{}: {message}", path.display())]
     Baseline {

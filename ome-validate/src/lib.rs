@@ -68,6 +68,7 @@ mod engine;
 mod error;
 mod finding;
 mod options;
+mod profile;
 mod registry;
 mod report;
 mod rule;
@@ -81,6 +82,7 @@ pub use error::{Error, Result};
 pub use finding::{Finding, FindingLocation, SpecReference};
 pub use ome_core::metadata::NgffVersion;
 pub use options::{DataLimits, Options};
+pub use profile::{Check, Profile, ProfileRule, profile_names};
 pub use registry::{rule, rules};
 pub use report::{
     REPORT_SCHEMA_VERSION, Report, Summary, TargetKind, TargetReport, TextOptions, Verdict,

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ome_validate::{
-    Baseline, Depth, NgffVersion, Options, Severity, TextOptions, WalkLimits, discover,
+    Baseline, Depth, NgffVersion, Options, Profile, Severity, TextOptions, WalkLimits, discover,
     render_conformance, render_json, render_jsonl, render_junit, render_sarif, render_text, rule,
     rules, write_baseline,
 };
@@ -50,6 +50,14 @@ struct CheckArgs {
     /// Write this run's JSON report to FILE, as a baseline for --baseline.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Also run the rules of this profile (spec/profiles/NAME.toml; repeatable), e.g.
+    /// ngff-challenge-2024.
+    #[arg(long, value_name = "NAME")]
+    profile: Vec<String>,
+    /// Also run the rules of the profile in FILE (TOML, see spec/profiles/README.md;
+    /// repeatable).
+    #[arg(long, value_name = "FILE")]
+    profile_file: Vec<PathBuf>,
     /// Compare with a baseline (a JSON report): report only new findings and the gone
     /// ones; exit code 1 only for new findings at or above --fail-on.
     #[arg(long, value_name = "FILE")]
@@ -283,6 +291,19 @@ fn check(args: &CheckArgs) -> ExitCode {
         options.limits.max_chunk_bytes = bytes;
     }
     options.xml_schema = args.xml_schema.clone();
+    let profiles = args
+        .profile
+        .iter()
+        .map(|name| Profile::named(name))
+        .chain(args.profile_file.iter().map(|f| Profile::read(f)))
+        .collect::<ome_validate::Result<Vec<_>>>();
+    match profiles {
+        Ok(p) => options.profiles = p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

@@ -30,6 +30,12 @@ fn write_json(path: &Path, value: &Value) {
 /// A small OME-Zarr 0.5 image; `axes` names its three axes (a repeated name is an
 /// NGFF-AX-003 error), `unit` is the unit of the space axes (`None` for none).
 fn image(root: &Path, axes: [&str; 3], unit: Option<&str>) {
+    image_of(root, axes, unit, 4);
+}
+
+/// As [`image`], with level 0 of `1 x size x size` in one chunk (metadata only: no chunk
+/// is written, as the hierarchy depth reads none).
+fn image_of(root: &Path, axes: [&str; 3], unit: Option<&str>, size: u64) {
     let axis = |name: &str, kind: &str| {
         let mut a = json!({"name": name, "type": kind});
         if kind == "space"
@@ -53,9 +59,9 @@ fn image(root: &Path, axes: [&str; 3], unit: Option<&str>) {
     );
     write_json(
         &root.join("0/zarr.json"),
-        &json!({"zarr_format": 3, "node_type": "array", "shape": [1, 4, 4],
+        &json!({"zarr_format": 3, "node_type": "array", "shape": [1, size, size],
             "data_type": "uint8",
-            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1, 4, 4]}},
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1, size, size]}},
             "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
             "fill_value": 0, "codecs": [{"name": "bytes"}], "attributes": {},
             "dimension_names": axes}),
@@ -362,6 +368,215 @@ fn baselines_report_new_and_gone_findings_only() {
     assert_eq!(code, 2);
     assert!(
         err.contains("junk.json") && err.contains("expected an ome-validate JSON report"),
+        "{err}"
+    );
+}
+
+fn codes(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .flat_map(|t| t["findings"].as_array().expect("findings"))
+        .map(|f| {
+            (
+                f["location"]["target"].as_str().unwrap_or("").to_string(),
+                f["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_shipped_profile_adds_its_rules() {
+    let tmp = repository();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("repo/good/a.ome.zarr/ro-crate-metadata.json"),
+        "{}",
+    )
+    .expect("write");
+    // An OME-Zarr 0.4 image (Zarr v2) breaks PROFILE-NGFFC-001.
+    let old = dir.join("repo/old.zarr");
+    write_json(&old.join(".zgroup"), &json!({"zarr_format": 2}));
+    write_json(
+        &old.join(".zattrs"),
+        &json!({"multiscales": [{"version": "0.4", "name": "o", "type": "mean", "metadata": {},
+            "axes": [{"name": "y", "type": "space", "unit": "micrometer"},
+                     {"name": "x", "type": "space", "unit": "micrometer"}],
+            "datasets": [{"path": "0", "coordinateTransformations": [
+                {"type": "scale", "scale": [1.0, 1.0]}]}]}]}),
+    );
+    write_json(
+        &old.join("0/.zarray"),
+        &json!({"zarr_format": 2, "shape": [4, 4], "chunks": [4, 4], "dtype": "|u1",
+            "compressor": null, "fill_value": 0, "order": "C", "filters": null}),
+    );
+    write_json(&old.join("ro-crate-metadata.json"), &json!({}));
+    let (code, out, err) = run(
+        dir,
+        &[
+            "--recursive",
+            "repo",
+            "--profile",
+            "ngff-challenge-2024",
+            "--select",
+            "PROFILE",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        codes(&report),
+        [
+            ("repo/bad/dup.ome.zarr".into(), "PROFILE-NGFFC-002".into()),
+            (
+                "repo/more/deep/b.ome.zarr".into(),
+                "PROFILE-NGFFC-002".into()
+            ),
+            ("repo/old.zarr".into(), "PROFILE-NGFFC-001".into()),
+        ]
+    );
+    let f = &report["targets"][0]["findings"][0];
+    assert_eq!(f["spec"]["document"], "profile");
+    assert_eq!(f["spec"]["version"], "ngff-challenge-2024");
+    assert_eq!(f["rule_page"], "spec/profiles/ngff-challenge-2024.toml");
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../spec/report/report-v1.schema.json"
+        ))
+        .expect("schema"),
+    )
+    .expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // SARIF describes profile rules too.
+    let (_, out, _) = run(
+        dir,
+        &[
+            "--recursive",
+            "repo",
+            "--profile",
+            "ngff-challenge-2024",
+            "--format",
+            "sarif",
+        ],
+    );
+    let log: Value = serde_json::from_str(&out).expect("json");
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert!(rules.iter().any(|r| r["id"] == "PROFILE-NGFFC-002"
+        && r["helpUri"] == "https://github.com/ome/ome2024-ngff-challenge#challenge-overview"));
+    // An unknown profile is a usage error.
+    let (code, _, err) = run(dir, &["--recursive", "repo", "--profile", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected a profile name"), "{err}");
+}
+
+#[test]
+fn a_profile_file_runs_every_check_kind() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    // No units, no omero channels, a 4096 x 4096 level 0 without a pyramid, 16 MiB chunks.
+    image_of(&dir.join("big.ome.zarr"), ["c", "y", "x"], None, 4096);
+    // Units, named channels, small: only the chunk size rule fires (16 bytes).
+    let small = dir.join("small.ome.zarr");
+    image(&small, ["c", "y", "x"], Some("micrometer"));
+    let mut group: Value =
+        serde_json::from_str(&fs::read_to_string(small.join("zarr.json")).expect("read"))
+            .expect("json");
+    group["attributes"]["ome"]["omero"] = json!({"channels": [{"label": "DAPI"}]});
+    write_json(&small.join("zarr.json"), &group);
+    let profile = r#"
+name = "lab"
+title = "a test profile"
+source = "https://example.org/guidelines"
+
+[[rule]]
+code = "PROFILE-LAB-001"
+title = "space axes have units"
+severity = "warning"
+check = "space-units"
+
+[[rule]]
+code = "PROFILE-LAB-002"
+title = "channels are named"
+severity = "warning"
+check = "channel-names"
+
+[[rule]]
+code = "PROFILE-LAB-003"
+title = "large images have a pyramid"
+severity = "error"
+check = "pyramid"
+max_level0 = 2048
+
+[[rule]]
+code = "PROFILE-LAB-004"
+title = "chunks of 1 to 8 MiB"
+severity = "info"
+check = "chunk-bytes"
+min = 1048576
+max = 8388608
+"#;
+    fs::write(dir.join("lab.toml"), profile).expect("write");
+    let (code, out, err) = run(
+        dir,
+        &[
+            "--profile-file",
+            "lab.toml",
+            "--format",
+            "json",
+            "big.ome.zarr",
+            "small.ome.zarr",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    let found: Vec<(String, String)> = codes(&report)
+        .into_iter()
+        .filter(|(_, c)| c.starts_with("PROFILE"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("big.ome.zarr".into(), "PROFILE-LAB-001".into()),
+            ("big.ome.zarr".into(), "PROFILE-LAB-001".into()),
+            ("big.ome.zarr".into(), "PROFILE-LAB-002".into()),
+            ("big.ome.zarr".into(), "PROFILE-LAB-003".into()),
+            ("big.ome.zarr".into(), "PROFILE-LAB-004".into()),
+            ("small.ome.zarr".into(), "PROFILE-LAB-004".into()),
+        ]
+    );
+    assert!(out.contains("expected level 0 chunks of 1048576 to 8388608 bytes, found 16777216"));
+    // The severity comes from the profile: only the pyramid rule is an error.
+    let (code, _, _) = run(
+        dir,
+        &[
+            "--profile-file",
+            "lab.toml",
+            "--ignore",
+            "PROFILE-LAB-003",
+            "big.ome.zarr",
+        ],
+    );
+    assert_eq!(code, 0);
+    // A broken profile names the file and the key; exit code 2.
+    fs::write(dir.join("bad.toml"), "name = \"x\"\ntitle = 3\n").expect("write");
+    let (code, _, err) = run(dir, &["--profile-file", "bad.toml", "small.ome.zarr"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml: expected title to be a string"),
         "{err}"
     );
 }

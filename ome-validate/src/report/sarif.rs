@@ -89,6 +89,24 @@ fn descriptor(rule: &Rule) -> Value {
     d
 }
 
+/// The `reportingDescriptor` of a profile rule (not in the registry), from one finding.
+fn profile_descriptor(f: &Finding) -> Value {
+    let text = format!("{} (profile {}, {})", f.code, f.spec.version, f.rule_page);
+    let mut d = json!({
+        "id": f.code,
+        "name": pascal(f.code),
+        "shortDescription": { "text": text },
+        "defaultConfiguration": { "level": level(f.severity) },
+        "properties": { "tags": ["profile", f.spec.version], "rulePage": f.rule_page },
+    });
+    if f.spec.url.contains("://")
+        && let Value::Object(m) = &mut d
+    {
+        m.insert("helpUri".into(), json!(f.spec.url));
+    }
+    d
+}
+
 /// A path as a relative URI reference (or a `file://` URI when absolute): `/`-separated,
 /// with everything but unreserved characters and `/` percent-encoded.
 fn uri(path: &Path) -> String {
@@ -205,9 +223,14 @@ pub fn render_sarif(report: &Report) -> String {
     let mut rules = Vec::new();
     let mut index = BTreeMap::new();
     for (code, rule) in &fired {
-        if let Some(rule) = rule {
-            index.insert(*code, rules.len());
-            rules.push(descriptor(rule));
+        index.insert(*code, rules.len());
+        match rule {
+            Some(rule) => rules.push(descriptor(rule)),
+            None => {
+                if let Some(f) = report.findings().find(|f| f.code == *code) {
+                    rules.push(profile_descriptor(f));
+                }
+            }
         }
     }
     let results: Vec<Value> = report
