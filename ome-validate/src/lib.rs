@@ -44,6 +44,8 @@
 //! [`render_sarif`] (SARIF 2.1.0, for code scanning) and [`render_junit`] (JUnit XML).
 //! A [`Baseline`] (a stored JSON report, written by [`write_baseline`]) keeps only the new
 //! findings of a run and lists the gone ones ([`Report::baseline`]).
+//! [`Profile`]s add rules beyond the spec, as TOML data (`spec/profiles/`), through
+//! [`Options::profiles`]; their codes are `PROFILE-*`.
 //!
 //! ## Layers
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,

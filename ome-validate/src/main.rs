@@ -122,9 +122,13 @@ enum DepthArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum Format {
+    /// For people; a summary after several targets.
     Text,
+    /// One JSON report (spec/report/report-v1.schema.json).
     Json,
+    /// JSON Lines: findings, targets, then the summary.
     Jsonl,
+    /// {"valid": bool, "message": str} for the ngff-spec conformance runner; exits 0.
     Conformance,
     /// SARIF 2.1.0, for code scanning (GitHub and others).
     Sarif,
