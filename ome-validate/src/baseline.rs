@@ -125,7 +125,7 @@ impl Baseline {
             path: path.to_path_buf(),
             message,
         };
-        let file = std::fs::File::open(path).map_err(|e| {
+        let file = ome_core::open_regular(path).map_err(|e| {
             fail(format!(
                 "expected a readable file, found an i/o error ({e})"
             ))

@@ -146,7 +146,7 @@ impl Profile {
             file: path.display().to_string(),
             message,
         };
-        let file = std::fs::File::open(path).map_err(|e| {
+        let file = ome_core::open_regular(path).map_err(|e| {
             fail(format!(
                 "expected a readable file, found an i/o error ({e})"
             ))
