@@ -93,7 +93,8 @@ def test_sarif_output_matches_the_oasis_schema(repo):
     import jsonschema
 
     schema = _sarif_schema()
-    p = _run(repo.parent, "--recursive", "repo", "--format", "sarif", "--depth", "data")
+    p = _run(repo.parent, "--recursive", "repo", "--format", "sarif", "--depth", "data",
+             "--profile", "ngff-challenge-2024")
     assert p.returncode == 1, p.stderr
     log = json.loads(p.stdout)
     validator = jsonschema.Draft4Validator(schema)
@@ -102,6 +103,7 @@ def test_sarif_output_matches_the_oasis_schema(repo):
     run = log["runs"][0]
     ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     assert "NGFF-AX-003" in ids
+    assert "PROFILE-NGFFC-002" in ids  # profile rules are described too
     for result in run["results"]:
         # Code scanning shows results with a physical location and a start line only.
         phys = result["locations"][0]["physicalLocation"]
