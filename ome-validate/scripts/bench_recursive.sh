@@ -2,6 +2,9 @@
 # Times `ome-validate --recursive DIR` (hierarchy depth, release build) on a directory of
 # COUNT small valid OME-Zarr 0.5 images (default 1000; examples/make_images.rs writes them).
 # Usage: ome-validate/scripts/bench_recursive.sh [WORKDIR] [COUNT]  (run from the workspace root)
+# Measured 2026-12-05 (2-core dev machine, shared with another build, load ~2.5): 1000
+# images (3000 files), hierarchy depth: 0.24-0.29 s best of 5 for text/json/sarif/junit,
+# 0.60 s at --depth data; max RSS 9-10 MB.
 set -euo pipefail
 work="${1:-$(mktemp -d)}"
 count="${2:-1000}"
