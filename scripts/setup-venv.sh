@@ -66,5 +66,20 @@ if [[ ! -f "$BF_JAR" ]]; then
     fi
     rm -rf "$bf_tmp"
 fi
+# The JUnit XML schema (Ant/Surefire dialect, junit-10.xsd) for the check of
+# `ome-validate --format junit`: shipped in the sdist of pytest 9.2.0 (pinned above), which
+# validates its own JUnit output against it. Tests skip when it is absent (fail under CI=true).
+JUNIT_XSD="$VENV/share/junit/junit-10.xsd"
+if [[ ! -f "$JUNIT_XSD" ]]; then
+    junit_tmp="$(mktemp -d)"
+    if "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: pytest==9.2.0 -d "$junit_tmp"; then
+        mkdir -p "$(dirname "$JUNIT_XSD")"
+        "$VENV/bin/python" -c 'import sys, tarfile; t = tarfile.open(sys.argv[1]); open(sys.argv[2], "wb").write(t.extractfile("pytest-9.2.0/testing/example_scripts/junit-10.xsd").read())' \
+            "$junit_tmp"/pytest-9.2.0.tar.gz "$JUNIT_XSD"
+    else
+        echo "setup-venv: pytest sdist download failed; the JUnit schema test will skip" >&2
+    fi
+    rm -rf "$junit_tmp"
+fi
 echo "$want" > "$stamp"
 echo "setup-venv: $VENV ready ($("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'))"

@@ -156,6 +156,15 @@ fn run_target(target: &Target, options: &Options, filter: &Filter) -> TargetRepo
             (path.clone(), sink.findings, None, nodes)
         }
     };
+    crate::profile::check_target(
+        &options.profiles,
+        target.kind(),
+        &path,
+        version.map(version_str),
+        options.limits.max_metadata_bytes,
+        filter,
+        &mut findings,
+    );
     sort(&mut findings);
     findings
         .dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);

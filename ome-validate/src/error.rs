@@ -18,6 +18,31 @@ pub enum Error {
     /// The options make no sense (an unknown rule code in `--select`).
     #[error("{0}")]
     Usage(String),
+    /// A bound of the run was reached (more entries below a `--recursive` directory than
+    /// allowed).
+    #[error("{}: {message}", path.display())]
+    LimitExceeded {
+        /// The directory (or file) whose bound was reached.
+        path: PathBuf,
+        /// Which bound, and what was found.
+        message: String,
+    },
+    /// A profile cannot be read or is not a valid profile.
+    #[error("{file}: {message}")]
+    Profile {
+        /// The profile file (`spec/profiles/NAME.toml` for a built-in one).
+        file: String,
+        /// What was expected and what was found, naming the key.
+        message: String,
+    },
+    /// A baseline report cannot be read, parsed or written.
+    #[error("{}: {message}", path.display())]
+    Baseline {
+        /// The baseline file.
+        path: PathBuf,
+        /// What was expected and what was found.
+        message: String,
+    },
 }
 
 /// `Result` with [`Error`].

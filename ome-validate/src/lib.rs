@@ -35,10 +35,23 @@
 //!
 //! [`Options::xml_schema`] adds the full XSD check through `xmllint` (`OMEXML-XSD-001`).
 //!
+//! ## Many targets, and CI
+//! [`discover`] finds every OME-Zarr root and OME-TIFF below a directory (bounded by
+//! [`WalkLimits`], never following a link out of it); [`validate`] runs the targets in
+//! parallel. The [`Report`] counts targets per verdict ([`Summary::verdicts`]) and findings
+//! per code ([`Report::code_counts`]). Renderers: [`render_text`], [`render_json`]
+//! (`spec/report/report-v1.schema.json`), [`render_jsonl`], [`render_conformance`],
+//! [`render_sarif`] (SARIF 2.1.0, for code scanning) and [`render_junit`] (JUnit XML).
+//! A [`Baseline`] (a stored JSON report, written by [`write_baseline`]) keeps only the new
+//! findings of a run and lists the gone ones ([`Report::baseline`]).
+//! [`Profile`]s add rules beyond the spec, as TOML data (`spec/profiles/`), through
+//! [`Options::profiles`]; their codes are `PROFILE-*`.
+//!
 //! ## Layers
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,
 //! hierarchy and data checks, which emit codes) → `registry` (one table: severity per version, section, page) →
-//! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers).
+//! `engine` (runs targets in parallel, sorts findings) → `report` (model and renderers);
+//! `discover` (targets below a directory) feeds the engine, `baseline` filters its report.
 //! [`Options`] sits below both the engine and the rules, which read it; no rule imports
 //! the engine.
 //! The library never prints; the `ome-validate` binary renders.
@@ -50,25 +63,32 @@
 //! `OMEXML-DOC-001`) and the walk goes on. OME-XML is read with no DTD and bounded size,
 //! depth and element count; `FileName`s in OME-XML never leave the file's folder.
 
+mod baseline;
 mod context;
+mod discover;
 mod engine;
 mod error;
 mod finding;
 mod options;
+mod profile;
 mod registry;
 mod report;
 mod rule;
 mod rules;
 mod target;
 
+pub use baseline::{Baseline, BaselineDiff, BaselineFinding, BaselineLocation, write_baseline};
+pub use discover::{WalkLimits, discover};
 pub use engine::{validate, validate_attributes, validate_path};
 pub use error::{Error, Result};
 pub use finding::{Finding, FindingLocation, SpecReference};
 pub use ome_core::metadata::NgffVersion;
 pub use options::{DataLimits, Options};
+pub use profile::{Check, Profile, ProfileRule, profile_names};
 pub use registry::{rule, rules};
 pub use report::{
     REPORT_SCHEMA_VERSION, Report, Summary, TargetKind, TargetReport, TextOptions, Verdict,
-    render_conformance, render_json, render_jsonl, render_text,
+    VerdictCounts, render_conformance, render_json, render_jsonl, render_junit, render_sarif,
+    render_text,
 };
 pub use rule::{Depth, Family, Rule, Severity, Versions, version_str};

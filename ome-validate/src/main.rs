@@ -1,8 +1,12 @@
 //! `ome-validate`: validate OME-Zarr, OME-TIFF and OME-XML targets against the rule
 //! catalogue.
 //!
-//! Exit codes: 0 pass, 1 findings at or above `--fail-on`, 2 the tool could not run.
-//! `--format conformance` prints `{"valid": bool, "message": str}` and exits 0.
+//! Exit codes: 0 pass, 1 findings at or above `--fail-on` (with `--baseline`, new ones
+//! only), 2 the tool could not run. `--format conformance` prints
+//! `{"valid": bool, "message": str}` and exits 0.
+//!
+//! This file only parses arguments and prints: target discovery, summaries, baselines and
+//! every output format live in the library.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,8 +14,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ome_validate::{
-    Depth, NgffVersion, Options, Severity, TextOptions, render_conformance, render_json,
-    render_jsonl, render_text, rule, rules,
+    Baseline, Depth, NgffVersion, Options, Profile, Severity, TextOptions, WalkLimits, discover,
+    render_conformance, render_json, render_jsonl, render_junit, render_sarif, render_text, rule,
+    rules, write_baseline,
 };
 
 #[derive(Parser, Debug)]
@@ -32,8 +37,31 @@ struct Cli {
 struct CheckArgs {
     /// Targets: Zarr hierarchies (directories), attributes JSON files, OME-TIFF files or
     /// OME-XML files (.ome.xml, .companion.ome); validated in parallel.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "recursive")]
     targets: Vec<PathBuf>,
+    /// Also validate every OME-Zarr root and OME-TIFF (.ome.tif, .ome.tiff, .ome.tf2,
+    /// .ome.tf8, .ome.btf) below DIR (repeatable); symbolic links to directories are not
+    /// followed, links to files only inside DIR.
+    #[arg(long, value_name = "DIR")]
+    recursive: Vec<PathBuf>,
+    /// Most directory entries looked at by --recursive before the run stops (exit code 2).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    max_entries: usize,
+    /// Write this run's JSON report to FILE, as a baseline for --baseline.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Also run the rules of this profile (spec/profiles/NAME.toml; repeatable), e.g.
+    /// ngff-challenge-2024.
+    #[arg(long, value_name = "NAME")]
+    profile: Vec<String>,
+    /// Also run the rules of the profile in FILE (TOML, see spec/profiles/README.md;
+    /// repeatable).
+    #[arg(long, value_name = "FILE")]
+    profile_file: Vec<PathBuf>,
+    /// Compare with a baseline (a JSON report): report only new findings and the gone
+    /// ones; exit code 1 only for new findings at or above --fail-on.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// How deep to validate.
     #[arg(long, value_enum, default_value_t = DepthArg::Hierarchy)]
     depth: DepthArg,
@@ -94,10 +122,18 @@ enum DepthArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum Format {
+    /// For people; a summary after several targets.
     Text,
+    /// One JSON report (spec/report/report-v1.schema.json).
     Json,
+    /// JSON Lines: findings, targets, then the summary.
     Jsonl,
+    /// {"valid": bool, "message": str} for the ngff-spec conformance runner; exits 0.
     Conformance,
+    /// SARIF 2.1.0, for code scanning (GitHub and others).
+    Sarif,
+    /// JUnit XML: one test case per target.
+    Junit,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -259,11 +295,24 @@ fn check(args: &CheckArgs) -> ExitCode {
         options.limits.max_chunk_bytes = bytes;
     }
     options.xml_schema = args.xml_schema.clone();
+    let profiles = args
+        .profile
+        .iter()
+        .map(|name| Profile::named(name))
+        .chain(args.profile_file.iter().map(|f| Profile::read(f)))
+        .collect::<ome_validate::Result<Vec<_>>>();
+    match profiles {
+        Ok(p) => options.profiles = p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    let report = match ome_validate::validate(&args.targets, &options) {
+    let report = match run_check(args, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -284,6 +333,8 @@ fn check(args: &CheckArgs) -> ExitCode {
         Format::Json => render_json(&report),
         Format::Jsonl => render_jsonl(&report),
         Format::Conformance => render_conformance(&report, threshold),
+        Format::Sarif => render_sarif(&report),
+        Format::Junit => render_junit(&report, threshold),
     };
     let code = out(&text);
     if code != ExitCode::SUCCESS {
@@ -293,4 +344,23 @@ fn check(args: &CheckArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// Targets given and found, validated; the baseline written and applied.
+fn run_check(args: &CheckArgs, options: &Options) -> ome_validate::Result<ome_validate::Report> {
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let mut targets = args.targets.clone();
+    if !args.recursive.is_empty() {
+        let mut limits = WalkLimits::default();
+        limits.max_entries = args.max_entries;
+        targets.extend(discover(&args.recursive, limits)?);
+    }
+    let report = ome_validate::validate(&targets, options)?;
+    if let Some(path) = &args.write_baseline {
+        write_baseline(&report, path)?;
+    }
+    Ok(match baseline {
+        Some(b) => b.apply(report),
+        None => report,
+    })
 }

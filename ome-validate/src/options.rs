@@ -9,6 +9,7 @@ use ome_core::metadata::NgffVersion;
 
 use crate::context::Filter;
 use crate::error::{Error, Result};
+use crate::profile::Profile;
 use crate::registry;
 use crate::rule::Depth;
 
@@ -51,6 +52,8 @@ pub struct Options {
     /// An XML Schema (`ome.xsd`) for the full check of OME-XML documents, run through
     /// `xmllint` (`OMEXML-XSD-001`); `None` runs the structural rules only.
     pub xml_schema: Option<PathBuf>,
+    /// Profiles whose rules (`PROFILE-*`) run on OME-Zarr image roots after the spec rules.
+    pub profiles: Vec<Profile>,
 }
 
 impl Options {
@@ -65,10 +68,15 @@ impl Options {
     /// The `select`/`ignore` filter, once every pattern is known to name a rule.
     pub(crate) fn filter(&self) -> Result<Filter> {
         for pattern in self.select.iter().chain(&self.ignore) {
-            let known = registry::rules().iter().any(|r| {
-                r.code.len() >= pattern.len()
-                    && r.code[..pattern.len()].eq_ignore_ascii_case(pattern)
-            });
+            let prefix_of = |code: &str| {
+                code.len() >= pattern.len() && code[..pattern.len()].eq_ignore_ascii_case(pattern)
+            };
+            let known = registry::rules().iter().any(|r| prefix_of(r.code))
+                || self
+                    .profiles
+                    .iter()
+                    .flat_map(|p| &p.rules)
+                    .any(|r| prefix_of(r.code));
             if !known {
                 return Err(Error::Usage(format!(
                     "expected a rule code or code prefix, found {pattern:?} (see `ome-validate rules`)"

@@ -12,23 +12,36 @@ fn header() -> Value {
     json!({ "name": "ome-validate", "version": env!("CARGO_PKG_VERSION") })
 }
 
+/// The summary object: the counts, targets per verdict and findings per rule code.
+fn summary(report: &Report) -> Value {
+    let mut v = serde_json::to_value(report.summary).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("codes".into(), json!(report.code_counts()));
+    }
+    v
+}
+
 /// The whole report as one pretty-printed JSON document.
 pub fn render_json(report: &Report) -> String {
-    let value = json!({
+    let mut value = json!({
         "report_version": REPORT_SCHEMA_VERSION,
         "tool": header(),
         "depth": report.depth,
         "verdict": report.verdict,
-        "summary": report.summary,
+        "summary": summary(report),
         "targets": report.targets,
     });
+    if let (Some(diff), Value::Object(m)) = (&report.baseline, &mut value) {
+        m.insert("baseline".into(), json!(diff));
+    }
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
     s
 }
 
 /// One JSON object per line: a `finding` line per finding (with its target), a `target`
-/// line per target, and a final `summary` line.
+/// line per target, a `baseline` line when compared with a baseline, and a final `summary`
+/// line.
 pub fn render_jsonl(report: &Report) -> String {
     let mut out = String::new();
     let mut line = |v: Value| {
@@ -52,11 +65,18 @@ pub fn render_jsonl(report: &Report) -> String {
             "nodes_checked": t.nodes_checked,
         }));
     }
+    if let Some(diff) = &report.baseline {
+        let mut v = json!(diff);
+        if let Value::Object(m) = &mut v {
+            m.insert("type".into(), json!("baseline"));
+        }
+        line(v);
+    }
     line(json!({
         "type": "summary",
         "report_version": REPORT_SCHEMA_VERSION,
         "verdict": report.verdict,
-        "summary": report.summary,
+        "summary": summary(report),
     }));
     out
 }

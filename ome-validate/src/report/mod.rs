@@ -3,17 +3,23 @@
 
 mod conformance;
 mod json;
+mod junit;
+mod sarif;
 mod text;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::baseline::BaselineDiff;
 use crate::finding::Finding;
 use crate::rule::{Depth, Severity};
 
 pub use conformance::render_conformance;
 pub use json::{REPORT_SCHEMA_VERSION, render_json, render_jsonl};
+pub use junit::render_junit;
+pub use sarif::render_sarif;
 pub use text::{TextOptions, render_text};
 
 /// The overall judgement.
@@ -94,6 +100,21 @@ pub struct Summary {
     pub warnings: usize,
     /// Info findings.
     pub infos: usize,
+    /// Targets per verdict.
+    pub verdicts: VerdictCounts,
+}
+
+/// How many targets got each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub struct VerdictCounts {
+    /// Targets with an error.
+    pub invalid: usize,
+    /// Targets with warnings and no error.
+    pub valid: usize,
+    /// Targets with no error and no warning.
+    pub valid_strict: usize,
 }
 
 /// The result of one validation run over one or more targets.
@@ -108,6 +129,9 @@ pub struct Report {
     pub summary: Summary,
     /// One entry per target, in the order given.
     pub targets: Vec<TargetReport>,
+    /// Set when the findings were compared with a baseline: `targets` then holds only the
+    /// new findings, and this what the baseline had that is gone.
+    pub baseline: Option<BaselineDiff>,
 }
 
 impl Report {
@@ -116,6 +140,13 @@ impl Report {
             targets: targets.len(),
             ..Summary::default()
         };
+        for t in &targets {
+            match t.verdict {
+                Verdict::Invalid => summary.verdicts.invalid += 1,
+                Verdict::Valid => summary.verdicts.valid += 1,
+                Verdict::ValidStrict => summary.verdicts.valid_strict += 1,
+            }
+        }
         for f in targets.iter().flat_map(|t| &t.findings) {
             match f.severity {
                 Severity::Error => summary.errors += 1,
@@ -133,7 +164,17 @@ impl Report {
             verdict,
             summary,
             targets,
+            baseline: None,
         }
+    }
+
+    /// The number of findings per rule code, by code.
+    pub fn code_counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for f in self.findings() {
+            *counts.entry(f.code).or_insert(0) += 1;
+        }
+        counts
     }
 
     /// Every finding of every target.

@@ -48,6 +48,28 @@ impl Paint {
     }
 }
 
+/// The summary after the targets of a run over several: each target's verdict, the
+/// targets per verdict and the findings per rule code.
+fn summary_block(out: &mut String, report: &Report, p: &Paint) {
+    let _ = writeln!(out, "{}", p.wrap("1", "summary"));
+    for t in &report.targets {
+        let _ = writeln!(out, "  {} {}", p.verdict(t.verdict), t.target.display());
+    }
+    let v = report.summary.verdicts;
+    let _ = writeln!(
+        out,
+        "  targets: {} invalid, {} valid, {} valid-strict",
+        v.invalid, v.valid, v.valid_strict
+    );
+    let codes = report.code_counts();
+    if !codes.is_empty() {
+        let _ = writeln!(out, "  findings by code:");
+        for (code, n) in codes {
+            let _ = writeln!(out, "    {code:<16} {n}");
+        }
+    }
+}
+
 /// Renders the report for people.
 pub fn render_text(report: &Report, options: TextOptions) -> String {
     let p = Paint(options.color);
@@ -95,6 +117,35 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                 out,
                 "      see {} {} §{} ({})",
                 f.spec.document, f.spec.version, f.spec.section, f.rule_page
+            );
+        }
+    }
+    if report.targets.len() > 1 {
+        summary_block(&mut out, report, &p);
+    }
+    if let Some(diff) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "baseline {}: {} new, {} unchanged, {} gone",
+            diff.file.display(),
+            diff.new,
+            diff.unchanged,
+            diff.gone.len()
+        );
+        for g in &diff.gone {
+            let l = &g.location;
+            let node = if l.node.is_empty() { "" } else { &l.node };
+            let sep = if node.is_empty() { "" } else { "/" };
+            let doc = l.document.as_deref().unwrap_or("");
+            let ptr = l
+                .pointer
+                .as_deref()
+                .map(|s| format!("#{s}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  gone {}[{}] {} {node}{sep}{doc}{ptr}: {}",
+                g.severity, g.code, l.target, g.message
             );
         }
     }
