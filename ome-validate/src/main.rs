@@ -35,8 +35,9 @@ struct Cli {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
-    /// Targets: Zarr hierarchies (directories), attributes JSON files, OME-TIFF files or
-    /// OME-XML files (.ome.xml, .companion.ome); validated in parallel.
+    /// Targets: Zarr hierarchies (directories, or URLs: s3://BUCKET/PREFIX, https://...),
+    /// attributes JSON files, OME-TIFF files or OME-XML files (.ome.xml, .companion.ome);
+    /// validated in parallel.
     #[arg(required_unless_present = "recursive")]
     targets: Vec<PathBuf>,
     /// Also validate every OME-Zarr root and OME-TIFF (.ome.tif, .ome.tiff, .ome.tf2,
@@ -96,6 +97,14 @@ struct CheckArgs {
     /// (e.g. ome.xsd), through xmllint.
     #[arg(long, value_name = "FILE")]
     xml_schema: Option<PathBuf>,
+    /// S3 endpoint for s3:// targets on an S3-compatible server (path-style)
+    /// [env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL]. Other settings: the AWS_* environment.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Unsigned S3 requests, for public buckets (the default without credentials in
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) [env: AWS_NO_SIGN_REQUEST].
+    #[arg(long)]
+    anonymous: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -279,6 +288,10 @@ fn list_rules(format: RulesFormat) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let mut remote = ome_core::storage::RemoteOptions::from_env();
+    remote.endpoint = args.endpoint.clone().or(remote.endpoint);
+    remote.anonymous |= args.anonymous;
+    ome_core::storage::set_remote_options(remote);
     let mut options = Options::with_depth(match args.depth {
         DepthArg::Attributes => Depth::Attributes,
         DepthArg::Hierarchy => Depth::Hierarchy,

@@ -31,6 +31,8 @@ fn image_format(path: &Path) -> Result<Format> {
             f
         ))),
         Ok(f) => Ok(f),
+        // A remote address that names no OME-Zarr says so (OME-TIFF over HTTP/S3).
+        Err(e) if e.kind() == crate::ErrorKind::Unsupported => Err(e),
         Err(_) => Ok(Format::OmeZarr),
     }
 }

@@ -554,7 +554,9 @@ impl GuardedStore {
                     .ok_or_else(|| crate::storage::outside(key, len, r))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Box::new(parts.into_iter().map(Ok::<Bytes, StorageError>))))
+        Ok(Some(Box::new(
+            parts.into_iter().map(Ok::<Bytes, StorageError>),
+        )))
     }
 }
 
