@@ -331,6 +331,51 @@ pub(crate) fn open_remote(address: &Address) -> crate::Result<std::sync::Arc<dyn
     }
 }
 
+/// Refuses an existing remote output unless `overwrite` (see `remote::check_target`).
+///
+/// # Errors
+/// A usage error when the output exists, or when remote stores are not built in.
+pub(crate) fn check_remote_target(
+    address: &Address,
+    overwrite: bool,
+    dir: bool,
+) -> crate::Result<()> {
+    #[cfg(feature = "remote")]
+    {
+        remote::check_target(address, overwrite, dir)
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (overwrite, dir);
+        Err(crate::Error::usage(format!(
+            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
+        )))
+    }
+}
+
+/// Uploads a finished local output to a remote address (see `remote::upload`).
+///
+/// # Errors
+/// As [`check_remote_target`], and storage errors of the upload.
+pub(crate) fn upload(
+    local: &Path,
+    address: &Address,
+    overwrite: bool,
+    dir: bool,
+) -> crate::Result<()> {
+    #[cfg(feature = "remote")]
+    {
+        remote::upload(local, address, overwrite, dir)
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (local, overwrite, dir);
+        Err(crate::Error::usage(format!(
+            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,50 +420,5 @@ mod tests {
         assert_eq!(merged[1], ((60, 300), vec![2, 0, 4]));
         assert_eq!(merged[2], ((5000, 6000), vec![3]));
         assert_eq!(coalesce(&spans, 1 << 20).len(), 1);
-    }
-}
-
-/// Refuses an existing remote output unless `overwrite` (see `remote::check_target`).
-///
-/// # Errors
-/// A usage error when the output exists, or when remote stores are not built in.
-pub(crate) fn check_remote_target(
-    address: &Address,
-    overwrite: bool,
-    dir: bool,
-) -> crate::Result<()> {
-    #[cfg(feature = "remote")]
-    {
-        remote::check_target(address, overwrite, dir)
-    }
-    #[cfg(not(feature = "remote"))]
-    {
-        let _ = (overwrite, dir);
-        Err(crate::Error::usage(format!(
-            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
-        )))
-    }
-}
-
-/// Uploads a finished local output to a remote address (see `remote::upload`).
-///
-/// # Errors
-/// As [`check_remote_target`], and storage errors of the upload.
-pub(crate) fn upload(
-    local: &Path,
-    address: &Address,
-    overwrite: bool,
-    dir: bool,
-) -> crate::Result<()> {
-    #[cfg(feature = "remote")]
-    {
-        remote::upload(local, address, overwrite, dir)
-    }
-    #[cfg(not(feature = "remote"))]
-    {
-        let _ = (local, overwrite, dir);
-        Err(crate::Error::usage(format!(
-            "{address}: this build of ome-core has no remote stores (feature \"remote\")"
-        )))
     }
 }

@@ -434,10 +434,7 @@ impl KeyRead for RemoteStore {
         )?;
         let mut out = vec![Bytes::new(); spans.len()];
         for (((s, _), members), body) in requests.iter().zip(fetched) {
-            let body = match body {
-                Ok(b) => b,
-                Err(e) => return Err(e),
-            };
+            let body = body?;
             for &m in members {
                 let (ms, me) = nonempty[m];
                 out[wanted[m]] = body.slice((ms - s) as usize..(me - s) as usize);

@@ -308,7 +308,7 @@ impl ZarrArray {
             let remote_options;
             let options = match pool {
                 Some(p) => {
-                    remote_options = options.clone().with_concurrent_target(p.current_num_threads());
+                    remote_options = (*options).with_concurrent_target(p.current_num_threads());
                     &remote_options
                 }
                 None => options,
