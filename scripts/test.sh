@@ -24,16 +24,19 @@ fi
 echo "== cargo test (workspace)"
 cargo test --workspace --locked 2>&1
 
+# The test profile, which `cargo test` just used: its artifacts (and the `ome` binary the
+# CLI tests built) are reused instead of compiling the workspace a second time at the dev
+# profile's settings. Binaries land in target/debug as before.
 echo "== cargo build ome (for the interop suite)"
-cargo build --locked -p ome-cli -p ome-benches 2>&1
+cargo build --locked --profile test -p ome-cli -p ome-benches 2>&1
 
 echo "== python environment"
 bash scripts/setup-venv.sh
 
 # The interop suite writes with ome_py too (tests/interop/test_scale_factors.py): build the
 # bindings first, so that it never runs against a stale module.
-echo "== ome-py: build the bindings into .venv (debug profile, shares target/)"
-(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
+echo "== ome-py: build the bindings into .venv (test profile, shares target/)"
+(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked --profile test -q)
 
 echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"

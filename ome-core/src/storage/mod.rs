@@ -414,11 +414,16 @@ mod tests {
     #[test]
     fn close_ranges_are_merged_and_far_ones_are_not() {
         let spans = [(100, 200), (0, 50), (60, 90), (5000, 6000), (150, 300)];
-        let merged = coalesce(&spans, 10);
-        assert_eq!(merged.len(), 3);
+        // Gaps of 10 bytes: merged at 10, not at 9; overlapping spans always.
+        let merged = coalesce(&spans, 9);
+        assert_eq!(merged.len(), 4);
         assert_eq!(merged[0], ((0, 50), vec![1]));
-        assert_eq!(merged[1], ((60, 300), vec![2, 0, 4]));
-        assert_eq!(merged[2], ((5000, 6000), vec![3]));
+        assert_eq!(merged[1], ((60, 90), vec![2]));
+        assert_eq!(merged[2], ((100, 300), vec![0, 4]));
+        assert_eq!(merged[3], ((5000, 6000), vec![3]));
+        let merged = coalesce(&spans, 10);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0], ((0, 300), vec![1, 2, 0, 4]));
         assert_eq!(coalesce(&spans, 1 << 20).len(), 1);
     }
 }
