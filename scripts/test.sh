@@ -35,8 +35,8 @@ bash scripts/setup-venv.sh
 
 # The interop suite writes with ome_py too (tests/interop/test_scale_factors.py): build the
 # bindings first, so that it never runs against a stale module.
-echo "== ome-py: build the bindings into .venv (test profile, shares target/)"
-(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked --profile test -q)
+echo "== ome-py: build the bindings into .venv (dev profile, shares target/; maturin builds a test-profile cdylib as an executable)"
+(cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
 
 echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"
