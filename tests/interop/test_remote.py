@@ -177,6 +177,9 @@ def test_s3_write_is_read_by_zarr_python_and_refuses_to_clobber(ome, weed, peer_
     # No clobbering without --overwrite; with it the old keys are gone.
     p = run("convert", base / "v05.ome.zarr", dest, "--ngff-version", version)
     assert p.returncode != 0 and "exists" in p.stderr, p.stderr
+    # An output is a prefix, never a bucket's root (which --overwrite would empty).
+    p = run("convert", base / "v05.ome.zarr", "s3://out", "--overwrite")
+    assert p.returncode != 0 and "root of a bucket" in p.stderr, p.stderr
     fs = weed.fs()
     fs.pipe(f"out/w{version}/img.ome.zarr/stale-key", b"old")
     p = run("convert", base / "v05.ome.zarr", dest, "--ngff-version", version, "--levels", "1", "--overwrite")

@@ -516,6 +516,12 @@ fn target_store(address: &Address) -> Result<RemoteStore> {
             "{address}: an HTTP server is read only; write to s3://BUCKET/PREFIX or a local path"
         )));
     }
+    // An output is one prefix: `--overwrite` at a bucket's root would delete the bucket.
+    if matches!(address, Address::S3 { prefix, .. } if prefix.is_empty()) {
+        return Err(Error::usage(format!(
+            "expected an output at s3://BUCKET/PREFIX, found the root of a bucket ({address})"
+        )));
+    }
     RemoteStore::open(address, &super::remote_options())
 }
 
