@@ -200,6 +200,8 @@ def main(argv=None) -> int:
     out = {"benchmark": "remote W3/W4 on SeaweedFS S3 (loopback)", "size": args.size, "shape": shape,
            "tiles": args.tiles, "repeat": args.repeat, "delay_ms": args.delay_ms,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+           # How ome_py was built (`maturin develop --release` or not): say it with OME_PY_BUILD.
+           "ome_py_build": os.environ.get("OME_PY_BUILD", "not recorded"),
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows,
            "ratio": "peer time / our time (above 1: ours faster)"}
     if args.json:
