@@ -509,6 +509,28 @@ impl GuardedStore {
 }
 
 impl GuardedStore {
+    /// The error for a chunk or shard of `len` encoded bytes, more than it can hold.
+    fn too_big(&self, what: &str, key: &str, len: u64) -> StorageError {
+        StorageError::Other(format!(
+            "{what} {key}: expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
+            self.max_encoded
+        ))
+    }
+
+    /// A whole unsharded chunk, read with its size bound and checked; `None` when absent.
+    fn whole_chunk(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
+        match self.inner.get_bounded(key, self.max_encoded)? {
+            Got::Absent => Ok(None),
+            Got::TooBig(len) => Err(self.too_big("chunk", key, len)),
+            Got::Bytes(b) => {
+                self.guard
+                    .check(&b)
+                    .map_err(|e| StorageError::Other(format!("chunk {key}: {e}")))?;
+                Ok(Some(b))
+            }
+        }
+    }
+
     /// Ranges of a whole (unsharded) chunk of a remote store, fetched whole and checked once
     /// (see [`GuardedStore::recent`]).
     fn partial_from_whole<'a>(
@@ -523,27 +545,18 @@ impl GuardedStore {
             .and_then(|r| r.iter().find(|(k, _)| k == key).map(|(_, b)| b.clone()));
         let whole = match cached {
             Some(b) => b,
-            None => match self.inner.get_bounded(key, self.max_encoded)? {
-                Got::Absent => return Ok(None),
-                Got::TooBig(len) => {
-                    return Err(StorageError::Other(format!(
-                        "chunk {key}: expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
-                        self.max_encoded
-                    )));
-                }
-                Got::Bytes(b) => {
-                    self.guard
-                        .check(&b)
-                        .map_err(|e| StorageError::Other(format!("chunk {key}: {e}")))?;
-                    if let Ok(mut r) = self.recent.lock() {
-                        if r.len() >= RECENT_CHUNKS {
-                            r.remove(0);
-                        }
-                        r.push((key.to_string(), b.clone()));
+            None => {
+                let Some(b) = self.whole_chunk(key)? else {
+                    return Ok(None);
+                };
+                if let Ok(mut r) = self.recent.lock() {
+                    if r.len() >= RECENT_CHUNKS {
+                        r.remove(0);
                     }
-                    b
+                    r.push((key.to_string(), b.clone()));
                 }
-            },
+                b
+            }
         };
         let len = whole.len() as u64;
         let parts = ranges
@@ -576,22 +589,9 @@ impl ReadableStorageTraits for GuardedStore {
         let ranges: Vec<ByteRange> = byte_ranges.collect();
         // A whole chunk: one bounded read (one request on a remote store).
         if self.shard.is_none() && matches!(ranges[..], [ByteRange::FromStart(0, None)]) {
-            return match self.inner.get_bounded(key, self.max_encoded)? {
-                Got::Absent => Ok(None),
-                Got::TooBig(len) => Err(fail(
-                    what,
-                    format!(
-                        "expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
-                        self.max_encoded
-                    ),
-                )),
-                Got::Bytes(part) => {
-                    self.guard.check(&part).map_err(|e| fail(what, e))?;
-                    Ok(Some(Box::new(std::iter::once(Ok::<Bytes, StorageError>(
-                        part,
-                    )))))
-                }
-            };
+            return Ok(self
+                .whole_chunk(key)?
+                .map(|part| Box::new(std::iter::once(Ok::<Bytes, StorageError>(part))) as Box<_>));
         }
         if self.shard.is_none() && self.inner.is_remote() {
             return self.partial_from_whole(key, &ranges);
@@ -601,13 +601,7 @@ impl ReadableStorageTraits for GuardedStore {
         };
         let len = head.len;
         if len > self.max_encoded {
-            return Err(fail(
-                what,
-                format!(
-                    "expected at most {} encoded bytes (about twice the decoded size), found {len} bytes",
-                    self.max_encoded
-                ),
-            ));
+            return Err(self.too_big(what, key, len));
         }
         let (index, index_bytes) = match &self.shard {
             Some(spec) => {
