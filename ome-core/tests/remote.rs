@@ -247,3 +247,30 @@ fn http_is_read_only_and_tiff_is_local_only() {
     let e = Image::open(format!("{url}/x.ome.tif")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
 }
+
+/// HTTPS goes through rustls with the ring provider (no aws-lc): against a loopback port
+/// that answers a TLS ClientHello with garbage, the client must have sent a ClientHello
+/// (a TLS handshake record, first byte 0x16) and fail with an error naming the address,
+/// not panic for want of a crypto provider.
+#[test]
+fn https_speaks_tls_and_a_failed_handshake_is_an_error() {
+    options();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hellos = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&hellos);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut s = stream;
+            let mut first = [0u8; 1];
+            if std::io::Read::read_exact(&mut s, &mut first).is_ok() && first[0] == 0x16 {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = s.write_all(b"HTTP/1.1 400 not tls\r\n\r\n");
+        }
+    });
+    let url = format!("https://127.0.0.1:{port}/x.ome.zarr");
+    let e = Image::open(&url).unwrap_err();
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
+    assert!(hellos.load(Ordering::SeqCst) >= 1, "no TLS ClientHello reached the server: {e}");
+}

@@ -226,9 +226,10 @@ pub(crate) struct PyRegionWriter {
 
 #[pymethods]
 impl PyRegionWriter {
-    /// Plans the image and creates the staging directory next to `path`. The options are
-    /// those of `write_ome_zarr`; they, `limits` included, are kept in the staging
-    /// directory for every process that opens the writer.
+    /// Plans the image and creates the staging area next to `path`: a directory, or for an
+    /// `s3://` output a prefix in the bucket, so that workers need no shared filesystem.
+    /// The options are those of `write_ome_zarr`; they, `limits` included, are kept in the
+    /// staging area for every process that opens the writer.
     #[staticmethod]
     #[pyo3(signature = (
         path, shape, dtype, *, axes=None, scale=None, translation=None, units=None,
@@ -364,7 +365,7 @@ impl PyRegionWriter {
         summary_dict(py, &summary)
     }
 
-    /// Removes the staging directory and everything written to it.
+    /// Removes the staging area and everything written to it.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
         py.detach(|| inner.abort()).py_err()

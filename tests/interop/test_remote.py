@@ -230,7 +230,74 @@ def test_ome_py_reads_and_writes_s3(weed, peer_images, tmp_path, monkeypatch):
     assert_same(np.asarray(back.read(0)), data, "ome_py write to s3, read back")
     report = ome_py.validate("s3://out/py/new.ome.zarr")
     assert report.ok, report.to_json()
-    # Region writers stage beside their output, which a bucket has not: refused, not faked.
-    with pytest.raises(ome_py.UnsupportedError, match="bucket"):
-        ome_py.RegionWriter.create("s3://out/py/regions.ome.zarr", (64, 64), "uint8", axes="yx")
-    assert not Path("s3:").exists()
+    # An HTTP server is read only: a region writer there is refused, not faked.
+    with pytest.raises(ome_py.UsageError, match="read only"):
+        ome_py.RegionWriter.create("http://127.0.0.1:9/x.ome.zarr", (64, 64), "uint8", axes="yx")
+    assert not Path("http:").exists() and not Path("s3:").exists()
+
+
+def _block(c, y, x):
+    rng = np.random.default_rng(c * 1000 + y * 10 + x)
+    return rng.integers(0, 60000, (1, 3, 128, 128), dtype=np.uint16)
+
+
+def _write_block(writer, c, y, x):
+    writer.write_region([c, 0, y * 128, x * 128], _block(c, y, x))
+    return os.getpid()
+
+
+def test_dask_cluster_writes_regions_straight_into_the_bucket(ome, weed, tmp_path, monkeypatch):
+    """Issue 15 item 6: worker processes of a Dask LocalCluster write one OME-Zarr region by
+    region into the bucket through RegionWriter (no shared filesystem), then it is validated
+    remotely and compared pixel-exact, through zarr-python + s3fs as well."""
+    ome_py = pytest.importorskip("ome_py")
+    distributed = pytest.importorskip("distributed")
+    # Set before the cluster starts: worker processes inherit the environment.
+    for k, v in weed.env().items():
+        if k.startswith("AWS_"):
+            monkeypatch.setenv(k, v)
+    weed.make_bucket("regions")
+    out = "s3://regions/lab/cluster.ome.zarr"
+    shape = (2, 3, 512, 384)
+    kw = dict(axes="czyx", chunks=[1, 3, 64, 64], shards=[1, 3, 128, 128], levels=3)
+    w = ome_py.RegionWriter.create(out, shape, "uint16", channel_names=["a", "b"], **kw)
+    fs = weed.fs()
+    assert fs.exists("regions/lab/.cluster.ome.zarr.regions/plan.json")
+    # Creating it is a conditional put of the plan: a second writer cannot start it too.
+    with pytest.raises(ome_py.UsageError, match="exists already"):
+        ome_py.RegionWriter.create(out, shape, "uint16", **kw)
+    expected = np.zeros(shape, dtype=np.uint16)
+    tasks = []
+    for c in range(2):
+        for y in range(4):
+            for x in range(3):
+                expected[c:c + 1, :, y * 128:(y + 1) * 128, x * 128:(x + 1) * 128] = _block(c, y, x)
+                tasks.append((c, y, x))
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        # All but one region first: finish must refuse and leave nothing at the output.
+        futures = [client.submit(_write_block, w, *t, pure=False) for t in tasks[:-1]]
+        pids = set(client.gather(futures))
+        assert len(pids) == 2, pids
+        with pytest.raises(ome_py.UsageError, match="1 of 24 chunks missing"):
+            w.finish()
+        assert not fs.exists("regions/lab/cluster.ome.zarr/zarr.json")
+        client.gather([client.submit(_write_block, w, *tasks[-1], pure=False)])
+    summary = w.finish()
+    assert len(summary["level_shapes"]) == 3, summary
+    fs.invalidate_cache()
+    assert not fs.exists("regions/lab/.cluster.ome.zarr.regions/plan.json"), "staging left behind"
+    # Validated remotely at data depth, by the CLI.
+    v = subprocess.run([str(VALIDATE), out, "--depth", "data"], capture_output=True, text=True,
+                       timeout=120, env=weed.env())
+    assert v.returncode == 0, v.stdout + v.stderr
+    report = ome_py.validate(out, depth="data")
+    assert report.ok, report.to_json()
+    # Pixel-exact: ours, and zarr-python through s3fs, against a local reference pyramid.
+    image = ome_py.open(out)
+    assert_same(np.asarray(image.read()), expected, "ome_py read of the cluster's output")
+    ref = tmp_path / "ref.ome.zarr"
+    ome_py.write_ome_zarr(ref, expected, channel_names=["a", "b"], **kw)
+    group = _zarr_python_group(weed, out)
+    for k, path in enumerate(level_paths(ref)):
+        assert_same(np.asarray(group[path][...]), read_level(ref, path), f"level {k} via zarr-python")

@@ -27,6 +27,8 @@ use zarrs::storage::{Bytes, StorageError};
 pub(crate) mod fs;
 #[cfg(feature = "remote")]
 pub(crate) mod remote;
+mod scratch;
+pub(crate) use scratch::Scratch;
 
 /// Where a dataset is: a local path or a remote URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -58,6 +58,19 @@ fn runtime() -> std::result::Result<&'static tokio::runtime::Runtime, StorageErr
     .map_err(|e| StorageError::Other(format!("cannot start the I/O runtime: {e}")))
 }
 
+/// Makes ring the process's TLS provider unless the host application installed one first
+/// (HTTPS clients are built with `rustls-no-provider`; any installed provider serves).
+/// rustls 0.23.48 deprecates ring's provider because it lacks post-quantum key exchange;
+/// the classical TLS 1.2/1.3 suites it offers are what S3 and HTTP servers speak today,
+/// and aws-lc (which has them) costs minutes of C compilation on every clean build.
+#[allow(deprecated)]
+fn install_tls_provider() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Runs `f` to completion on the shared runtime.
 pub(crate) fn block_on<F: Future>(f: F) -> std::result::Result<F::Output, StorageError> {
     Ok(runtime()?.block_on(f))
@@ -119,6 +132,7 @@ impl RemoteStore {
     /// # Errors
     /// A usage error for a local address or a malformed URL; storage errors of the client.
     pub(crate) fn open(address: &Address, opts: &RemoteOptions) -> Result<Self> {
+        install_tls_provider();
         let loc = || Location::file(address.display_path());
         let fail = |e: object_store::Error| Error::storage(loc(), format!("{address}: {e}"));
         let (store, prefix, anonymous, can_list): (Arc<dyn ObjectStore>, String, bool, bool) =
@@ -510,7 +524,7 @@ const BATCH_BYTES: u64 = 256 << 20;
 
 /// The store of `address` and the key of the dataset's root inside it (the store is rooted
 /// at the parent prefix, so that the dataset itself is one key or prefix).
-fn target_store(address: &Address) -> Result<RemoteStore> {
+pub(crate) fn target_store(address: &Address) -> Result<RemoteStore> {
     if matches!(address, Address::Http(_)) {
         return Err(Error::usage(format!(
             "{address}: an HTTP server is read only; write to s3://BUCKET/PREFIX or a local path"

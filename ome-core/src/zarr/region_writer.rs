@@ -1,18 +1,24 @@
 //! Writing one OME-Zarr image region by region from many processes, without locks.
 //!
 //! [`RegionWriter::create`] checks the options, plans the pyramid and makes a staging
-//! directory with a deterministic name next to the target (`.<name>.regions`) that holds
-//! a small JSON plan and one file per level-0 storage chunk (shard, when sharded). Any
+//! area with a deterministic name next to the target (`.<name>.regions`) that holds a
+//! small JSON plan and one value per level-0 storage chunk (shard, when sharded). Any
 //! process can [`RegionWriter::open`] it and [`RegionWriter::write_region`] chunk-aligned
-//! regions: disjoint chunks are disjoint files, each written to a temporary name and
-//! renamed, so a chunk file exists only when it is complete and doubles as the marker
-//! that the chunk was written (an all-zero chunk is an empty file).
-//! [`RegionWriter::finish`] checks that every chunk is in, then writes the pyramid through
-//! the ordinary staged writer, reading level 0 back region by region (memory stays
-//! bounded), with group metadata last, and removes the staging directory.
+//! regions: disjoint chunks are disjoint values, each written whole, so a chunk exists
+//! only when it is complete and doubles as the marker that the chunk was written (an
+//! all-zero chunk is an empty value). [`RegionWriter::finish`] checks that every chunk is
+//! in, then writes the pyramid through the ordinary staged writer, reading level 0 back
+//! region by region (memory stays bounded), with group metadata last, and removes the
+//! staging area.
+//!
+//! The target may be a local path or an `s3://bucket/prefix` address. For a bucket the
+//! staging area is a prefix beside the output (`s3://bucket/.<name>.regions/`), so the
+//! workers of a cluster write their regions straight into the bucket and need no shared
+//! filesystem; creating it is a conditional put of the plan (two writers cannot both
+//! start), and `finish` uploads the pyramid with the root metadata last (see
+//! `storage::upload`). An HTTP address is refused (read only).
 
-use std::fs;
-use std::io::Write;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn, Slice};
@@ -27,6 +33,7 @@ use crate::metadata::{Axis, NgffVersion};
 use crate::options::{Compression, Limits};
 use crate::pyramid::{Downsample, LevelCount};
 use crate::source::RegionSource;
+use crate::storage::{Address, Scratch};
 use crate::{with_dtype, with_dyn_array};
 
 const PLAN_FILE: &str = "plan.json";
@@ -39,6 +46,7 @@ const MAX_PLAN_BYTES: u64 = 1 << 20;
 pub struct RegionWriter {
     target: PathBuf,
     dir: PathBuf,
+    scratch: Scratch,
     shape: Vec<u64>,
     dtype: DType,
     /// Level-0 storage chunk: the shard shape when sharded, else the chunk shape.
@@ -250,19 +258,6 @@ fn storage_chunk(
         .unwrap_or_else(|| plan.level_chunks[0].clone()))
 }
 
-/// Regions are staged in a directory beside the output, which a bucket does not have: a
-/// remote output is refused rather than staged somewhere other processes cannot see.
-fn refuse_remote(target: &Path) -> Result<()> {
-    if crate::storage::Address::of_path(target).is_remote() {
-        return Err(Error::unsupported(
-            Location::file(target),
-            "expected a local output for a region writer; writing regions straight into a \
-             bucket is not supported yet (write locally, then `ome convert` it to s3://)",
-        ));
-    }
-    Ok(())
-}
-
 impl RegionWriter {
     /// Plans the image and creates the staging directory `.<name>.regions` next to `path`.
     ///
@@ -278,9 +273,11 @@ impl RegionWriter {
         opts: &WriteOptions,
     ) -> Result<Self> {
         let target = path.as_ref().to_path_buf();
-        refuse_remote(&target)?;
         let chunk = storage_chunk(shape, dtype, meta, opts)?;
-        if !opts.overwrite && fs::symlink_metadata(&target).is_ok() {
+        let address = Address::of_path(&target);
+        if address.is_remote() {
+            crate::storage::check_remote_target(&address, opts.overwrite, true)?;
+        } else if !opts.overwrite && std::fs::symlink_metadata(&target).is_ok() {
             return Err(Error::new(
                 crate::ErrorKind::Usage,
                 Location::file(&target),
@@ -288,35 +285,21 @@ impl RegionWriter {
             ));
         }
         let dir = regions_dir(&target)?;
-        let loc = Location::file(&dir);
-        if let Some(parent) = dir.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
-        }
-        fs::create_dir(&dir).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(
-                    crate::ErrorKind::Usage,
-                    loc.clone(),
-                    "a region writer for this output exists already; open it or remove it",
-                )
-            } else {
-                Error::io(loc.clone(), e)
-            }
-        })?;
+        let scratch = Scratch::at(&dir)?;
         let doc = plan_document(shape, dtype, meta, opts);
-        let result = (|| {
-            fs::create_dir(dir.join(CHUNK_DIR)).map_err(|e| Error::io(loc.clone(), e))?;
-            let text = serde_json::to_vec_pretty(&doc)
-                .map_err(|e| Error::storage(loc.clone(), e.to_string()))?;
-            write_atomically(&dir, PLAN_FILE, &text)
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_dir_all(&dir);
-            return Err(e);
+        let text = serde_json::to_vec_pretty(&doc)
+            .map_err(|e| Error::storage(Location::file(&dir), e.to_string()))?;
+        if !scratch.create(PLAN_FILE, &text, &[CHUNK_DIR])? {
+            return Err(Error::new(
+                crate::ErrorKind::Usage,
+                Location::file(&dir),
+                "a region writer for this output exists already; open it or remove it",
+            ));
         }
         Ok(RegionWriter {
             target,
             dir,
+            scratch,
             shape: shape.to_vec(),
             dtype,
             chunk,
@@ -333,27 +316,16 @@ impl RegionWriter {
     /// does not parse.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let target = path.as_ref().to_path_buf();
-        refuse_remote(&target)?;
         let dir = regions_dir(&target)?;
-        let plan_path = dir.join(PLAN_FILE);
-        let loc = Location::file(&plan_path);
-        let meta = fs::metadata(&plan_path).map_err(|_| {
+        let scratch = Scratch::at(&dir)?;
+        let loc = scratch.location(PLAN_FILE);
+        let bytes = scratch.get(PLAN_FILE, MAX_PLAN_BYTES)?.ok_or_else(|| {
             Error::new(
                 crate::ErrorKind::Usage,
                 Location::file(&target),
                 "expected a region writer for this output (create one first), found none",
             )
         })?;
-        if meta.len() > MAX_PLAN_BYTES {
-            return Err(Error::limits(
-                loc,
-                format!(
-                    "expected a plan of at most {MAX_PLAN_BYTES} bytes, found {}",
-                    meta.len()
-                ),
-            ));
-        }
-        let bytes = fs::read(&plan_path).map_err(|e| Error::io(loc.clone(), e))?;
         let doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::format(loc.clone(), format!("the plan is not JSON: {e}")))?;
         let (shape, dtype, meta, opts) = parse_plan(&doc, &loc)?;
@@ -361,6 +333,7 @@ impl RegionWriter {
         Ok(RegionWriter {
             target,
             dir,
+            scratch,
             shape,
             dtype,
             chunk,
@@ -385,7 +358,8 @@ impl RegionWriter {
         &self.chunk
     }
 
-    /// The staging directory.
+    /// The staging area: a directory beside a local output, a prefix (as an `s3://`
+    /// address) beside a remote one.
     pub fn staging_dir(&self) -> &Path {
         &self.dir
     }
@@ -395,8 +369,8 @@ impl RegionWriter {
         parts.join(".")
     }
 
-    fn chunk_path(&self, idx: &[u64]) -> PathBuf {
-        self.dir.join(CHUNK_DIR).join(Self::chunk_key(idx))
+    fn chunk_path(idx: &[u64]) -> String {
+        format!("{CHUNK_DIR}/{}", Self::chunk_key(idx))
     }
 
     /// Writes a region of level 0 starting at `start`. The region must be aligned to
@@ -469,7 +443,7 @@ impl RegionWriter {
                     }
                 }
             };
-            write_atomically(&self.dir.join(CHUNK_DIR), &Self::chunk_key(&idx), &bytes)?;
+            self.scratch.put(&Self::chunk_path(&idx), &bytes)?;
             for d in (0..n).rev() {
                 rel[d] += 1;
                 if rel[d] < counts[d] {
@@ -492,14 +466,20 @@ impl RegionWriter {
     /// Indices of the level-0 storage chunks not written yet.
     ///
     /// # Errors
-    /// Storage errors reading the staging directory.
+    /// Storage errors reading the staging area.
     pub fn missing_chunks(&self) -> Result<Vec<Vec<u64>>> {
         let counts = self.grid_counts();
         let total: u64 = counts.iter().product();
+        let max = usize::try_from(total).unwrap_or(usize::MAX - 1);
+        let written: HashSet<String> = self
+            .scratch
+            .names_in(CHUNK_DIR, max)?
+            .into_iter()
+            .collect();
         let mut idx = vec![0u64; counts.len()];
         let mut missing = Vec::new();
         for _ in 0..total {
-            if !self.chunk_path(&idx).is_file() {
+            if !written.contains(&Self::chunk_key(&idx)) {
                 missing.push(idx.clone());
             }
             for d in (0..idx.len()).rev() {
@@ -519,8 +499,8 @@ impl RegionWriter {
     ///
     /// # Errors
     /// A usage error naming the missing chunks when some were not written (the staging
-    /// directory is kept, so the rest can be written and `finish` called again, and
-    /// nothing is left at the target); the errors of [`super::write_ome_zarr_from_source`].
+    /// area is kept, so the rest can be written and `finish` called again, and nothing is
+    /// left at the target); the errors of [`super::write_ome_zarr_from_source`].
     pub fn finish(&self) -> Result<WriteSummary> {
         let missing = self.missing_chunks()?;
         if !missing.is_empty() {
@@ -537,16 +517,16 @@ impl RegionWriter {
             ));
         }
         let summary = write_ome_zarr_from_source(&self.target, self, &self.meta, &self.opts, None)?;
-        fs::remove_dir_all(&self.dir).map_err(|e| Error::io(Location::file(&self.dir), e))?;
+        self.scratch.remove()?;
         Ok(summary)
     }
 
-    /// Removes the staging directory and everything written to it.
+    /// Removes the staging area and everything written to it.
     ///
     /// # Errors
     /// Storage errors.
     pub fn abort(&self) -> Result<()> {
-        fs::remove_dir_all(&self.dir).map_err(|e| Error::io(Location::file(&self.dir), e))
+        self.scratch.remove()
     }
 
     fn read_typed<T: Element>(&self, start: &[u64], shape: &[u64]) -> Result<ArrayD<T>> {
@@ -559,17 +539,20 @@ impl RegionWriter {
             .collect();
         let mut idx = first.clone();
         loop {
-            let path = self.chunk_path(&idx);
-            let bytes = fs::read(&path).map_err(|e| Error::io(Location::file(&path), e))?;
+            let key = Self::chunk_path(&idx);
+            let c_start: Vec<u64> = (0..n).map(|d| idx[d] * self.chunk[d]).collect();
+            let c_shape: Vec<usize> = (0..n)
+                .map(|d| self.chunk[d].min(self.shape[d] - c_start[d]) as usize)
+                .collect();
+            let expected = c_shape.iter().product::<usize>() * T::DTYPE.size();
+            let path = self.scratch.location(&key);
+            let bytes = self.scratch.get(&key, expected as u64)?.ok_or_else(|| {
+                Error::format(path.clone(), "expected a written chunk, found none")
+            })?;
             if !bytes.is_empty() {
-                let c_start: Vec<u64> = (0..n).map(|d| idx[d] * self.chunk[d]).collect();
-                let c_shape: Vec<usize> = (0..n)
-                    .map(|d| self.chunk[d].min(self.shape[d] - c_start[d]) as usize)
-                    .collect();
-                let expected = c_shape.iter().product::<usize>() * T::DTYPE.size();
                 if bytes.len() != expected {
                     return Err(Error::format(
-                        Location::file(&path),
+                        path.clone(),
                         format!(
                             "expected a chunk of {expected} bytes, found {}",
                             bytes.len()
@@ -578,7 +561,7 @@ impl RegionWriter {
                 }
                 let values: Vec<T> = bytemuck::pod_collect_to_vec(&bytes);
                 let chunk = ArrayD::from_shape_vec(IxDyn(&c_shape), values)
-                    .map_err(|e| Error::format(Location::file(&path), e.to_string()))?;
+                    .map_err(|e| Error::format(path.clone(), e.to_string()))?;
                 // Overlap of this chunk and the requested region, in both frames.
                 let lo: Vec<u64> = (0..n).map(|d| start[d].max(c_start[d])).collect();
                 let hi: Vec<u64> = (0..n)
@@ -622,18 +605,4 @@ impl RegionSource for RegionWriter {
     fn read_region(&self, start: &[u64], shape: &[u64]) -> Result<DynArray> {
         with_dtype!(self.dtype, T => self.read_typed::<T>(start, shape).map(T::into_dyn_array))
     }
-}
-
-/// Writes `bytes` to `dir/name` through a temporary name, so the file exists only complete.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let loc = || Location::file(dir.join(name));
-    let mut file = fs::File::create(&tmp).map_err(|e| Error::io(loc(), e))?;
-    file.write_all(bytes).map_err(|e| Error::io(loc(), e))?;
-    drop(file);
-    fs::rename(&tmp, dir.join(name)).map_err(|e| Error::io(loc(), e))
 }
