@@ -25,6 +25,27 @@ struct Faults {
     /// Paths whose body is cut in half (the announced length kept).
     truncate: Mutex<HashSet<String>>,
     requests: AtomicUsize,
+    /// Milliseconds each answer waits (a distant server).
+    delay_ms: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts a request in flight until dropped.
+struct InFlight<'a>(&'a Faults);
+
+impl<'a> InFlight<'a> {
+    fn new(f: &'a Faults) -> Self {
+        let now = f.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        f.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(f)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A static HTTP/1.1 server over `root` on 127.0.0.1, one thread per connection.
@@ -69,6 +90,11 @@ fn handle(stream: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()
             }
         }
         faults.requests.fetch_add(1, Ordering::SeqCst);
+        let _counted = InFlight::new(faults);
+        let delay = faults.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay as u64));
+        }
         if faults
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -272,5 +298,43 @@ fn https_speaks_tls_and_a_failed_handshake_is_an_error() {
     let url = format!("https://127.0.0.1:{port}/x.ome.zarr");
     let e = Image::open(&url).unwrap_err();
     assert!(e.to_string().contains("127.0.0.1"), "{e}");
-    assert!(hellos.load(Ordering::SeqCst) >= 1, "no TLS ClientHello reached the server: {e}");
+    assert!(
+        hellos.load(Ordering::SeqCst) >= 1,
+        "no TLS ClientHello reached the server: {e}"
+    );
+}
+
+/// A region that needs many chunks keeps many requests in flight (the remote store says it
+/// is remote, so the chunks are fetched ahead, concurrently), not one per core; and the
+/// pixels are those of the local read.
+#[test]
+fn many_chunks_are_fetched_concurrently() {
+    options();
+    let dir = tempfile::tempdir().unwrap();
+    let data = ArrayD::from_shape_fn(vec![1, 256, 256], |ix| (ix[1] * 256 + ix[2]) as u16);
+    let meta = ImageMetadata::from_axis_letters("zyx").unwrap();
+    let mut opts = WriteOptions::default();
+    opts.chunks = Some(vec![1, 32, 32]);
+    opts.levels = ome_core::pyramid::LevelCount::Exactly(1);
+    write_ome_zarr(
+        dir.path().join("many.ome.zarr"),
+        data.view(),
+        &meta,
+        &opts,
+        None,
+    )
+    .unwrap();
+    let faults = Arc::new(Faults::default());
+    let url = serve(dir.path().to_path_buf(), Arc::clone(&faults));
+    let image = Image::open(format!("{url}/many.ome.zarr")).unwrap();
+    faults.delay_ms.store(50, Ordering::SeqCst);
+    let before = faults.requests.load(Ordering::SeqCst);
+    assert_eq!(as_u16(image.read(0, &Selection::default()).unwrap()), data);
+    let made = faults.requests.load(Ordering::SeqCst) - before;
+    assert_eq!(made, 64, "one request per chunk");
+    let most = faults.max_in_flight.load(Ordering::SeqCst);
+    assert!(
+        most >= 16,
+        "expected many of the 64 chunk requests in flight at once, found at most {most}"
+    );
 }

@@ -244,6 +244,18 @@ pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
     fn is_remote(&self) -> bool {
         false
     }
+    /// Fetches the whole values of `keys` (each at most `max` bytes; larger ones and
+    /// failures are left to the reads that follow, which report them) with many requests
+    /// in flight, and serves the reads of those keys from memory until
+    /// [`KeyRead::release`] of the same keys. For stores where a request costs a round
+    /// trip; a no-op elsewhere. Calls nest: a value stays while any prefetch holds it.
+    fn prefetch(&self, keys: &[String], max: u64) {
+        let _ = (keys, max);
+    }
+    /// Ends a [`KeyRead::prefetch`] of `keys`.
+    fn release(&self, keys: &[String]) {
+        let _ = keys;
+    }
 }
 
 /// The threads that read regions of remote arrays: one blocking request each, so as many

@@ -90,6 +90,9 @@ pub(crate) struct RemoteStore {
     concurrency: usize,
     coalesce: u64,
     heads: Mutex<HashMap<String, Head>>,
+    /// Whole values fetched ahead by [`KeyRead::prefetch`], with the number of prefetches
+    /// that hold each (`None`: the key is absent).
+    prefetched: Mutex<HashMap<String, (Option<(Head, Bytes)>, usize)>>,
 }
 
 impl std::fmt::Debug for RemoteStore {
@@ -182,6 +185,7 @@ impl RemoteStore {
             concurrency: opts.max_concurrency.max(1),
             coalesce: opts.coalesce_bytes,
             heads: Mutex::new(HashMap::new()),
+            prefetched: Mutex::new(HashMap::new()),
         })
     }
 
@@ -281,6 +285,53 @@ impl RemoteStore {
             )));
         }
         Ok(bytes)
+    }
+
+    /// A prefetched value of `key`: `Some(None)` when it was found absent.
+    fn held(&self, key: &str) -> Option<Option<(Head, Bytes)>> {
+        self.prefetched
+            .lock()
+            .ok()
+            .and_then(|h| h.get(key).map(|(v, _)| v.clone()))
+    }
+
+    /// [`KeyRead::get_bounded`], and the value's head when it was read.
+    async fn get_bounded_async(
+        &self,
+        key: &str,
+        max: u64,
+    ) -> std::result::Result<(Got, Option<Head>), StorageError> {
+        let path = self.path(key)?;
+        let result = async {
+            let got = self.store.get_opts(&path, GetOptions::default()).await?;
+            let size = got.meta.size;
+            let span = got.range.end - got.range.start;
+            if size > max || span > max {
+                return Ok(Err(size.max(span)));
+            }
+            let meta = got.meta.clone();
+            let bytes = got.bytes().await?;
+            Ok(Ok((meta, span, bytes)))
+        }
+        .await;
+        match result {
+            Ok(Ok((meta, span, bytes))) => {
+                if bytes.len() as u64 != span {
+                    return Err(StorageError::Other(format!(
+                        "{}/{key}: expected {span} bytes, received {} (a truncated body)",
+                        self.address,
+                        bytes.len()
+                    )));
+                }
+                self.readable.store(true, Ordering::Relaxed);
+                let head = Self::head_of(&meta);
+                self.remember(key, head);
+                Ok((Got::Bytes(bytes), Some(head)))
+            }
+            Ok(Err(size)) => Ok((Got::TooBig(size), None)),
+            Err(e) if self.is_absent(&e) => Ok((Got::Absent, None)),
+            Err(e) => Err(self.error(key, e)),
+        }
     }
 
     /// Writes `value` to `key`; with `no_clobber`, fails with [`PutOutcome::Exists`] when
@@ -402,6 +453,9 @@ pub(crate) enum PutOutcome {
 
 impl KeyRead for RemoteStore {
     fn head(&self, key: &str) -> std::result::Result<Option<Head>, StorageError> {
+        if let Some(held) = self.held(key) {
+            return Ok(held.map(|(h, _)| h));
+        }
         if let Some(h) = self.cached_head(key) {
             return Ok(Some(h));
         }
@@ -429,6 +483,16 @@ impl KeyRead for RemoteStore {
             .iter()
             .map(|r| range_in(r, len).ok_or_else(|| outside(key, len, r)))
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        if let Some(Some((h, bytes))) = self.held(key)
+            && h == *head
+        {
+            return Ok(Some(
+                spans
+                    .iter()
+                    .map(|&(s, e)| bytes.slice(s as usize..e as usize))
+                    .collect(),
+            ));
+        }
         let path = self.path(key)?;
         // Empty ranges need no request.
         let wanted: Vec<usize> = (0..spans.len())
@@ -459,34 +523,64 @@ impl KeyRead for RemoteStore {
     }
 
     fn get_bounded(&self, key: &str, max: u64) -> std::result::Result<Got, StorageError> {
-        let path = self.path(key)?;
-        let result = block_on(async {
-            let got = self.store.get_opts(&path, GetOptions::default()).await?;
-            let size = got.meta.size;
-            let span = got.range.end - got.range.start;
-            if size > max || span > max {
-                return Ok(Err(size.max(span)));
+        match self.held(key) {
+            Some(Some((_, bytes))) if bytes.len() as u64 > max => {
+                Ok(Got::TooBig(bytes.len() as u64))
             }
-            let meta = got.meta.clone();
-            let bytes = got.bytes().await?;
-            Ok(Ok((meta, span, bytes)))
-        })?;
-        match result {
-            Ok(Ok((meta, span, bytes))) => {
-                if bytes.len() as u64 != span {
-                    return Err(StorageError::Other(format!(
-                        "{}/{key}: expected {span} bytes, received {} (a truncated body)",
-                        self.address,
-                        bytes.len()
-                    )));
+            Some(Some((_, bytes))) => Ok(Got::Bytes(bytes)),
+            Some(None) => Ok(Got::Absent),
+            None => block_on(self.get_bounded_async(key, max))?.map(|(got, _)| got),
+        }
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    fn prefetch(&self, keys: &[String], max: u64) {
+        let mut todo = Vec::new();
+        if let Ok(mut held) = self.prefetched.lock() {
+            for k in keys {
+                match held.get_mut(k) {
+                    Some((_, n)) => *n += 1,
+                    None => todo.push(k.clone()),
                 }
-                self.readable.store(true, Ordering::Relaxed);
-                self.remember(key, Self::head_of(&meta));
-                Ok(Got::Bytes(bytes))
             }
-            Ok(Err(size)) => Ok(Got::TooBig(size)),
-            Err(e) if self.is_absent(&e) => Ok(Got::Absent),
-            Err(e) => Err(self.error(key, e)),
+        }
+        let fetched = block_on(
+            futures::stream::iter(
+                todo.iter()
+                    .map(|k| async move { (k, self.get_bounded_async(k, max).await) }),
+            )
+            .buffer_unordered(self.concurrency)
+            .collect::<Vec<_>>(),
+        );
+        let Ok(fetched) = fetched else { return };
+        if let Ok(mut held) = self.prefetched.lock() {
+            for (k, got) in fetched {
+                let value = match got {
+                    Ok((Got::Bytes(b), Some(head))) => Some((head, b)),
+                    Ok((Got::Absent, _)) => None,
+                    // Too big or failed: the read itself reports it.
+                    _ => continue,
+                };
+                held.entry(k.clone())
+                    .and_modify(|(_, n)| *n += 1)
+                    .or_insert((value, 1));
+            }
+        }
+    }
+
+    fn release(&self, keys: &[String]) {
+        if let Ok(mut held) = self.prefetched.lock() {
+            for k in keys {
+                if let Some((_, n)) = held.get_mut(k) {
+                    *n -= 1;
+                    if *n == 0 {
+                        held.remove(k);
+                    }
+                }
+            }
         }
     }
 

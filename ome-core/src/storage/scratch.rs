@@ -72,8 +72,7 @@ impl Scratch {
             Scratch::Dir(dir) => {
                 let loc = Location::file(dir);
                 if let Some(parent) = dir.parent() {
-                    fs::create_dir_all(parent)
-                        .map_err(|e| Error::io(Location::file(parent), e))?;
+                    fs::create_dir_all(parent).map_err(|e| Error::io(Location::file(parent), e))?;
                 }
                 match fs::create_dir(dir) {
                     Ok(()) => {}
@@ -108,7 +107,9 @@ impl Scratch {
         match self {
             Scratch::Dir(dir) => write_atomically(dir, key, value),
             #[cfg(feature = "remote")]
-            Scratch::Bucket { store, .. } => store.put(key, value.to_vec().into(), false).map(|_| ()),
+            Scratch::Bucket { store, .. } => {
+                store.put(key, value.to_vec().into(), false).map(|_| ())
+            }
         }
     }
 
@@ -118,12 +119,8 @@ impl Scratch {
     /// Storage, I/O and limits errors naming the key.
     pub(crate) fn get(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>> {
         let loc = || self.location(key);
-        let too_big = |len: u64| {
-            Error::limits(
-                loc(),
-                format!("expected at most {max} bytes, found {len}"),
-            )
-        };
+        let too_big =
+            |len: u64| Error::limits(loc(), format!("expected at most {max} bytes, found {len}"));
         match self {
             Scratch::Dir(dir) => {
                 let path = dir.join(key);
@@ -137,8 +134,11 @@ impl Scratch {
                     return Err(too_big(len));
                 }
                 let mut bytes = Vec::with_capacity(len as usize);
-                std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, max + 1), &mut bytes)
-                    .map_err(|e| Error::io(loc(), e))?;
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(&mut file, max + 1),
+                    &mut bytes,
+                )
+                .map_err(|e| Error::io(loc(), e))?;
                 if bytes.len() as u64 > max {
                     return Err(too_big(bytes.len() as u64));
                 }

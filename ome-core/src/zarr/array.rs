@@ -26,6 +26,7 @@ use crate::with_dtype;
 /// A Zarr array ready for region reads.
 pub(crate) struct ZarrArray {
     array: Array<GuardedStore>,
+    store: Arc<GuardedStore>,
     pub(crate) shape: Vec<u64>,
     pub(crate) dtype: DType,
     pub(crate) layout: ArrayLayout,
@@ -238,20 +239,22 @@ impl ZarrArray {
         .map_err(|e| Error::unsupported(loc.clone(), e))?;
         let guarded = Arc::new(guarded);
         let remote = store.backend().is_remote();
-        let array = Array::new_with_metadata(guarded, &zarr_path, metadata).map_err(|e| {
-            let msg = e.to_string();
-            let kind = if msg.contains("unsupported")
-                || msg.contains("not supported")
-                || msg.contains("plugin")
-            {
-                ErrorKind::Unsupported
-            } else {
-                ErrorKind::Format
-            };
-            Error::new(kind, loc.clone(), format!("cannot open the array: {msg}"))
-        })?;
+        let array =
+            Array::new_with_metadata(Arc::clone(&guarded), &zarr_path, metadata).map_err(|e| {
+                let msg = e.to_string();
+                let kind = if msg.contains("unsupported")
+                    || msg.contains("not supported")
+                    || msg.contains("plugin")
+                {
+                    ErrorKind::Unsupported
+                } else {
+                    ErrorKind::Format
+                };
+                Error::new(kind, loc.clone(), format!("cannot open the array: {msg}"))
+            })?;
         Ok(ZarrArray {
             array,
+            store: guarded,
             shape,
             dtype,
             layout,
@@ -301,10 +304,14 @@ impl ZarrArray {
             let out = crate::dtype::zeroed_output::<T>(len).ok_or_else(|| {
                 crate::dtype::output_alloc_error(self.location.clone(), shape, bytes.unwrap_or(u64::MAX))
             })?;
-            // A remote array waits on requests, not on the CPU: many in flight, each on a
-            // thread of the I/O pool (a caller asking for one thread keeps one).
+            // A remote array waits on requests, not on the CPU. When the region needs most
+            // of every chunk it touches, those chunks are fetched whole first, all at once
+            // (at most `max_concurrency` requests in flight), and decoded from memory on the
+            // usual threads. Otherwise (a tile of a big chunk or shard: partial reads) the
+            // decode runs on the threads of the I/O pool, each waiting on its own request.
+            let prefetched = if self.remote { self.prefetch_keys(&subset, bytes) } else { Vec::new() };
             let pool = crate::storage::io_pool()
-                .filter(|_| self.remote && options.concurrent_target() > 1);
+                .filter(|_| self.remote && prefetched.is_empty() && options.concurrent_target() > 1);
             let remote_options;
             let options = match pool {
                 Some(p) => {
@@ -313,17 +320,50 @@ impl ZarrArray {
                 }
                 None => options,
             };
+            if !prefetched.is_empty() {
+                self.store.prefetch(&prefetched);
+            }
             let decode = || catch_unwind(AssertUnwindSafe(|| self.decode_into_new::<T>(&subset, shape, out, options)));
             let result = match pool {
                 Some(p) => p.install(decode),
                 None => decode(),
             };
+            if !prefetched.is_empty() {
+                self.store.release(&prefetched);
+            }
             match result {
                 Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
                 Ok(Err(e)) => Err(Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"))),
                 Err(_) => Err(Error::format(self.location.clone(), format!("the decoder failed on the region {start:?}+{shape:?}"))),
             }
         })
+    }
+
+    /// The keys of the chunks (shards) a region read of `subset` (`region_bytes` decoded)
+    /// should fetch whole and at once: all of them when there are several and the region
+    /// needs most of their bytes (at most twice the region's size plus 64 MiB, which also
+    /// bounds the memory they take), else none.
+    fn prefetch_keys(&self, subset: &ArraySubset, region_bytes: Option<u64>) -> Vec<String> {
+        let Some(region_bytes) = region_bytes else {
+            return Vec::new();
+        };
+        let Ok(Some(chunks)) = self.array.chunks_in_array_subset(subset) else {
+            return Vec::new();
+        };
+        let n = chunks.num_elements();
+        let outer = self.layout.shards.as_deref().unwrap_or(&self.layout.chunks);
+        let decoded = product(outer)
+            .and_then(|c| c.checked_mul(self.dtype.size() as u64))
+            .and_then(|c| c.checked_mul(n));
+        let budget = region_bytes.saturating_mul(2).saturating_add(64 << 20);
+        if n < 2 || decoded.is_none_or(|d| d > budget) {
+            return Vec::new();
+        }
+        chunks
+            .indices()
+            .into_iter()
+            .map(|idx| self.array.chunk_key(&idx).as_str().to_string())
+            .collect()
     }
 
     /// Decodes `subset` straight into `out` (zeroed, one element per element of `shape`): no

@@ -391,6 +391,18 @@ fn product(shape: &[u64]) -> Option<u64> {
 }
 
 impl GuardedStore {
+    /// Fetches the chunks (shards) `keys` whole, ahead of a region read that needs all of
+    /// them (see [`KeyRead::prefetch`]); the checks of this module still apply to every
+    /// read, which then comes from memory.
+    pub(crate) fn prefetch(&self, keys: &[String]) {
+        self.inner.prefetch(keys, self.max_encoded);
+    }
+
+    /// Ends [`GuardedStore::prefetch`].
+    pub(crate) fn release(&self, keys: &[String]) {
+        self.inner.release(keys);
+    }
+
     /// The store for the array document `doc` whose chunk (inner chunk when sharded) shape
     /// is `chunks` and shard shape `shards`, of elements of `element_size` bytes. The error
     /// says what in the document is not supported.

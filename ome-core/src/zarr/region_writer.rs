@@ -471,11 +471,7 @@ impl RegionWriter {
         let counts = self.grid_counts();
         let total: u64 = counts.iter().product();
         let max = usize::try_from(total).unwrap_or(usize::MAX - 1);
-        let written: HashSet<String> = self
-            .scratch
-            .names_in(CHUNK_DIR, max)?
-            .into_iter()
-            .collect();
+        let written: HashSet<String> = self.scratch.names_in(CHUNK_DIR, max)?.into_iter().collect();
         let mut idx = vec![0u64; counts.len()];
         let mut missing = Vec::new();
         for _ in 0..total {
