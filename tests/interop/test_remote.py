@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import zarr
 from ome_zarr.writer import write_image, write_labels
 
 from interop_util import assert_same, level_paths, read_level
-from servers import RangeServer, Weed, weed_binary
+from servers import FaultProxy, RangeServer, Weed, weed_binary
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATE = Path(os.environ.get("OME_VALIDATE", REPO / "target/debug/ome-validate"))
@@ -117,6 +118,51 @@ def test_http_faults_are_retried_and_truncation_is_an_error(ome, peer_images, tm
         # A missing dataset is a clear error, not a hang.
         p = ome.run("info", f"{server.url}/nothing.zarr", check=False)
         assert p.returncode != 0 and "nothing.zarr" in p.stderr, p.stderr
+
+
+def test_s3_faults_are_retried_and_never_a_wrong_pixel_or_a_hang(ome, weed, peer_images, tmp_path):
+    """Issue 15 item 5 against a real S3 server behind a fault-injecting proxy: SlowDown,
+    500 and connection resets are retried (reads and writes), a body cut short is an error
+    naming the key (no output), and a server that never answers is an error, not a hang."""
+    base, images = peer_images
+    weed.make_bucket("faulty")
+    weed.upload_dir(base / "v05.ome.zarr", "faulty", "img.ome.zarr")
+    level0 = level_paths(base / "v05.ome.zarr")[0]
+    chunk = f"/faulty/img.ome.zarr/{level0}/c/1/0/0"
+    get = lambda m, p: m == "GET"  # noqa: E731
+    on_chunk = lambda m, p: m == "GET" and p.split("?")[0] == chunk  # noqa: E731
+    put = lambda m, p: m == "PUT"  # noqa: E731
+    with FaultProxy(weed.s3_port) as proxy:
+        env = weed.env()
+        env["AWS_ENDPOINT_URL"] = proxy.endpoint
+        run = lambda *a, timeout=120: subprocess.run(  # noqa: E731
+            [str(ome.binary), *map(str, a)], env=env, capture_output=True, text=True, timeout=timeout)
+        proxy.plan = [(get, "slowdown"), (get, "reset"), (get, "internal"),
+                      (on_chunk, "slowdown"), (on_chunk, "reset")]
+        got = _npy(ome, "s3://faulty/img.ome.zarr", tmp_path / "a.npy", env=env)
+        assert_same(got, images["v05.ome.zarr"], "read through SlowDown, 500 and resets")
+        assert sorted(proxy.faults_seen()) == ["internal", "reset", "reset", "slowdown", "slowdown"], proxy.log
+        # A chunk whose body always arrives cut short: an error naming it, and no output.
+        proxy.always = [(on_chunk, "truncate")]
+        p = run("convert", "s3://faulty/img.ome.zarr", tmp_path / "b.npy", "--retries", "1")
+        assert p.returncode != 0, p.stderr
+        assert f"{level0}/c/1/0/0" in p.stderr, p.stderr
+        assert not (tmp_path / "b.npy").exists()
+        # A server that accepts and never answers: the per-request timeout ends it.
+        proxy.always = [(get, "stall")]
+        t0 = time.monotonic()
+        p = run("convert", "s3://faulty/img.ome.zarr", tmp_path / "c.npy", "--request-timeout", "2",
+                "--retries", "1", timeout=90)
+        assert p.returncode != 0 and "zarr.json" in p.stderr, p.stderr
+        assert time.monotonic() - t0 < 60
+        proxy.always = []
+        # Writes: PUTs answered with SlowDown and 500 are retried; the upload completes.
+        proxy.plan = [(put, "slowdown"), (put, "internal"), (put, "reset")]
+        p = run("convert", base / "v05.ome.zarr", "s3://faulty/out.ome.zarr")
+        assert p.returncode == 0, p.stderr
+        assert "slowdown" in proxy.faults_seen()
+    got = _npy(ome, "s3://faulty/out.ome.zarr", tmp_path / "d.npy", env=weed.env())
+    assert_same(got, images["v05.ome.zarr"], "written through faults, read directly")
 
 
 def test_http_is_read_only(ome, peer_images, tmp_path):

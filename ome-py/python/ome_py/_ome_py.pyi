@@ -26,6 +26,7 @@ __all__ = [
     "UnsupportedError",
     "UsageError",
     "__version__",
+    "configure_remote",
     "convert",
     "validate",
     "write_ome_tiff",
@@ -296,4 +297,14 @@ def write_ome_tiff_series(
     ome_xml: Optional[str] = None,
     overwrite: bool = False,
     limits: _Limits = None,
+) -> Dict[str, Any]: ...
+
+def configure_remote(
+    *,
+    endpoint: Optional[str] = None,
+    region: Optional[str] = None,
+    anonymous: Optional[bool] = None,
+    max_requests: Optional[int] = None,
+    request_timeout: Optional[float] = None,
+    retries: Optional[int] = None,
 ) -> Dict[str, Any]: ...
