@@ -4,6 +4,9 @@
 //! stays silent on the passing one. A code without fixtures fails this test unless it is one
 //! of [`EXCEPTIONS`], each with the reason no fixture can reach it.
 
+// Helpers of a test: a broken fixture or table panics with what is wrong.
+#![allow(clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +28,7 @@ fn get<'v>(map: &'v Map<String, Value>, key: &str, what: &str) -> &'v Value {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digits"))

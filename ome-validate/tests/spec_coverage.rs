@@ -8,6 +8,9 @@
 //!
 //! `PRINT_MISSING_COVERAGE=1` prints the missing rows as TSV lines to paste and classify.
 
+// Helpers of a test: a broken fixture or table panics with what is wrong.
+#![allow(clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
