@@ -66,6 +66,10 @@ pub(crate) fn to_py(err: &Error) -> PyErr {
 pub(crate) fn validate_to_py(err: &ome_validate::Error) -> PyErr {
     match err {
         ome_validate::Error::Usage(m) => UsageError::new_err(m.clone()),
+        // A profile is part of the options: an unknown name or a malformed file is the
+        // caller's to fix, as a bad rule code is.
+        ome_validate::Error::Profile { .. } => UsageError::new_err(err.to_string()),
+        ome_validate::Error::LimitExceeded { .. } => LimitsError::new_err(err.to_string()),
         other => StorageError::new_err(other.to_string()),
     }
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use ome_validate::{Depth, Options, Report, TextOptions, render_json, render_text};
+use ome_validate::{Batch, Depth, Options, Profile, Report, TextOptions, render_json, render_text};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 use crate::convert::json_to_py;
 use crate::errors::{usage, validate_to_py};
@@ -13,6 +14,7 @@ use crate::limits::limits_arg;
 #[pyclass(module = "ome_py", name = "Finding", frozen, get_all)]
 #[derive(Debug, Clone)]
 pub(crate) struct PyFinding {
+    target: String,
     code: String,
     severity: String,
     message: String,
@@ -25,6 +27,7 @@ impl PyFinding {
     /// Rebuilds a finding from `__reduce__`'s fields (pickling by value).
     #[staticmethod]
     fn _restore(
+        target: String,
         code: String,
         severity: String,
         message: String,
@@ -32,6 +35,7 @@ impl PyFinding {
         rule_page: String,
     ) -> Self {
         PyFinding {
+            target,
             code,
             severity,
             message,
@@ -44,11 +48,21 @@ impl PyFinding {
     fn __reduce__<'py>(
         &self,
         py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyAny>, (String, String, String, String, String))> {
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (String, String, String, String, String, String),
+    )> {
         let f = self.clone();
         Ok((
             py.get_type::<PyFinding>().getattr("_restore")?,
-            (f.code, f.severity, f.message, f.location, f.rule_page),
+            (
+                f.target,
+                f.code,
+                f.severity,
+                f.message,
+                f.location,
+                f.rule_page,
+            ),
         ))
     }
 
@@ -77,6 +91,8 @@ pub(crate) struct PyReport {
     /// Errors, warnings and infos.
     counts: (usize, usize, usize),
     findings: Vec<PyFinding>,
+    /// Each target as reported, with its verdict, in the order validated.
+    targets: Vec<(String, String)>,
     json: String,
     text: String,
     strict: bool,
@@ -87,6 +103,7 @@ type ReportState = (
     String,
     (usize, usize, usize),
     Vec<PyFinding>,
+    Vec<(String, String)>,
     String,
     String,
     bool,
@@ -104,11 +121,22 @@ impl PyReport {
             findings: report
                 .findings()
                 .map(|f| PyFinding {
+                    target: f.location.target.display().to_string(),
                     code: f.code.to_string(),
                     severity: f.severity.to_string(),
                     message: f.message.clone(),
                     location: f.location.to_string(),
                     rule_page: f.rule_page.clone(),
+                })
+                .collect(),
+            targets: report
+                .targets
+                .iter()
+                .map(|t| {
+                    (
+                        t.target.display().to_string(),
+                        t.verdict.as_str().to_string(),
+                    )
                 })
                 .collect(),
             json: render_json(report),
@@ -142,6 +170,12 @@ impl PyReport {
         self.findings.clone()
     }
 
+    /// Each target validated (given, or found by `recursive`), with its verdict, in order.
+    #[getter]
+    fn targets(&self) -> Vec<(String, String)> {
+        self.targets.clone()
+    }
+
     /// The JSON report (schema in `spec/report/`) as a string.
     fn to_json(&self) -> String {
         self.json.clone()
@@ -160,16 +194,18 @@ impl PyReport {
             String,
             (usize, usize, usize),
             Vec<Bound<'_, PyFinding>>,
+            Vec<(String, String)>,
             String,
             String,
             bool,
         ),
     ) -> Self {
-        let (verdict, counts, findings, json, text, strict) = state;
+        let (verdict, counts, findings, targets, json, text, strict) = state;
         PyReport {
             verdict,
             counts,
             findings: findings.iter().map(|f| f.get().clone()).collect(),
+            targets,
             json,
             text,
             strict,
@@ -180,7 +216,9 @@ impl PyReport {
         let r = self.clone();
         Ok((
             py.get_type::<PyReport>().getattr("_restore")?,
-            ((r.verdict, r.counts, r.findings, r.json, r.text, r.strict),),
+            ((
+                r.verdict, r.counts, r.findings, r.targets, r.json, r.text, r.strict,
+            ),),
         ))
     }
 
@@ -200,19 +238,40 @@ impl PyReport {
     }
 }
 
-/// Validates an OME-Zarr image, label, plate or bioformats2raw container, an attributes
-/// JSON file, an OME-TIFF (single file, multi-file set or companion file) or an OME-XML
-/// file. `xml_schema` names an OME XSD for the full schema check of OME-XML (through
-/// `xmllint`; a warning says so when it cannot run). `limits` bounds what is read.
+/// Validates OME-Zarr images, labels, plates or bioformats2raw containers, attributes
+/// JSON files, OME-TIFFs (single files, multi-file sets or companion files) or OME-XML
+/// files: `path` is one target or a sequence of them (each validated once, in parallel).
+/// With `recursive`, the paths are directories searched for OME-Zarr roots and OME-TIFF
+/// files (`ome-validate --recursive`). `profiles` adds profile rules: a `str` names a
+/// built-in profile, an `os.PathLike` is a profile file (TOML). `baseline` names a stored
+/// JSON report: only findings it does not hold are kept; `write_baseline` stores this
+/// run's full report. `xml_schema` names an OME XSD for the full schema check of OME-XML
+/// (through `xmllint`; a warning says so when it cannot run). `limits` bounds what is read.
 #[pyfunction]
-#[pyo3(signature = (path, *, depth="hierarchy", strict=false, xml_schema=None, limits=None))]
+#[pyo3(signature = (
+    path,
+    *,
+    depth="hierarchy",
+    strict=false,
+    xml_schema=None,
+    limits=None,
+    recursive=false,
+    profiles=None,
+    baseline=None,
+    write_baseline=None,
+))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn validate(
     py: Python<'_>,
-    path: PathBuf,
+    path: &Bound<'_, PyAny>,
     depth: &str,
     strict: bool,
     xml_schema: Option<PathBuf>,
     limits: Option<&Bound<'_, PyAny>>,
+    recursive: bool,
+    profiles: Option<&Bound<'_, PyAny>>,
+    baseline: Option<PathBuf>,
+    write_baseline: Option<PathBuf>,
 ) -> PyResult<PyReport> {
     let depth = match depth {
         "attributes" => Depth::Attributes,
@@ -224,11 +283,64 @@ pub(crate) fn validate(
             )));
         }
     };
+    let paths = one_or_many(path, "path", |p| p.extract::<PathBuf>())?;
     let mut options = Options::with_depth(depth);
     options.xml_schema = xml_schema;
     options.limits = limits_arg(limits)?;
+    let profiles = match profiles {
+        Some(p) => one_or_many(p, "profiles", |item| {
+            Ok(if item.is_instance_of::<PyString>() {
+                ProfileSpec::Name(item.extract()?)
+            } else {
+                ProfileSpec::File(item.extract()?)
+            })
+        })?,
+        None => Vec::new(),
+    };
+    let mut batch = Batch::default();
+    if recursive {
+        batch.recursive = paths;
+    } else {
+        batch.targets = paths;
+    }
+    batch.baseline = baseline;
+    batch.write_baseline = write_baseline;
     let report = py
-        .detach(|| ome_validate::validate(&[path], &options))
+        .detach(|| {
+            options.profiles = profiles
+                .iter()
+                .map(|p| match p {
+                    ProfileSpec::Name(name) => Profile::named(name),
+                    ProfileSpec::File(file) => Profile::read(file),
+                })
+                .collect::<ome_validate::Result<_>>()?;
+            batch.run(&options)
+        })
         .map_err(|e| validate_to_py(&e))?;
     Ok(PyReport::new(&report, strict))
+}
+
+/// A profile as given: a built-in name or a file.
+enum ProfileSpec {
+    Name(String),
+    File(PathBuf),
+}
+
+/// One item (a `str` or `os.PathLike`) or a sequence of items, each converted by `item`.
+fn one_or_many<T>(
+    value: &Bound<'_, PyAny>,
+    name: &str,
+    item: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    let single = value.is_instance_of::<PyString>() || value.hasattr("__fspath__").unwrap_or(false);
+    if single {
+        return Ok(vec![item(value)?]);
+    }
+    let Ok(iter) = value.try_iter() else {
+        return Err(usage(format!(
+            "expected {name} to be a str, an os.PathLike or a sequence of them, found {}",
+            value.get_type().name()?
+        )));
+    };
+    iter.map(|v| item(&v?)).collect()
 }

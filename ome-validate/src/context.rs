@@ -6,6 +6,7 @@ use std::path::Path;
 use ome_core::metadata::NgffVersion;
 use serde_json::Value;
 
+use crate::codes::Code;
 use crate::finding::{Finding, FindingLocation};
 use crate::registry;
 
@@ -84,7 +85,7 @@ impl<'a> Sink<'a> {
     pub(crate) fn emit(
         &mut self,
         scope: &Scope,
-        code: &'static str,
+        code: Code,
         pointer: &str,
         message: impl Into<String>,
     ) {
@@ -96,15 +97,15 @@ impl<'a> Sink<'a> {
         &mut self,
         scope: &Scope,
         document: Option<&str>,
-        code: &'static str,
+        code: Code,
         pointer: &str,
         message: impl Into<String>,
     ) {
-        let Some(rule) = registry::rule(code) else {
+        let Some(rule) = registry::rule(code.as_str()) else {
             debug_assert!(false, "unknown rule code {code}");
             return;
         };
-        if !self.filter.allows(code) {
+        if !self.filter.allows(code.as_str()) {
             return;
         }
         let Some(severity) = rule.severity(scope.version) else {

@@ -1,6 +1,7 @@
 //! The engine: target → version → attribute rules → hierarchy rules → data rules →
 //! findings sorted by (location, code). It never prints.
 
+use crate::codes;
 use std::path::{Path, PathBuf};
 
 use ome_core::metadata::NgffVersion;
@@ -17,7 +18,9 @@ use crate::rules::ngff::{self, AttrInput, hierarchy};
 use crate::rules::tiff;
 use crate::target::{Target, read_json};
 
-/// Validates every target, in parallel; the report keeps the order given.
+/// Validates every target, in parallel; the report keeps the order given. A target given
+/// twice (the same path, or two spellings of one file or directory, as overlapping
+/// `--recursive` roots find them) is validated once, where it first appears.
 ///
 /// # Errors
 /// [`Error::Usage`](crate::Error::Usage) for unknown codes in `select`/`ignore`,
@@ -25,8 +28,8 @@ use crate::target::{Target, read_json};
 /// data are findings, not errors.
 pub fn validate(targets: &[PathBuf], options: &Options) -> Result<Report> {
     let filter = options.filter()?;
-    let detected: Vec<Target> = targets
-        .iter()
+    let detected: Vec<Target> = distinct(targets)
+        .into_iter()
         .map(|t| Target::detect(t))
         .collect::<Result<_>>()?;
     let reports = detected
@@ -34,6 +37,17 @@ pub fn validate(targets: &[PathBuf], options: &Options) -> Result<Report> {
         .map(|t| run_target(t, options, &filter))
         .collect();
     Ok(Report::new(options.depth, reports))
+}
+
+/// The targets without repeats, in their first order. Two paths are one target when they
+/// resolve to the same file or directory; a path that does not resolve (a URL, a missing
+/// file, reported by `Target::detect`) is compared as written.
+fn distinct(targets: &[PathBuf]) -> Vec<&PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    targets
+        .iter()
+        .filter(|t| seen.insert(std::fs::canonicalize(t).unwrap_or_else(|_| t.to_path_buf())))
+        .collect()
 }
 
 /// Validates one target.
@@ -85,7 +99,7 @@ fn check_document(
         let scope = Scope::new("", document, fallback);
         sink.emit(
             &scope,
-            "NGFF-HIER-002",
+            codes::NGFF_HIER_002,
             "",
             format!(
                 "expected a JSON object of attributes, found {}",
@@ -113,7 +127,7 @@ fn check_document(
     );
     if !meta.kinds.any() {
         let scope = Scope::new("", document, meta.version);
-        sink.emit(&scope, "NGFF-HIER-002", base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
+        sink.emit(&scope, codes::NGFF_HIER_002, base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
     }
     Some(meta.version)
 }
@@ -134,7 +148,7 @@ fn run_target(target: &Target, options: &Options, filter: &Filter) -> TargetRepo
                         &document,
                         options.ngff_version.unwrap_or(NgffVersion::V0_4),
                     );
-                    sink.emit(&scope, "NGFF-HIER-001", "", message);
+                    sink.emit(&scope, codes::NGFF_HIER_001, "", message);
                     None
                 }
             };

@@ -38,7 +38,9 @@
 //! ## Many targets, and CI
 //! [`discover`] finds every OME-Zarr root and OME-TIFF below a directory (bounded by
 //! [`WalkLimits`], never following a link out of it); [`validate`] runs the targets in
-//! parallel. The [`Report`] counts targets per verdict ([`Summary::verdicts`]) and findings
+//! parallel, each once (a target given twice, or found twice, is validated once). A
+//! [`Batch`] is what the CLI and `ome_py.validate` hand over: targets, directories to
+//! search, a baseline to compare with and one to write. The [`Report`] counts targets per verdict ([`Summary::verdicts`]) and findings
 //! per code ([`Report::code_counts`]). Renderers: [`render_text`], [`render_json`]
 //! (`spec/report/report-v1.schema.json`), [`render_jsonl`], [`render_conformance`],
 //! [`render_sarif`] (SARIF 2.1.0, for code scanning) and [`render_junit`] (JUnit XML).
@@ -46,6 +48,15 @@
 //! findings of a run and lists the gone ones ([`Report::baseline`]).
 //! [`Profile`]s add rules beyond the spec, as TOML data (`spec/profiles/`), through
 //! [`Options::profiles`]; their codes are `PROFILE-*`.
+//!
+//! ## Rule codes
+//! Every code is a constant of [`codes`] (`codes::NGFF_AX_003`); checks emit findings
+//! through them, so a misspelt code does not compile. Reports show the string
+//! (`NGFF-AX-003`), which never changes meaning. Each code has a page
+//! (`spec/rules/<CODE>.md`) with a failing and a passing fixture
+//! (`spec/rules/fixtures/<CODE>/`), run by `tests/rule_fixtures.rs`; every normative
+//! sentence of the NGFF prose is in `spec/coverage/ngff-<version>.tsv` with the codes that
+//! check it or why none does (`tests/spec_coverage.rs`).
 //!
 //! ## Layers
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,
@@ -64,6 +75,8 @@
 //! depth and element count; `FileName`s in OME-XML never leave the file's folder.
 
 mod baseline;
+mod batch;
+pub mod codes;
 mod context;
 mod discover;
 mod engine;
@@ -78,6 +91,8 @@ mod rules;
 mod target;
 
 pub use baseline::{Baseline, BaselineDiff, BaselineFinding, BaselineLocation, write_baseline};
+pub use batch::Batch;
+pub use codes::Code;
 pub use discover::{WalkLimits, discover};
 pub use engine::{validate, validate_attributes, validate_path};
 pub use error::{Error, Result};

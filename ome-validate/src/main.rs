@@ -14,9 +14,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ome_validate::{
-    Baseline, Depth, NgffVersion, Options, Profile, Severity, TextOptions, WalkLimits, discover,
-    render_conformance, render_json, render_jsonl, render_junit, render_sarif, render_text, rule,
-    rules, write_baseline,
+    Batch, Depth, NgffVersion, Options, Profile, Severity, TextOptions, render_conformance,
+    render_json, render_jsonl, render_junit, render_sarif, render_text, rule, rules,
 };
 
 #[derive(Parser, Debug)]
@@ -361,19 +360,10 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 /// Targets given and found, validated; the baseline written and applied.
 fn run_check(args: &CheckArgs, options: &Options) -> ome_validate::Result<ome_validate::Report> {
-    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
-    let mut targets = args.targets.clone();
-    if !args.recursive.is_empty() {
-        let mut limits = WalkLimits::default();
-        limits.max_entries = args.max_entries;
-        targets.extend(discover(&args.recursive, limits)?);
-    }
-    let report = ome_validate::validate(&targets, options)?;
-    if let Some(path) = &args.write_baseline {
-        write_baseline(&report, path)?;
-    }
-    Ok(match baseline {
-        Some(b) => b.apply(report),
-        None => report,
-    })
+    let mut batch = Batch::of(args.targets.clone());
+    batch.recursive = args.recursive.clone();
+    batch.walk_limits.max_entries = args.max_entries;
+    batch.baseline = args.baseline.clone();
+    batch.write_baseline = args.write_baseline.clone();
+    batch.run(options)
 }

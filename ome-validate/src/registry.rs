@@ -550,6 +550,13 @@ mod tests {
     }
 
     #[test]
+    fn every_typed_code_is_a_registry_entry_in_order() {
+        let typed: Vec<&str> = crate::codes::ALL.iter().map(|c| c.as_str()).collect();
+        let registered: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        assert_eq!(typed, registered);
+    }
+
+    #[test]
     fn every_code_has_a_page_and_every_page_a_code() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/rules");
         let mut pages = HashSet::new();

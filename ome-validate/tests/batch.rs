@@ -158,6 +158,49 @@ fn recursive_finds_every_root_and_summarises() {
 }
 
 #[test]
+fn a_target_given_or_found_twice_is_validated_once() {
+    let tmp = repository();
+    let targets = |args: &[&str]| -> Vec<String> {
+        let (_, out, err) = run(tmp.path(), args);
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        report["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .map(|t| t["target"].as_str().expect("target").to_string())
+            .collect()
+    };
+    // The same path twice, and two spellings of one directory: the first one stays.
+    assert_eq!(
+        targets(&[
+            "repo/good/a.ome.zarr",
+            "repo/good/a.ome.zarr",
+            "repo/good/../good/a.ome.zarr",
+            "--format",
+            "json"
+        ]),
+        ["repo/good/a.ome.zarr"]
+    );
+    // Overlapping --recursive roots, and a target given that a root also holds.
+    assert_eq!(
+        targets(&[
+            "repo/more/deep/b.ome.zarr",
+            "--recursive",
+            "repo",
+            "--recursive",
+            "repo/more",
+            "--format",
+            "json"
+        ]),
+        [
+            "repo/more/deep/b.ome.zarr",
+            "repo/bad/dup.ome.zarr",
+            "repo/good/a.ome.zarr"
+        ]
+    );
+}
+
+#[test]
 fn recursive_errors_are_exit_code_two() {
     let tmp = repository();
     let (code, _, err) = run(tmp.path(), &["--recursive", "nope"]);

@@ -3,6 +3,7 @@
 //! findings); the typed read of `ome_core::ome_xml` then catches values outside their
 //! schema types; `--xml-schema` adds the full XSD check through `xmllint`.
 
+use crate::codes;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -50,7 +51,7 @@ pub(crate) fn check_text(
     }) {
         sink.emit(
             scope,
-            "OMEXML-DOC-001",
+            codes::OMEXML_DOC_001,
             "/",
             format!(
                 "expected only XML 1.0 characters, found U+{:04X} at byte {at}",
@@ -63,8 +64,8 @@ pub(crate) fn check_text(
         Ok(root) => root,
         Err(e) => {
             let code = match e.kind() {
-                ErrorKind::LimitsExceeded => "OMEXML-DOC-002",
-                _ => "OMEXML-DOC-001",
+                ErrorKind::LimitsExceeded => codes::OMEXML_DOC_002,
+                _ => codes::OMEXML_DOC_001,
             };
             let path = match e.location() {
                 ome_core::Location::Xml { path, .. } => path.clone(),
@@ -97,7 +98,7 @@ pub(crate) fn check_text(
                     ome_core::Location::Xml { path, .. } => path.clone(),
                     _ => "/OME".to_string(),
                 };
-                sink.emit(scope, "OMEXML-DOC-003", &path, e.message().to_string());
+                sink.emit(scope, codes::OMEXML_DOC_003, &path, e.message().to_string());
             }
         }
     }
@@ -116,7 +117,7 @@ fn check_root(sink: &mut Sink<'_>, scope: &Scope, root: &RawElement) -> Option<S
     if root.local_name() != "OME" {
         sink.emit(
             scope,
-            "OMEXML-NS-001",
+            codes::OMEXML_NS_001,
             &format!("/{}", root.local_name()),
             format!("expected the root element OME, found <{}>", root.name),
         );
@@ -139,7 +140,7 @@ fn check_root(sink: &mut Sink<'_>, scope: &Scope, root: &RawElement) -> Option<S
         };
         sink.emit(
             scope,
-            "OMEXML-NS-001",
+            codes::OMEXML_NS_001,
             "/OME",
             format!(
                 "expected the namespace {OME_NS}2016-06 (or an earlier OME release), found {found}"
@@ -155,7 +156,7 @@ fn check_root(sink: &mut Sink<'_>, scope: &Scope, root: &RawElement) -> Option<S
         };
         sink.emit(
             scope,
-            "OMEXML-NS-002",
+            codes::OMEXML_NS_002,
             "/OME",
             format!("expected the current schema 2016-06, found {release} ({what})"),
         );
@@ -263,7 +264,7 @@ impl Walk {
                 if !id_matches(id, ty) {
                     sink.emit(
                         scope,
-                        "OMEXML-ID-001",
+                        codes::OMEXML_ID_001,
                         &format!("{path}@ID"),
                         format!("expected a reference of the form {ty}:... or urn:lsid:...:{ty}:..., found {id:?}"),
                     );
@@ -273,14 +274,14 @@ impl Walk {
                 if !id_matches(id, ty) {
                     sink.emit(
                         scope,
-                        "OMEXML-ID-001",
+                        codes::OMEXML_ID_001,
                         &format!("{path}@ID"),
                         format!("expected an ID of the form {ty}:... or urn:lsid:...:{ty}:..., found {id:?}"),
                     );
                 } else if let Some(first) = self.ids.get(&(ty, id.to_string())) {
                     sink.emit(
                         scope,
-                        "OMEXML-ID-002",
+                        codes::OMEXML_ID_002,
                         &format!("{path}@ID"),
                         format!("expected a {ty} ID used once, found {id:?} also at {first}"),
                     );
@@ -316,7 +317,7 @@ impl Walk {
             if id_matches(id, ty) && !self.ids.contains_key(&(*ty, id.clone())) {
                 sink.emit(
                     scope,
-                    "OMEXML-ID-003",
+                    codes::OMEXML_ID_003,
                     &format!("{path}@ID"),
                     format!(
                         "expected the ID of a {ty} in the document, found {id:?} which names none"
@@ -334,7 +335,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
     if kinds != 1 || meta > 1 {
         sink.emit(
             scope,
-            "OMEXML-PIX-001",
+            codes::OMEXML_PIX_001,
             path,
             format!("expected BinData, TiffData or one MetadataOnly in Pixels, found {bin} BinData, {tiff} TiffData and {meta} MetadataOnly"),
         );
@@ -343,7 +344,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
         Some(v) if DimensionOrder::from_name(v).is_some() => {}
         found => sink.emit(
             scope,
-            "OMEXML-PIX-002",
+            codes::OMEXML_PIX_002,
             &format!("{path}@DimensionOrder"),
             format!(
                 "expected DimensionOrder XYZCT, XYZTC, XYCTZ, XYCZT, XYTCZ or XYTZC, found {}",
@@ -355,7 +356,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
         Some(v) if PixelType::from_name(v).is_some() => {}
         found => sink.emit(
             scope,
-            "OMEXML-PIX-003",
+            codes::OMEXML_PIX_003,
             &format!("{path}@Type"),
             format!(
                 "expected a PixelType (int8, int16, int32, uint8, uint16, uint32, float, double, complex, double-complex, bit), found {}",
@@ -368,7 +369,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
         if !found.is_some_and(|v| v.trim().parse::<u32>().is_ok_and(|n| n > 0)) {
             sink.emit(
                 scope,
-                "OMEXML-PIX-004",
+                codes::OMEXML_PIX_004,
                 &format!("{path}@{axis}"),
                 format!("expected {axis} a positive integer, found {}", show(found)),
             );
@@ -384,7 +385,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
         {
             sink.emit(
                 scope,
-                "OMEXML-PIX-005",
+                codes::OMEXML_PIX_005,
                 &format!("{path}@{unit}"),
                 format!("expected a UnitsLength symbol (µm, nm, mm, ...), found {v:?}"),
             );
@@ -395,7 +396,7 @@ fn check_pixels(sink: &mut Sink<'_>, scope: &Scope, px: &RawElement, path: &str)
     {
         sink.emit(
             scope,
-            "OMEXML-PIX-005",
+            codes::OMEXML_PIX_005,
             &format!("{path}@TimeIncrementUnit"),
             format!("expected a UnitsTime symbol (s, ms, min, ...), found {v:?}"),
         );
@@ -423,7 +424,7 @@ fn check_modulo(sink: &mut Sink<'_>, scope: &Scope, el: &RawElement, path: &str,
                 Some(t) if MODULO_TYPES.contains(&t) => {}
                 found => sink.emit(
                     scope,
-                    "OMEXML-MOD-001",
+                    codes::OMEXML_MOD_001,
                     &format!("{child_path}@Type"),
                     format!(
                         "expected Type angle, phase, tile, lifetime, lambda or other, found {}",
@@ -437,7 +438,7 @@ fn check_modulo(sink: &mut Sink<'_>, scope: &Scope, el: &RawElement, path: &str,
                     if child.attribute(attr).is_none() {
                         sink.emit(
                             scope,
-                            "OMEXML-MOD-001",
+                            codes::OMEXML_MOD_001,
                             &child_path,
                             format!("expected {attr} (there are no Label elements), found none"),
                         );
@@ -475,7 +476,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
         Err(e) => {
             sink.emit(
                 scope,
-                "OMEXML-XSD-002",
+                codes::OMEXML_XSD_002,
                 "/",
                 format!("expected xmllint (libxml2-utils) to run the XML Schema check, found it cannot start ({e}); the schema check did not run"),
             );
@@ -498,7 +499,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
         Err(e) => {
             sink.emit(
                 scope,
-                "OMEXML-XSD-002",
+                codes::OMEXML_XSD_002,
                 "/",
                 format!("expected xmllint to finish, found an i/o error ({e}); the schema check did not run"),
             );
@@ -511,7 +512,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
         if line.contains("failed to compile") || line.contains("WXS schema") {
             sink.emit(
                 scope,
-                "OMEXML-XSD-002",
+                codes::OMEXML_XSD_002,
                 "/",
                 format!(
                     "expected a usable XML Schema in {}, found xmllint: {line}",
@@ -533,7 +534,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
         }
         sink.emit(
             scope,
-            "OMEXML-XSD-001",
+            codes::OMEXML_XSD_001,
             &format!("line {number}"),
             format!(
                 "expected a document valid against {}, found: {}",
@@ -547,7 +548,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
     if reported > MAX_XSD_FINDINGS {
         sink.emit(
             scope,
-            "OMEXML-XSD-001",
+            codes::OMEXML_XSD_001,
             "/",
             format!(
                 "expected a document valid against the schema, found {} more schema errors (not listed)",
@@ -558,7 +559,7 @@ fn check_xsd(sink: &mut Sink<'_>, scope: &Scope, text: &str, xsd: &Path) {
     if reported == 0 && !output.status.success() {
         sink.emit(
             scope,
-            "OMEXML-XSD-002",
+            codes::OMEXML_XSD_002,
             "/",
             format!(
                 "expected xmllint to validate or list schema errors, found exit status {} ({})",

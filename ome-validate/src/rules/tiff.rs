@@ -4,6 +4,7 @@
 //! open through `ome_core::tiff::OmeTiff` catches what a reader rejects and no rule named,
 //! and at the data depth reads the planes.
 
+use crate::codes;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -59,7 +60,7 @@ fn sizes_within_limits(sink: &mut Sink<'_>, at: &Scope, ome: &OmeXml, options: &
         {
             sink.emit(
                 at,
-                "OMEXML-DOC-002",
+                codes::OMEXML_DOC_002,
                 &format!("/OME/Image[{i}]/Pixels"),
                 format!("Image {i}: {problem}"),
             );
@@ -161,7 +162,7 @@ pub(crate) fn check_tiff(sink: &mut Sink<'_>, path: &Path, options: &Options) ->
             let (doc, ptr) = located(&e);
             sink.emit(
                 &scope("", &doc),
-                "OMETIFF-FILE-001",
+                codes::OMETIFF_FILE_001,
                 &ptr,
                 e.message().to_string(),
             );
@@ -179,7 +180,7 @@ pub(crate) fn check_tiff(sink: &mut Sink<'_>, path: &Path, options: &Options) ->
         };
         sink.emit(
             &ifd0,
-            "OMETIFF-XML-001",
+            codes::OMETIFF_XML_001,
             "tag 270",
             format!("expected the OME-XML in the ImageDescription of IFD 0, {found}"),
         );
@@ -191,7 +192,7 @@ pub(crate) fn check_tiff(sink: &mut Sink<'_>, path: &Path, options: &Options) ->
         sink.emit_in(
             &scope("", ""),
             None,
-            "OMETIFF-FILE-003",
+            codes::OMETIFF_FILE_003,
             "",
             format!(
                 "expected a name ending in .ome.tif, .ome.tiff, .ome.tf2, .ome.tf8 or .ome.btf, found {:?}",
@@ -203,7 +204,7 @@ pub(crate) fn check_tiff(sink: &mut Sink<'_>, path: &Path, options: &Options) ->
     if text.contains('\u{fffd}') {
         sink.emit(
             &ifd0,
-            "OMETIFF-XML-002",
+            codes::OMETIFF_XML_002,
             "tag 270",
             "expected UTF-8 OME-XML, found bytes that are not UTF-8 (or U+FFFD characters)",
         );
@@ -247,9 +248,9 @@ pub(crate) fn check_xml_file(sink: &mut Sink<'_>, path: &Path, options: &Options
         Ok(t) => t,
         Err((too_big, message)) => {
             let code = if too_big {
-                "OMEXML-DOC-002"
+                codes::OMEXML_DOC_002
             } else {
-                "OMEXML-DOC-001"
+                codes::OMEXML_DOC_001
             };
             sink.emit(&sc, code, "/", message);
             return 1;
@@ -296,7 +297,7 @@ fn check_binary_only(
     let Some(master) = resolve(dir, &bo.metadata_file) else {
         sink.emit(
             &at,
-            "OMETIFF-SET-002",
+            codes::OMETIFF_SET_002,
             ptr,
             format!(
                 "expected a file name in the data set's folder, found {:?}",
@@ -324,7 +325,7 @@ fn check_binary_only(
         Err((_, message)) => {
             sink.emit(
                 &at,
-                "OMETIFF-SET-002",
+                codes::OMETIFF_SET_002,
                 ptr,
                 format!("{:?}: {message}", bo.metadata_file),
             );
@@ -348,7 +349,7 @@ fn check_binary_only(
     let Some(ome) = outcome.ome else {
         sink.emit(
             &at,
-            "OMETIFF-SET-002",
+            codes::OMETIFF_SET_002,
             ptr,
             format!(
                 "expected readable OME-XML in the master file {:?}, found none (see its findings)",
@@ -360,7 +361,7 @@ fn check_binary_only(
     if ome.images.is_empty() {
         sink.emit(
             &at,
-            "OMETIFF-SET-002",
+            codes::OMETIFF_SET_002,
             ptr,
             format!(
                 "expected the master file {:?} to hold the full metadata with Image elements, found none",
@@ -372,7 +373,7 @@ fn check_binary_only(
     if ome.uuid.as_deref() != Some(bo.uuid.as_str()) {
         sink.emit(
             &at,
-            "OMETIFF-SET-003",
+            codes::OMETIFF_SET_003,
             "/OME/BinaryOnly@UUID",
             format!(
                 "expected {:?}, the OME UUID of {:?}, found {:?}",
@@ -449,7 +450,7 @@ fn collect_files(
                 files.failed.insert(uuid.value.clone());
                 sink.emit(
                     &at,
-                    "OMETIFF-SET-001",
+                    codes::OMETIFF_SET_001,
                     &ptr,
                     format!(
                         "expected a FileName or the UUID of this file, found {} with no FileName (the folder is not scanned)",
@@ -462,7 +463,7 @@ fn collect_files(
                 files.failed.insert(uuid.value.clone());
                 sink.emit(
                     &at,
-                    "OMETIFF-SET-001",
+                    codes::OMETIFF_SET_001,
                     &ptr,
                     format!("expected a file name inside the data set's folder, found {name:?}"),
                 );
@@ -482,7 +483,7 @@ fn collect_files(
                     if !carries {
                         sink.emit(
                             &at,
-                            "OMETIFF-SET-001",
+                            codes::OMETIFF_SET_001,
                             &ptr,
                             format!(
                                 "expected {name:?} to carry OME UUID {}, found OME-XML without it",
@@ -499,7 +500,7 @@ fn collect_files(
                     files.failed.insert(uuid.value.clone());
                     sink.emit(
                         &at,
-                        "OMETIFF-SET-001",
+                        codes::OMETIFF_SET_001,
                         &ptr,
                         format!(
                             "expected {name:?} to be a readable TIFF of the set, found: {}",
@@ -513,7 +514,7 @@ fn collect_files(
     if uses_uuids && files.own.is_some() && ome.uuid.is_none() {
         sink.emit(
             &scope("", "OME-XML"),
-            "OMETIFF-SET-004",
+            codes::OMETIFF_SET_004,
             "/OME@UUID",
             "expected an OME UUID on a file whose TiffData reference files by UUID, found none",
         );
@@ -584,7 +585,7 @@ fn check_members_agree(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, options
             let node = file_name(path);
             sink.emit(
                 &scope(&node, "IFD 0"),
-                "OMETIFF-SET-005",
+                codes::OMETIFF_SET_005,
                 "/OME",
                 format!(
                     "expected the images of this file's OME-XML ({}), found {}",
@@ -618,7 +619,7 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
         if files.own.is_none() && px.tiff_data.iter().any(|td| td.uuid.is_none()) {
             sink.emit(
                 &xml,
-                "OMETIFF-SET-001",
+                codes::OMETIFF_SET_001,
                 &format!("{base}/TiffData"),
                 "expected a UUID naming the TIFF file of each TiffData in a companion file, found TiffData without one",
             );
@@ -647,18 +648,24 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
     );
     for problem in &map.problems {
         let (code, k) = match problem {
-            PlaneProblem::IfdOutOfRange { tiff_data, .. } => ("OMETIFF-TD-001", Some(*tiff_data)),
-            PlaneProblem::PlaneOutOfRange { tiff_data, .. } => ("OMETIFF-TD-002", Some(*tiff_data)),
-            PlaneProblem::Duplicate { .. } => ("OMETIFF-TD-003", None),
-            PlaneProblem::Missing { .. } => ("OMETIFF-TD-004", None),
+            PlaneProblem::IfdOutOfRange { tiff_data, .. } => {
+                (codes::OMETIFF_TD_001, Some(*tiff_data))
+            }
+            PlaneProblem::PlaneOutOfRange { tiff_data, .. } => {
+                (codes::OMETIFF_TD_002, Some(*tiff_data))
+            }
+            PlaneProblem::Duplicate { .. } => (codes::OMETIFF_TD_003, None),
+            PlaneProblem::Missing { .. } => (codes::OMETIFF_TD_004, None),
             PlaneProblem::UnknownFile { tiff_data, uuid } => {
                 if files.failed.contains(uuid) {
                     continue;
                 }
-                ("OMETIFF-SET-001", Some(*tiff_data))
+                (codes::OMETIFF_SET_001, Some(*tiff_data))
             }
-            PlaneProblem::TooManyPlanes { .. } => ("OMEXML-DOC-002", None),
-            PlaneProblem::TooManyMappings { tiff_data, .. } => ("OMEXML-DOC-002", Some(*tiff_data)),
+            PlaneProblem::TooManyPlanes { .. } => (codes::OMEXML_DOC_002, None),
+            PlaneProblem::TooManyMappings { tiff_data, .. } => {
+                (codes::OMEXML_DOC_002, Some(*tiff_data))
+            }
         };
         let ptr = match k {
             Some(k) => format!("{base}/TiffData[{k}]"),
@@ -672,7 +679,7 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
         );
     }
     let mut seen: HashSet<PlaneRef> = HashSet::new();
-    let mut reported: HashSet<&'static str> = HashSet::new();
+    let mut reported: HashSet<codes::Code> = HashSet::new();
     let main_offsets: Vec<HashSet<u64>> = files
         .members
         .iter()
@@ -697,11 +704,11 @@ fn check_image(sink: &mut Sink<'_>, files: &Files, ome: &OmeXml, i: usize, optio
             None => first_samples = Some((plane.ifd, &ifd.bits_per_sample, ifd.sample_format)),
             Some((k, bits, format))
                 if (bits, format) != (ifd.bits_per_sample.as_slice(), ifd.sample_format)
-                    && reported.insert("OMETIFF-PIX-002") =>
+                    && reported.insert(codes::OMETIFF_PIX_002) =>
             {
                 sink.emit(
                     &at,
-                    "OMETIFF-PIX-002",
+                    codes::OMETIFF_PIX_002,
                     "tag 258",
                     format!(
                         "expected the samples of IFD {k}, the first plane of Image {i} (BitsPerSample {bits:?}, SampleFormat {format}), found BitsPerSample {:?}, SampleFormat {}",
@@ -731,9 +738,9 @@ fn check_ifd(
     px: &ome_core::ome_xml::Pixels,
     i: usize,
     spp: u64,
-    reported: &mut HashSet<&'static str>,
+    reported: &mut HashSet<codes::Code>,
 ) {
-    let mut once = |sink: &mut Sink<'_>, code: &'static str, ptr: &str, msg: String| {
+    let mut once = |sink: &mut Sink<'_>, code: codes::Code, ptr: &str, msg: String| {
         if reported.insert(code) {
             sink.emit(at, code, ptr, msg);
         }
@@ -743,7 +750,7 @@ fn check_ifd(
         let show = |v: Option<u64>| v.map_or("none".to_string(), |v| v.to_string());
         once(
             sink,
-            "OMETIFF-PIX-001",
+            codes::OMETIFF_PIX_001,
             if ifd.width != Some(w) {
                 "tag 256"
             } else {
@@ -761,7 +768,7 @@ fn check_ifd(
     if ifd.bits_per_sample.iter().any(|&b| b != found_bits) {
         once(
             sink,
-            "OMETIFF-PIX-002",
+            codes::OMETIFF_PIX_002,
             "tag 258",
             format!(
                 "expected one BitsPerSample for every sample (Pixels Type {} of Image {i}), found {:?}",
@@ -780,7 +787,7 @@ fn check_ifd(
     if (found_bits != bits && !packed_fits) || ifd.sample_format != format {
         once(
             sink,
-            "OMETIFF-PIX-002",
+            codes::OMETIFF_PIX_002,
             "tag 258",
             format!(
                 "expected BitsPerSample {bits} with SampleFormat {format} (Pixels Type {} of Image {i}), found BitsPerSample {found_bits} with SampleFormat {}",
@@ -792,7 +799,7 @@ fn check_ifd(
     if ifd.samples_per_pixel.max(1) != spp {
         once(
             sink,
-            "OMETIFF-PIX-003",
+            codes::OMETIFF_PIX_003,
             "tag 277",
             format!(
                 "expected SamplesPerPixel {spp} as in the first IFD of Image {i}, found {}",
@@ -809,7 +816,7 @@ fn check_ifd(
     {
         once(
             sink,
-            "OMETIFF-PIX-003",
+            codes::OMETIFF_PIX_003,
             "tag 277",
             format!(
                 "expected SamplesPerPixel {n} (Channel {c} of Image {i}), found {}",
@@ -841,9 +848,9 @@ fn check_levels(
     at: &Scope,
     index: u64,
     ifd: &IfdSummary,
-    reported: &mut HashSet<&'static str>,
+    reported: &mut HashSet<codes::Code>,
 ) {
-    let mut once = |sink: &mut Sink<'_>, code: &'static str, k: usize, msg: String| {
+    let mut once = |sink: &mut Sink<'_>, code: codes::Code, k: usize, msg: String| {
         if reported.insert(code) {
             let sub = scope(&at.node, &ifd_doc(Some(index), Some(k as u64)));
             sink.emit(&sub, code, "", msg);
@@ -856,7 +863,7 @@ fn check_levels(
         if w > prev.0 || h > prev.1 || (w, h) == prev || w == 0 || h == 0 {
             once(
                 sink,
-                "OMETIFF-PYR-001",
+                codes::OMETIFF_PYR_001,
                 k,
                 format!(
                     "expected a level smaller than {} x {} (the level before it), found {w} x {h}",
@@ -874,7 +881,7 @@ fn check_levels(
             if !regular {
                 once(
                     sink,
-                    "OMETIFF-PYR-003",
+                    codes::OMETIFF_PYR_003,
                     k,
                     format!(
                         "expected one integer factor in X and Y for every level{}, found {} x {} -> {w} x {h}",
@@ -889,7 +896,7 @@ fn check_levels(
         if level.new_subfile_type != 1 {
             once(
                 sink,
-                "OMETIFF-PYR-002",
+                codes::OMETIFF_PYR_002,
                 k,
                 format!(
                     "expected NewSubfileType 1 (reduced resolution), found {}",
@@ -903,7 +910,7 @@ fn check_levels(
         {
             once(
                 sink,
-                "OMETIFF-PYR-004",
+                codes::OMETIFF_PYR_004,
                 k,
                 format!(
                     "expected the samples of IFD {index} ({} x {:?} bits, format {}), found {} x {:?} bits, format {}",
@@ -928,7 +935,7 @@ fn check_level_storage(
     index: u64,
     ifd: &IfdSummary,
     main_offsets: Option<&HashSet<u64>>,
-    reported: &mut HashSet<&'static str>,
+    reported: &mut HashSet<codes::Code>,
 ) {
     if ifd.sub_ifds.is_empty() {
         return;
@@ -938,12 +945,12 @@ fn check_level_storage(
         .iter()
         .enumerate()
         .find(|(_, l)| main_offsets.is_some_and(|m| m.contains(&l.offset)))
-        && reported.insert("OMETIFF-PYR-005")
+        && reported.insert(codes::OMETIFF_PYR_005)
     {
         let sub = scope(&at.node, &ifd_doc(Some(index), Some(k as u64)));
         sink.emit(
             &sub,
-            "OMETIFF-PYR-005",
+            codes::OMETIFF_PYR_005,
             "tag 330",
             format!(
                 "expected a SubIFD outside the main IFD chain, found offset {} which the main chain also holds",
@@ -951,10 +958,10 @@ fn check_level_storage(
             ),
         );
     }
-    if !ifd.tiled && reported.insert("OMETIFF-PYR-006") {
+    if !ifd.tiled && reported.insert(codes::OMETIFF_PYR_006) {
         sink.emit(
             at,
-            "OMETIFF-PYR-006",
+            codes::OMETIFF_PYR_006,
             "tag 273",
             format!(
                 "expected the full-resolution plane of a pyramid in tiles, found strips ({} x {})",
@@ -976,7 +983,7 @@ fn finish(sink: &mut Sink<'_>, path: &Path, options: &Options) {
             let (doc, ptr) = located(&e);
             sink.emit(
                 &scope("", &doc),
-                "OMETIFF-FILE-002",
+                codes::OMETIFF_FILE_002,
                 &ptr,
                 format!(
                     "expected the reader to open the set, found: {}",
@@ -1010,7 +1017,7 @@ fn finish(sink: &mut Sink<'_>, path: &Path, options: &Options) {
                     let (doc, ptr) = located(&e);
                     sink.emit(
                         &scope("", &doc),
-                        "OMETIFF-DATA-001",
+                        codes::OMETIFF_DATA_001,
                         &ptr,
                         format!(
                             "expected plane (t, c, z) = ({tt}, {cc}, {zz}) of Image {s} to decode, found: {}",

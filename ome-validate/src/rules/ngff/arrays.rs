@@ -1,6 +1,7 @@
 //! Array metadata of the levels of one multiscale: existence, dimensionality, data type,
 //! order, `dimension_names` (0.5+), `dimension_separator` (0.2–0.4), scale vs shape.
 
+use crate::codes;
 use ome_core::metadata::NgffVersion;
 use ome_core::zarr::{RawNode, ZarrFormat};
 use serde_json::Value;
@@ -79,7 +80,7 @@ pub(crate) fn level(sink: &mut Sink<'_>, scope: &Scope, raw: RawNode) -> Option<
     let Some(shape) = u64_list(meta.get("shape")) else {
         sink.emit(
             &scope,
-            "NGFF-ARR-009",
+            codes::NGFF_ARR_009,
             "/shape",
             format!(
                 "expected shape to be a list of non-negative integers, found {}",
@@ -96,7 +97,7 @@ pub(crate) fn level(sink: &mut Sink<'_>, scope: &Scope, raw: RawNode) -> Option<
         };
         sink.emit(
             &scope,
-            "NGFF-ARR-009",
+            codes::NGFF_ARR_009,
             &format!("/{key}"),
             format!(
                 "expected {key} to be a string, found {}",
@@ -134,7 +135,7 @@ pub(crate) fn check_levels(
             if level.shape.len() != axes.len() && version >= NgffVersion::V0_3 {
                 sink.emit(
                     &s,
-                    "NGFF-ARR-002",
+                    codes::NGFF_ARR_002,
                     "/shape",
                     format!(
                         "expected {} dimensions (one per axis), found {}",
@@ -154,7 +155,7 @@ pub(crate) fn check_levels(
                         if found != want {
                             sink.emit(
                                 &s,
-                                "NGFF-ARR-005",
+                                codes::NGFF_ARR_005,
                                 "/dimension_names",
                                 format!(
                                     "expected dimension_names [{}], found {}",
@@ -166,7 +167,7 @@ pub(crate) fn check_levels(
                     }
                     _ => sink.emit(
                         &s,
-                        "NGFF-ARR-005",
+                        codes::NGFF_ARR_005,
                         "",
                         format!("expected dimension_names [{}], found none", axes.join(", ")),
                     ),
@@ -182,7 +183,7 @@ pub(crate) fn check_levels(
             if sep != "/" {
                 sink.emit(
                     &s,
-                    "NGFF-ARR-006",
+                    codes::NGFF_ARR_006,
                     "/dimension_separator",
                     format!("expected dimension_separator \"/\", found {sep:?}"),
                 );
@@ -201,7 +202,7 @@ pub(crate) fn check_levels(
             };
             sink.emit(
                 &s,
-                "NGFF-ARR-003",
+                codes::NGFF_ARR_003,
                 key,
                 format!(
                     "expected data type {} (as {}), found {}",
@@ -212,7 +213,7 @@ pub(crate) fn check_levels(
         if level.shape.len() != first.shape.len() {
             sink.emit(
                 &s,
-                "NGFF-ARR-008",
+                codes::NGFF_ARR_008,
                 "/shape",
                 format!(
                     "expected {} dimensions (as {}), found {}",
@@ -231,7 +232,7 @@ pub(crate) fn check_levels(
             let s = Scope::new(&small.node, small.document(), version);
             sink.emit(
                 &s,
-                "NGFF-ARR-004",
+                codes::NGFF_ARR_004,
                 "/shape",
                 format!(
                     "expected a shape no larger than {:?} of the previous level {}, found {:?}",
@@ -263,7 +264,7 @@ pub(crate) fn check_levels(
                 let name = axes
                     .and_then(|a| a.get(d))
                     .map_or_else(|| d.to_string(), Clone::clone);
-                sink.emit(&s, "NGFF-ARR-007", "", format!(
+                sink.emit(&s, codes::NGFF_ARR_007, "", format!(
                     "expected the scale of {} along {name} to grow by the shape ratio {shape_ratio:.3} from {}, found a ratio of {scale_ratio:.3}",
                     b.node, a.node
                 ));

@@ -4,6 +4,7 @@
 //! the hierarchy rules. Spec: 0.4 §"axes metadata"; 0.6rc0 §"axes" metadata under
 //! §"coordinateSystems" metadata.
 
+use crate::codes;
 use std::collections::HashMap;
 
 use ome_core::metadata::{NgffVersion, is_known_space_unit, is_known_time_unit};
@@ -33,7 +34,7 @@ pub(crate) fn check_axes(
     let Value::Array(list) = axes else {
         sink.emit(
             scope,
-            "NGFF-AX-001",
+            codes::NGFF_AX_001,
             at,
             format!("expected axes to be a list, found {}", kind(axes)),
         );
@@ -42,7 +43,7 @@ pub(crate) fn check_axes(
     if multiscale && !(2..=5).contains(&list.len()) {
         sink.emit(
             scope,
-            "NGFF-AX-002",
+            codes::NGFF_AX_002,
             at,
             format!("expected between 2 and 5 axes, found {}", list.len()),
         );
@@ -58,7 +59,7 @@ pub(crate) fn check_axes(
         let Value::Object(obj) = a else {
             sink.emit(
                 scope,
-                "NGFF-AX-001",
+                codes::NGFF_AX_001,
                 &at_i,
                 format!("expected an axis object, found {}", kind(a)),
             );
@@ -69,7 +70,7 @@ pub(crate) fn check_axes(
             Some(Value::String(n)) if n.is_empty() && scope.version >= NgffVersion::V0_6 => {
                 sink.emit(
                     scope,
-                    "NGFF-AX-001",
+                    codes::NGFF_AX_001,
                     &ptr(&at_i, "name"),
                     "expected a non-empty axis name, found \"\"",
                 );
@@ -78,7 +79,7 @@ pub(crate) fn check_axes(
                 if let Some(j) = names.insert(n.as_str(), i) {
                     sink.emit(
                         scope,
-                        "NGFF-AX-003",
+                        codes::NGFF_AX_003,
                         &ptr(&at_i, "name"),
                         format!("expected unique axis names, found {n:?} at {j} and {i}"),
                     );
@@ -86,13 +87,13 @@ pub(crate) fn check_axes(
             }
             Some(v) => sink.emit(
                 scope,
-                "NGFF-AX-001",
+                codes::NGFF_AX_001,
                 &ptr(&at_i, "name"),
                 format!("expected the axis name to be a string, found {}", kind(v)),
             ),
             None => sink.emit(
                 scope,
-                "NGFF-AX-001",
+                codes::NGFF_AX_001,
                 &at_i,
                 "expected the key name in the axis, found none",
             ),
@@ -112,7 +113,7 @@ pub(crate) fn check_axes(
                 };
                 sink.emit(
                     scope,
-                    "NGFF-AX-005",
+                    codes::NGFF_AX_005,
                     &ptr(&at_i, key),
                     format!("expected the axis {key} to be {want}, found {}", kind(v)),
                 );
@@ -122,7 +123,7 @@ pub(crate) fn check_axes(
             None if scope.version >= NgffVersion::V0_6 => {
                 sink.emit(
                     scope,
-                    "NGFF-CS-004",
+                    codes::NGFF_CS_004,
                     &at_i,
                     "expected the key type (array, space, time, channel, coordinate or displacement) in the axis, found none",
                 );
@@ -136,7 +137,7 @@ pub(crate) fn check_axes(
                     "array" => AxisType::Array,
                     "coordinate" | "displacement" => AxisType::Custom,
                     other => {
-                        sink.emit(scope, "NGFF-CS-004", &ptr(&at_i, "type"), format!("expected axis type array, space, time, channel, coordinate or displacement, found the custom type {other:?}"));
+                        sink.emit(scope, codes::NGFF_CS_004, &ptr(&at_i, "type"), format!("expected axis type array, space, time, channel, coordinate or displacement, found the custom type {other:?}"));
                         AxisType::Custom
                     }
                 })
@@ -144,7 +145,7 @@ pub(crate) fn check_axes(
             None => {
                 sink.emit(
                     scope,
-                    "NGFF-AX-006",
+                    codes::NGFF_AX_006,
                     &at_i,
                     "expected the key type (space, time or channel) in the axis, found none",
                 );
@@ -155,14 +156,14 @@ pub(crate) fn check_axes(
                 "time" => AxisType::Time,
                 "channel" => AxisType::Channel,
                 other => {
-                    sink.emit(scope, "NGFF-AX-006", &ptr(&at_i, "type"), format!("expected axis type space, time or channel, found the custom type {other:?}"));
+                    sink.emit(scope, codes::NGFF_AX_006, &ptr(&at_i, "type"), format!("expected axis type space, time or channel, found the custom type {other:?}"));
                     AxisType::Custom
                 }
             }),
             Some(v) => {
                 sink.emit(
                     scope,
-                    "NGFF-AX-005",
+                    codes::NGFF_AX_005,
                     &ptr(&at_i, "type"),
                     format!("expected the axis type to be a string, found {}", kind(v)),
                 );
@@ -185,7 +186,7 @@ pub(crate) fn check_axes(
                     };
                     sink.emit(
                         scope,
-                        "NGFF-AX-007",
+                        codes::NGFF_AX_007,
                         &ptr(&at_i, "unit"),
                         format!(
                             "expected a {which} unit from the spec's UDUNITS-2 list, found {u:?}"
@@ -195,7 +196,7 @@ pub(crate) fn check_axes(
             }
             Some(v) => sink.emit(
                 scope,
-                "NGFF-AX-005",
+                codes::NGFF_AX_005,
                 &ptr(&at_i, "unit"),
                 format!("expected the axis unit to be a string, found {}", kind(v)),
             ),
@@ -218,7 +219,7 @@ pub(crate) fn check_axes(
         if !schema_ok && (!multiscale || (space_ok && array >= 2)) {
             sink.emit(
                 scope,
-                "NGFF-CS-005",
+                codes::NGFF_CS_005,
                 at,
                 format!("expected 1 to 5 axes with either 2 or 3 space axes or at least 2 array axes, found {} axes ({space} space, {array} array)", list.len()),
             );
@@ -230,7 +231,7 @@ pub(crate) fn check_axes(
     if !(2..=3).contains(&space) {
         sink.emit(
             scope,
-            "NGFF-AX-004",
+            codes::NGFF_AX_004,
             at,
             format!("expected 2 or 3 axes of type space, found {space}"),
         );
@@ -246,7 +247,7 @@ pub(crate) fn check_axes(
         })
         .count();
     if time > 1 || other > 1 {
-        sink.emit(scope, "NGFF-AX-009", at, format!("expected at most one time axis and one channel or custom axis, found {time} time and {other} channel or custom"));
+        sink.emit(scope, codes::NGFF_AX_009, at, format!("expected at most one time axis and one channel or custom axis, found {time} time and {other} channel or custom"));
     }
     // Order: time, then channel/custom, then space (rank must not decrease).
     let rank = |t: &AxisType| match t {
@@ -269,7 +270,7 @@ pub(crate) fn check_axes(
                 .collect();
             sink.emit(
                 scope,
-                "NGFF-AX-008",
+                codes::NGFF_AX_008,
                 &ptr(at, i),
                 format!(
                     "expected axes ordered time, channel or custom, then space, found [{}]",
@@ -291,7 +292,7 @@ pub(crate) fn check_axes(
         if sorted == ["x", "y", "z"] && space_names != ["z", "y", "x"] {
             sink.emit(
                 scope,
-                "NGFF-AX-010",
+                codes::NGFF_AX_010,
                 at,
                 format!(
                     "expected the space axes ordered z, y, x, found {}",
@@ -313,7 +314,7 @@ fn check_axes_03(sink: &mut Sink<'_>, scope: &Scope, list: &[Value], at: &str) {
                 if letters.contains(&s) {
                     sink.emit(
                         scope,
-                        "NGFF-AX-003",
+                        codes::NGFF_AX_003,
                         &ptr(at, i),
                         format!("expected unique axis names, found {s:?} twice"),
                     );
@@ -322,13 +323,13 @@ fn check_axes_03(sink: &mut Sink<'_>, scope: &Scope, list: &[Value], at: &str) {
             }
             Some(s) => sink.emit(
                 scope,
-                "NGFF-AX-001",
+                codes::NGFF_AX_001,
                 &ptr(at, i),
                 format!("expected one of t, c, z, y, x, found {s:?}"),
             ),
             None => sink.emit(
                 scope,
-                "NGFF-AX-001",
+                codes::NGFF_AX_001,
                 &ptr(at, i),
                 format!("expected an axis name string, found {}", kind(a)),
             ),
@@ -343,7 +344,7 @@ fn check_axes_03(sink: &mut Sink<'_>, scope: &Scope, list: &[Value], at: &str) {
     if letters.len() == list.len() && (!ordered || !ends_yx) {
         sink.emit(
             scope,
-            "NGFF-AX-008",
+            codes::NGFF_AX_008,
             at,
             format!(
                 "expected axes in the order t, c, z, y, x ending with y, x, found [{}]",

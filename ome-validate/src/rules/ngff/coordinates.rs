@@ -4,6 +4,7 @@
 //! Spec: 0.6rc0 §"coordinateSystems" metadata, §"coordinateTransformations" metadata,
 //! §"multiscales" metadata.
 
+use crate::codes;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -51,7 +52,7 @@ pub(crate) fn check_systems(
     let Value::Array(list) = v else {
         sink.emit(
             scope,
-            "NGFF-CS-001",
+            codes::NGFF_CS_001,
             at,
             format!("expected coordinateSystems to be a list, found {}", kind(v)),
         );
@@ -60,7 +61,7 @@ pub(crate) fn check_systems(
     if list.is_empty() && multiscale {
         sink.emit(
             scope,
-            "NGFF-CS-001",
+            codes::NGFF_CS_001,
             at,
             "expected at least one coordinate system, found an empty list",
         );
@@ -71,7 +72,7 @@ pub(crate) fn check_systems(
         let Value::Object(obj) = cs else {
             sink.emit(
                 scope,
-                "NGFF-CS-001",
+                codes::NGFF_CS_001,
                 &at_i,
                 format!("expected a coordinate system object, found {}", kind(cs)),
             );
@@ -82,7 +83,7 @@ pub(crate) fn check_systems(
                 if let Some(j) = names.insert(n.as_str(), i) {
                     sink.emit(
                         scope,
-                        "NGFF-CS-002",
+                        codes::NGFF_CS_002,
                         &ptr(&at_i, "name"),
                         format!(
                             "expected unique coordinate system names, found {n:?} at {j} and {i}"
@@ -94,7 +95,7 @@ pub(crate) fn check_systems(
             Some(Value::String(_)) => {
                 sink.emit(
                     scope,
-                    "NGFF-CS-001",
+                    codes::NGFF_CS_001,
                     &ptr(&at_i, "name"),
                     "expected a non-empty coordinate system name, found \"\"",
                 );
@@ -103,7 +104,7 @@ pub(crate) fn check_systems(
             Some(other) => {
                 sink.emit(
                     scope,
-                    "NGFF-CS-001",
+                    codes::NGFF_CS_001,
                     &ptr(&at_i, "name"),
                     format!(
                         "expected the coordinate system name to be a string, found {}",
@@ -115,7 +116,7 @@ pub(crate) fn check_systems(
             None => {
                 sink.emit(
                     scope,
-                    "NGFF-CS-001",
+                    codes::NGFF_CS_001,
                     &at_i,
                     "expected the key name in the coordinate system, found none",
                 );
@@ -127,7 +128,7 @@ pub(crate) fn check_systems(
             None => {
                 sink.emit(
                     scope,
-                    "NGFF-CS-001",
+                    codes::NGFF_CS_001,
                     &at_i,
                     "expected the key axes in the coordinate system, found none",
                 );
@@ -170,7 +171,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
     let Value::Object(obj) = t else {
         sink.emit(
             scope,
-            "NGFF-CT-006",
+            codes::NGFF_CT_006,
             at,
             format!("expected a transformation object, found {}", kind(t)),
         );
@@ -181,7 +182,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
     {
         sink.emit(
             scope,
-            "NGFF-CT-006",
+            codes::NGFF_CT_006,
             &ptr(at, "name"),
             format!(
                 "expected the transformation name to be a string, found {}",
@@ -193,7 +194,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
         match obj.get(key) {
             None if !nested => sink.emit(
                 scope,
-                "NGFF-CT-007",
+                codes::NGFF_CT_007,
                 at,
                 format!("expected the key {key} (an object with name and/or path) in the transformation, found none"),
             ),
@@ -206,7 +207,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
                     {
                         sink.emit(
                             scope,
-                            "NGFF-CT-007",
+                            codes::NGFF_CT_007,
                             &ptr(&ptr(at, key), field),
                             format!("expected {key}.{field} to be a string, found {}", kind(v)),
                         );
@@ -215,7 +216,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
             }
             Some(other) => sink.emit(
                 scope,
-                "NGFF-CT-007",
+                codes::NGFF_CT_007,
                 &ptr(at, key),
                 format!(
                     "expected {key} to be an object {{\"name\": ..., \"path\": ...}}, found {}",
@@ -229,7 +230,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
         Some(Value::String(s)) => {
             sink.emit(
                 scope,
-                "NGFF-CT-006",
+                codes::NGFF_CT_006,
                 &ptr(at, "type"),
                 format!(
                     "expected a transformation type ({}), found {s:?}",
@@ -241,7 +242,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-CT-006",
+                codes::NGFF_CT_006,
                 &ptr(at, "type"),
                 format!(
                     "expected the transformation type to be a string, found {}",
@@ -253,7 +254,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
         None => {
             sink.emit(
                 scope,
-                "NGFF-CT-006",
+                codes::NGFF_CT_006,
                 at,
                 "expected the key type in the transformation, found none",
             );
@@ -277,7 +278,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
                 if !obj.contains_key(key) {
                     sink.emit(
                         scope,
-                        "NGFF-CT-008",
+                        codes::NGFF_CT_008,
                         at,
                         format!(
                             "expected the key {key} (a transformation) in the bijection, found none"
@@ -293,13 +294,13 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
                 Some(Value::String(_)) => {}
                 Some(v) => sink.emit(
                     scope,
-                    "NGFF-CT-008",
+                    codes::NGFF_CT_008,
                     &ptr(at, "path"),
                     format!("expected path to be a string, found {}", kind(v)),
                 ),
                 None => sink.emit(
                     scope,
-                    "NGFF-CT-008",
+                    codes::NGFF_CT_008,
                     at,
                     format!("expected the key path (the Zarr array holding the {ty} field) in the transformation, found none"),
                 ),
@@ -309,7 +310,7 @@ fn check_one(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: Dims
             {
                 sink.emit(
                     scope,
-                    "NGFF-CT-008",
+                    codes::NGFF_CT_008,
                     &ptr(at, "interpolation"),
                     format!(
                         "expected interpolation nearest, linear or cubic, found {}",
@@ -333,7 +334,7 @@ fn param_list<'v>(
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &ptr(at, key),
                 format!("expected {key} to be a list, found {}", kind(v)),
             );
@@ -342,7 +343,7 @@ fn param_list<'v>(
         None => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 at,
                 format!("expected the key {key} in the transformation, found none"),
             );
@@ -363,7 +364,7 @@ fn same_dims(
     {
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             at,
             format!("expected a {ty} between spaces of equal dimension, found input {i} and output {o} dimensions"),
         );
@@ -386,7 +387,7 @@ fn check_vector(
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &ptr(at, ty),
                 format!("expected {ty} to be a list of numbers, found {}", kind(v)),
             );
@@ -400,7 +401,7 @@ fn check_vector(
             };
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 at,
                 format!("expected the key {ty} with a list of numbers, found none{hint}"),
             );
@@ -420,7 +421,7 @@ fn check_vector(
             };
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &ptr(&ptr(at, ty), k),
                 format!("expected {ty} values to be {what}, found {}", show(v)),
             );
@@ -432,7 +433,7 @@ fn check_vector(
     {
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             &ptr(at, ty),
             format!(
                 "expected {n} {ty} values (one per dimension), found {}",
@@ -454,7 +455,7 @@ fn index_list(
     let Value::Array(items) = v else {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             at,
             format!("expected {key} to be a list of integers, found {}", kind(v)),
         );
@@ -467,7 +468,7 @@ fn index_list(
             _ => {
                 sink.emit(
                     scope,
-                    "NGFF-CT-008",
+                    codes::NGFF_CT_008,
                     &ptr(at, k),
                     format!(
                         "expected {key} entries to be axis indices from 0 to 4, found {}",
@@ -481,7 +482,7 @@ fn index_list(
     if !len.contains(&out.len()) {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             at,
             format!(
                 "expected {} to {} entries in {key}, found {}",
@@ -495,7 +496,7 @@ fn index_list(
     if let Some((a, b)) = first_duplicate(items) {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             &ptr(at, b),
             format!(
                 "expected unique indices in {key}, found {} at {a} and {b}",
@@ -518,7 +519,7 @@ fn check_map_axis(
     let Some(v) = obj.get("mapAxis") else {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             at,
             "expected the key mapAxis (a permutation of axis indices) in the transformation, found none",
         );
@@ -531,7 +532,7 @@ fn check_map_axis(
         if perm.len() != n {
             sink.emit(
                 scope,
-                "NGFF-CT-009",
+                codes::NGFF_CT_009,
                 &ptr(at, "mapAxis"),
                 format!(
                     "expected {n} entries in mapAxis (one per dimension), found {}",
@@ -541,7 +542,7 @@ fn check_map_axis(
         } else if let Some((k, i)) = perm.iter().enumerate().find(|(_, i)| **i >= n) {
             sink.emit(
                 scope,
-                "NGFF-CT-009",
+                codes::NGFF_CT_009,
                 &ptr(&ptr(at, "mapAxis"), k),
                 format!("expected an input axis index below {n}, found {i}"),
             );
@@ -561,7 +562,7 @@ fn check_project_axis(
     if dropped.is_none() && created.is_none() {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             at,
             "expected droppedInputs or createdOutputs in the projectAxis, found neither",
         );
@@ -597,7 +598,7 @@ fn check_project_axis(
     {
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             &ptr(at, "droppedInputs"),
             format!("expected input axis indices below {n}, found {i}"),
         );
@@ -608,7 +609,7 @@ fn check_project_axis(
     {
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             &ptr(at, "createdOutputs"),
             format!("expected output axis indices below {m}, found {i}"),
         );
@@ -619,7 +620,7 @@ fn check_project_axis(
     {
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             at,
             format!(
                 "expected {n} input dimensions - {} dropped + {} created = {m} output dimensions, found {}",
@@ -648,7 +649,7 @@ fn check_matrix(
         (Some(_), Some(_)) => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 at,
                 format!("expected either {ty} or path in the transformation, found both"),
             );
@@ -658,7 +659,7 @@ fn check_matrix(
         (None, Some(p)) => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &ptr(at, "path"),
                 format!("expected path to be a string, found {}", kind(p)),
             );
@@ -667,7 +668,7 @@ fn check_matrix(
         (None, None) => {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 at,
                 format!("expected the key {ty} (a matrix as a list of rows) or path in the transformation, found neither"),
             );
@@ -680,7 +681,7 @@ fn check_matrix(
     let Some(rows) = matrix(m) else {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             &at_m,
             format!(
                 "expected {ty} to be a list of rows, each a list of numbers, found {}",
@@ -693,7 +694,7 @@ fn check_matrix(
     if rows.is_empty() || rows.iter().any(|r| r.len() != ncols) {
         sink.emit(
             scope,
-            "NGFF-CT-008",
+            codes::NGFF_CT_008,
             &at_m,
             format!(
                 "expected {ty} to be a non-empty matrix with rows of equal length, found {}",
@@ -707,7 +708,7 @@ fn check_matrix(
         if nrows != ncols || !(2..=5).contains(&nrows) {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &at_m,
                 format!("expected rotation to be a square matrix of size 2 to 5, found {nrows} x {ncols}"),
             );
@@ -718,7 +719,7 @@ fn check_matrix(
         {
             sink.emit(
                 scope,
-                "NGFF-CT-009",
+                codes::NGFF_CT_009,
                 &at_m,
                 format!("expected a {n} x {n} rotation matrix, found {nrows} x {ncols}"),
             );
@@ -727,7 +728,7 @@ fn check_matrix(
         if !is_rotation(&rows) {
             sink.emit(
                 scope,
-                "NGFF-CT-015",
+                codes::NGFF_CT_015,
                 &at_m,
                 format!(
                     "expected an orthonormal rotation matrix with determinant 1, found {}",
@@ -744,7 +745,7 @@ fn check_matrix(
         let c = expected_cols.map_or("N+1".to_string(), |c| c.to_string());
         sink.emit(
             scope,
-            "NGFF-CT-009",
+            codes::NGFF_CT_009,
             &at_m,
             format!("expected a {r} x {c} affine matrix (output dimensions x input dimensions + 1), found {nrows} x {ncols}"),
         );
@@ -829,7 +830,7 @@ fn check_by_dimension(
         let Value::Object(entry) = item else {
             sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &at_i,
                 format!("expected a byDimension entry object with transformation, inputAxes and outputAxes, found {}", kind(item)),
             );
@@ -845,7 +846,7 @@ fn check_by_dimension(
                 None => {
                     sink.emit(
                         scope,
-                        "NGFF-CT-008",
+                        codes::NGFF_CT_008,
                         &at_i,
                         format!("expected the key {key} (a list of axis indices) in the byDimension entry, found none"),
                     );
@@ -858,7 +859,7 @@ fn check_by_dimension(
                     match ints {
                         None => sink.emit(
                             scope,
-                            "NGFF-CT-008",
+                            codes::NGFF_CT_008,
                             &ptr(&at_i, key),
                             format!(
                                 "expected {key} to be a list of axis indices (integers), found {}",
@@ -871,7 +872,7 @@ fn check_by_dimension(
                             {
                                 sink.emit(
                                     scope,
-                                    "NGFF-CT-010",
+                                    codes::NGFF_CT_010,
                                     &ptr(&at_i, key),
                                     format!("expected axis indices below {n}, found {bad}"),
                                 );
@@ -882,7 +883,7 @@ fn check_by_dimension(
                 }
                 Some(v) => sink.emit(
                     scope,
-                    "NGFF-CT-008",
+                    codes::NGFF_CT_008,
                     &ptr(&at_i, key),
                     format!(
                         "expected {key} to be a list of axis indices, found {}",
@@ -903,7 +904,7 @@ fn check_by_dimension(
         match entry.get("transformation") {
             None => sink.emit(
                 scope,
-                "NGFF-CT-008",
+                codes::NGFF_CT_008,
                 &at_i,
                 "expected the key transformation in the byDimension entry, found none",
             ),
@@ -918,7 +919,7 @@ fn check_by_dimension(
                         {
                             sink.emit(
                                 scope,
-                                "NGFF-CT-010",
+                                codes::NGFF_CT_010,
                                 &ptr(&at_i, key),
                                 format!("expected {len} entries in {key} (the length of the transformation's parameters), found {}", ax.len()),
                             );
@@ -934,7 +935,7 @@ fn check_by_dimension(
                 1 => {}
                 count => sink.emit(
                     scope,
-                    "NGFF-CT-010",
+                    codes::NGFF_CT_010,
                     &at_list,
                     format!("expected output axis {axis} in exactly one outputAxes list, found it in {count}"),
                 ),
@@ -957,7 +958,7 @@ pub(crate) fn check_dataset_transforms(
     let Value::Array(list) = ct else {
         sink.emit(
             scope,
-            "NGFF-CT-001",
+            codes::NGFF_CT_001,
             at,
             format!("expected a list of transformations, found {}", kind(ct)),
         );
@@ -966,7 +967,7 @@ pub(crate) fn check_dataset_transforms(
     if list.is_empty() {
         sink.emit(
             scope,
-            "NGFF-CT-001",
+            codes::NGFF_CT_001,
             at,
             "expected one transformation, found an empty list",
         );
@@ -975,7 +976,7 @@ pub(crate) fn check_dataset_transforms(
     if list.len() > 1 {
         sink.emit(
             scope,
-            "NGFF-CT-011",
+            codes::NGFF_CT_011,
             at,
             format!("expected exactly one transformation (scale, identity or sequence of scale and translation), found {}", list.len()),
         );
@@ -996,7 +997,7 @@ pub(crate) fn check_dataset_transforms(
             {
                 sink.emit(
                     scope,
-                    "NGFF-CT-011",
+                    codes::NGFF_CT_011,
                     &ptr(&at, "transformations"),
                     format!("expected a sequence of one scale followed by one translation, found [{}]", types.join(", ")),
                 );
@@ -1004,7 +1005,7 @@ pub(crate) fn check_dataset_transforms(
         }
         Some(other) => sink.emit(
             scope,
-            "NGFF-CT-011",
+            codes::NGFF_CT_011,
             &ptr(&at, "type"),
             format!("expected a scale, identity or sequence transformation for a dataset, found {other:?}"),
         ),
@@ -1017,7 +1018,7 @@ pub(crate) fn check_dataset_transforms(
                 {
                     sink.emit(
                         scope,
-                        "NGFF-CT-012",
+                        codes::NGFF_CT_012,
                         &ptr(&ptr(&at, "input"), "path"),
                         format!("expected input.path to be the dataset path {dp:?}, found {p:?}"),
                     );
@@ -1026,7 +1027,7 @@ pub(crate) fn check_dataset_transforms(
             Some(_) => {}
             None => sink.emit(
                 scope,
-                "NGFF-CT-012",
+                codes::NGFF_CT_012,
                 &ptr(&at, "input"),
                 match dataset_path {
                     Some(dp) => {
@@ -1039,7 +1040,7 @@ pub(crate) fn check_dataset_transforms(
         if input.contains_key("name") {
             sink.emit(
                 scope,
-                "NGFF-CT-013",
+                codes::NGFF_CT_013,
                 &ptr(&ptr(&at, "input"), "name"),
                 "expected no input.name in a dataset transformation (the input is the array at input.path), found one",
             );
@@ -1053,7 +1054,7 @@ pub(crate) fn check_dataset_transforms(
                     let known: Vec<&str> = systems.iter().map(|s| s.name.as_str()).collect();
                     sink.emit(
                         scope,
-                        "NGFF-CT-012",
+                        codes::NGFF_CT_012,
                         &ptr(&ptr(&at, "output"), "name"),
                         format!("expected output.name to name a coordinate system of the multiscale ({}), found {n:?}", known.join(", ")),
                     );
@@ -1063,7 +1064,7 @@ pub(crate) fn check_dataset_transforms(
             Some(_) => {}
             None => sink.emit(
                 scope,
-                "NGFF-CT-012",
+                codes::NGFF_CT_012,
                 &ptr(&at, "output"),
                 "expected output.name (the multiscale's intrinsic coordinate system), found none",
             ),
@@ -1071,7 +1072,7 @@ pub(crate) fn check_dataset_transforms(
         if output.get("path").is_some_and(|p| !p.is_null()) {
             sink.emit(
                 scope,
-                "NGFF-CT-013",
+                codes::NGFF_CT_013,
                 &ptr(&ptr(&at, "output"), "path"),
                 "expected no output.path in a dataset transformation (the intrinsic system is in the same group), found one",
             );
@@ -1093,7 +1094,7 @@ pub(crate) fn check_multiscale_transforms(
     let Value::Array(list) = ct else {
         sink.emit(
             scope,
-            "NGFF-CT-006",
+            codes::NGFF_CT_006,
             at,
             format!(
                 "expected coordinateTransformations to be a list, found {}",
@@ -1105,7 +1106,7 @@ pub(crate) fn check_multiscale_transforms(
     if list.is_empty() {
         sink.emit(
             scope,
-            "NGFF-CT-006",
+            codes::NGFF_CT_006,
             at,
             "expected at least one transformation, found an empty list",
         );
@@ -1137,7 +1138,7 @@ pub(crate) fn check_multiscale_transforms(
                 names_ok = false;
                 sink.emit(
                     scope,
-                    "NGFF-CT-014",
+                    codes::NGFF_CT_014,
                     &ptr(&at_i, key),
                     format!("expected {key}.name (a coordinate system name), found none"),
                 );
@@ -1153,7 +1154,7 @@ pub(crate) fn check_multiscale_transforms(
         {
             sink.emit(
                 scope,
-                "NGFF-CT-014",
+                codes::NGFF_CT_014,
                 &at_i,
                 format!("expected input or output to be the intrinsic coordinate system {intr:?} (without path), found neither"),
             );
@@ -1174,7 +1175,7 @@ pub(crate) fn check_multiscale_transforms(
                     if !systems.iter().any(|s| s.name == name) {
                         sink.emit(
                             scope,
-                            "NGFF-CT-014",
+                            codes::NGFF_CT_014,
                             &ptr(&ptr(&at_i, key), "name"),
                             format!("expected {key}.name to name a coordinate system of the multiscale, found {name:?}"),
                         );
@@ -1185,7 +1186,7 @@ pub(crate) fn check_multiscale_transforms(
                     if !matches!(ty, "identity" | "scale" | "translation") {
                         sink.emit(
                             scope,
-                            "NGFF-CT-014",
+                            codes::NGFF_CT_014,
                             &ptr(&at_i, "type"),
                             format!("expected an identity, scale or translation to the labels group {p:?}, found {ty:?}"),
                         );
@@ -1225,7 +1226,7 @@ pub(crate) fn check_connected(
         if !reached.contains(s.name.as_str()) {
             sink.emit(
                 scope,
-                "NGFF-CS-003",
+                codes::NGFF_CS_003,
                 &ptr(at, s.index),
                 format!("expected coordinate system {:?} to be linked to the intrinsic system {intrinsic:?} by transformations, found no path", s.name),
             );

@@ -2,6 +2,7 @@
 //! chunk keys against the grid, label values against colors, and value ranges of lower
 //! levels against level 0.
 
+use crate::codes;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -57,7 +58,7 @@ pub(crate) fn check_levels(
         {
             let s = Scope::new(&scope.node, &scope.document, scope.version);
             let shown: Vec<String> = missing.iter().take(10).map(ToString::to_string).collect();
-            sink.emit(&s, "NGFF-DATA-003", "", format!(
+            sink.emit(&s, codes::NGFF_DATA_003, "", format!(
                     "expected every non-zero label value in {} to have a color, found {} without: {}{}",
                     l0.node, missing.len(), shown.join(", "), if missing.len() > 10 { ", ..." } else { "" }
                 ));
@@ -75,7 +76,7 @@ pub(crate) fn check_levels(
                 sink.emit_in(
                     &s,
                     None,
-                    "NGFF-DATA-004",
+                    codes::NGFF_DATA_004,
                     "",
                     format!(
                         "expected values within level 0's range [{}, {}], found [{}, {}]",
@@ -103,7 +104,7 @@ fn decode(
             sink.emit_in(
                 &s,
                 None,
-                "NGFF-DATA-001",
+                codes::NGFF_DATA_001,
                 "",
                 format!(
                     "expected an array whose chunks can be read, found: {}",
@@ -192,7 +193,7 @@ fn decode(
             }
             Err(message) => {
                 stats.complete = false;
-                sink.emit_in(&s, None, "NGFF-DATA-001", "", message);
+                sink.emit_in(&s, None, codes::NGFF_DATA_001, "", message);
             }
         }
     }
@@ -283,7 +284,7 @@ fn check_keys(sink: &mut Sink<'_>, root: &Path, scope: &Scope, level: &Level, op
         sink.emit_in(
             &s,
             None,
-            "NGFF-DATA-002",
+            codes::NGFF_DATA_002,
             "",
             format!(
                 "expected chunk keys inside the grid {grid:?}, found {} outside: {}{}",

@@ -5,6 +5,7 @@
 
 mod rfc5;
 
+use crate::codes;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -61,7 +62,7 @@ pub(crate) fn walk(
             sink.emit_in(
                 &Scope::new("", "", fallback),
                 None,
-                "NGFF-HIER-001",
+                codes::NGFF_HIER_001,
                 "",
                 e.message().to_string(),
             );
@@ -102,7 +103,7 @@ impl Walker<'_> {
                 sink.emit_in(
                     &scope,
                     doc.as_deref(),
-                    "NGFF-HIER-001",
+                    codes::NGFF_HIER_001,
                     &pointer,
                     e.message().to_string(),
                 );
@@ -125,7 +126,7 @@ impl Walker<'_> {
         };
         sink.emit(
             &Scope::new(node, "", version),
-            "NGFF-HIER-006",
+            codes::NGFF_HIER_006,
             at,
             format!(
                 "expected {node:?} to be a node below its parent, found a symbolic link back to {target} (a cycle; not followed)"
@@ -153,7 +154,7 @@ impl Walker<'_> {
                     .split('/')
                     .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
                 if !(plain && self.cycle(sink, &join(parent, relative), scope.version, at)) {
-                    sink.emit(scope, "NGFF-HIER-004", at, e.message().to_string());
+                    sink.emit(scope, codes::NGFF_HIER_004, at, e.message().to_string());
                 }
                 None
             }
@@ -193,7 +194,7 @@ impl Walker<'_> {
                 sink.emit_in(
                     &scope,
                     None,
-                    "NGFF-HIER-003",
+                    codes::NGFF_HIER_003,
                     "",
                     format!(
                         "expected Zarr v{} for OME-NGFF {}, found Zarr v{}",
@@ -214,7 +215,7 @@ impl Walker<'_> {
             };
             sink.emit(
                 &scope,
-                "NGFF-VER-005",
+                codes::NGFF_VER_005,
                 &at,
                 format!(
                     "expected version {} as in the parent group, found {}",
@@ -233,7 +234,7 @@ impl Walker<'_> {
             sink.emit_in(
                 &Scope::new("", "", fallback),
                 None,
-                "NGFF-HIER-002",
+                codes::NGFF_HIER_002,
                 "",
                 "expected a Zarr group with metadata (zarr.json, .zgroup or .zattrs), found none",
             );
@@ -242,7 +243,7 @@ impl Walker<'_> {
         let meta = self.attrs(sink, &raw, None);
         let scope = Scope::new("", raw.attributes_document, meta.version);
         if !meta.kinds.any() {
-            sink.emit(&scope, "NGFF-HIER-002", &meta.base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
+            sink.emit(&scope, codes::NGFF_HIER_002, &meta.base, "expected OME-NGFF metadata (multiscales, labels, image-label, plate, well, scene or bioformats2raw.layout), found none");
             return Some(meta.version);
         }
         if self.options.depth == Depth::Attributes {
@@ -348,7 +349,7 @@ impl Walker<'_> {
             Some(_) => {
                 sink.emit(
                     scope,
-                    "NGFF-ARR-001",
+                    codes::NGFF_ARR_001,
                     at,
                     format!("expected {path:?} to be a Zarr array, found a group"),
                 );
@@ -357,7 +358,7 @@ impl Walker<'_> {
             None => {
                 sink.emit(
                     scope,
-                    "NGFF-ARR-001",
+                    codes::NGFF_ARR_001,
                     at,
                     format!("expected {path:?} to be a Zarr array, found nothing"),
                 );
@@ -382,7 +383,7 @@ impl Walker<'_> {
             };
             sink.emit(
                 &Scope::new(&raw.path, document, scope.version),
-                "NGFF-HIER-005",
+                codes::NGFF_HIER_005,
                 "",
                 format!(
                     "expected a Zarr v{} array in an OME-NGFF {} image ({}), found a Zarr v{} array ({document})",
@@ -407,7 +408,7 @@ impl Walker<'_> {
         {
             sink.emit(
                 scope,
-                "NGFF-LBL-011",
+                codes::NGFF_LBL_011,
                 "",
                 format!(
                     "expected {} levels as in the image, found {}",
@@ -426,7 +427,7 @@ impl Walker<'_> {
                 };
                 sink.emit(
                     &s,
-                    "NGFF-LBL-010",
+                    codes::NGFF_LBL_010,
                     key,
                     format!(
                         "expected an integer data type for a label image, found {}",
@@ -444,7 +445,7 @@ impl Walker<'_> {
                 let s = Scope::new(&l.node, l.document(), scope.version);
                 sink.emit(
                     &s,
-                    "NGFF-LBL-012",
+                    codes::NGFF_LBL_012,
                     "/shape",
                     format!(
                         "expected each dimension to equal the image's {:?} or be 1, found {:?}",
@@ -478,7 +479,7 @@ impl Walker<'_> {
             let Some(label) = found else {
                 sink.emit(
                     &scope,
-                    "NGFF-LBL-009",
+                    codes::NGFF_LBL_009,
                     &at,
                     format!("expected a label image group at {path:?}, found nothing"),
                 );
@@ -486,7 +487,7 @@ impl Walker<'_> {
             };
             let lmeta = self.attrs(sink, &label, Some(meta.version));
             if !lmeta.kinds.multiscales {
-                sink.emit(&scope, "NGFF-LBL-009", &at, format!("expected {path:?} to be a multiscale label image, found a node without multiscales"));
+                sink.emit(&scope, codes::NGFF_LBL_009, &at, format!("expected {path:?} to be a multiscale label image, found a node without multiscales"));
                 continue;
             }
             self.image(sink, &label, &lmeta, Role::Label(image));
@@ -554,7 +555,7 @@ impl Walker<'_> {
         let Some(well) = found else {
             sink.emit(
                 scope,
-                "NGFF-PL-013",
+                codes::NGFF_PL_013,
                 at,
                 format!("expected a well group at {path:?}, found nothing"),
             );
@@ -564,7 +565,7 @@ impl Walker<'_> {
         if !wmeta.kinds.well {
             sink.emit(
                 scope,
-                "NGFF-PL-013",
+                codes::NGFF_PL_013,
                 at,
                 format!("expected {path:?} to be a well group, found a node without well metadata"),
             );
@@ -601,7 +602,7 @@ impl Walker<'_> {
                 {
                     s.emit(
                         &scope,
-                        "NGFF-WL-005",
+                        codes::NGFF_WL_005,
                         &ptr(&at, "acquisition"),
                         format!("expected one of the plate's acquisition ids {ids:?}, found {a}"),
                     );
@@ -633,7 +634,16 @@ impl Walker<'_> {
         at: &str,
         version: NgffVersion,
     ) {
-        self.expect_image(sink, scope, well, path, at, version, "NGFF-WL-004", "field");
+        self.expect_image(
+            sink,
+            scope,
+            well,
+            path,
+            at,
+            version,
+            codes::NGFF_WL_004,
+            "field",
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -645,7 +655,7 @@ impl Walker<'_> {
         path: &str,
         at: &str,
         version: NgffVersion,
-        code: &'static str,
+        code: codes::Code,
         what: &str,
     ) -> bool {
         let Some(node) = self.child(sink, scope, parent, path, at) else {
@@ -709,7 +719,7 @@ impl Walker<'_> {
                     path,
                     &at,
                     version,
-                    "NGFF-B2R-002",
+                    codes::NGFF_B2R_002,
                     "series",
                 );
             }
@@ -729,7 +739,7 @@ impl Walker<'_> {
                         &path,
                         "",
                         version,
-                        "NGFF-B2R-003",
+                        codes::NGFF_B2R_003,
                         "series",
                     );
                 }
@@ -740,7 +750,7 @@ impl Walker<'_> {
         if index == 0 {
             sink.emit(
                 &scope,
-                "NGFF-B2R-003",
+                codes::NGFF_B2R_003,
                 &meta.base,
                 "expected an image group \"0\" (or OME/series), found none",
             );

@@ -1,5 +1,6 @@
 //! `labels` (the labels group) and `image-label` (a label image). Spec: §"labels metadata".
 
+use crate::codes;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -13,7 +14,7 @@ pub(crate) fn check_labels_list(sink: &mut Sink<'_>, scope: &Scope, labels: &Val
                 if !v.is_string() {
                     sink.emit(
                         scope,
-                        "NGFF-LBL-001",
+                        codes::NGFF_LBL_001,
                         &ptr(at, i),
                         format!("expected a label image path string, found {}", kind(v)),
                     );
@@ -22,7 +23,7 @@ pub(crate) fn check_labels_list(sink: &mut Sink<'_>, scope: &Scope, labels: &Val
         }
         v => sink.emit(
             scope,
-            "NGFF-LBL-001",
+            codes::NGFF_LBL_001,
             at,
             format!("expected labels to be a list of paths, found {}", kind(v)),
         ),
@@ -32,7 +33,7 @@ pub(crate) fn check_labels_list(sink: &mut Sink<'_>, scope: &Scope, labels: &Val
 fn check_label_value(
     sink: &mut Sink<'_>,
     scope: &Scope,
-    code: &'static str,
+    code: codes::Code,
     item: &Value,
     at: &str,
     what: &str,
@@ -79,7 +80,7 @@ pub(crate) fn check_image_label(
     let Value::Object(obj) = il else {
         sink.emit(
             scope,
-            "NGFF-LBL-002",
+            codes::NGFF_LBL_002,
             at,
             format!("expected image-label to be an object, found {}", kind(il)),
         );
@@ -88,7 +89,7 @@ pub(crate) fn check_image_label(
     if !namespaced && !obj.contains_key("version") {
         sink.emit(
             scope,
-            "NGFF-VER-003",
+            codes::NGFF_VER_003,
             at,
             "expected the key version in image-label, found none",
         );
@@ -96,14 +97,14 @@ pub(crate) fn check_image_label(
     match obj.get("colors") {
         None => sink.emit(
             scope,
-            "NGFF-LBL-006",
+            codes::NGFF_LBL_006,
             at,
             "expected the key colors in image-label, found none",
         ),
         Some(Value::Array(colors)) if colors.is_empty() => {
             sink.emit(
                 scope,
-                "NGFF-LBL-003",
+                codes::NGFF_LBL_003,
                 &ptr(at, "colors"),
                 "expected at least one color, found an empty list",
             );
@@ -113,12 +114,12 @@ pub(crate) fn check_image_label(
             for (i, c) in colors.iter().enumerate() {
                 let at_i = ptr(&ptr(at, "colors"), i);
                 if let Some(value) =
-                    check_label_value(sink, scope, "NGFF-LBL-003", c, &at_i, "color")
+                    check_label_value(sink, scope, codes::NGFF_LBL_003, c, &at_i, "color")
                     && let Some(j) = seen.insert(value.clone(), i)
                 {
                     sink.emit(
                         scope,
-                        "NGFF-LBL-005",
+                        codes::NGFF_LBL_005,
                         &ptr(&at_i, "label-value"),
                         format!(
                             "expected unique label-value entries, found {value} at {j} and {i}"
@@ -134,7 +135,7 @@ pub(crate) fn check_image_label(
                     if !ok {
                         sink.emit(
                             scope,
-                            "NGFF-LBL-004",
+                            codes::NGFF_LBL_004,
                             &ptr(&at_i, "rgba"),
                             format!(
                                 "expected rgba to be four integers between 0 and 255, found {}",
@@ -147,7 +148,7 @@ pub(crate) fn check_image_label(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-LBL-003",
+            codes::NGFF_LBL_003,
             &ptr(at, "colors"),
             format!("expected colors to be a list, found {}", kind(v)),
         ),
@@ -157,7 +158,7 @@ pub(crate) fn check_image_label(
         Some(Value::Array(props)) if props.is_empty() => {
             sink.emit(
                 scope,
-                "NGFF-LBL-007",
+                codes::NGFF_LBL_007,
                 &ptr(at, "properties"),
                 "expected at least one property, found an empty list",
             );
@@ -167,7 +168,7 @@ pub(crate) fn check_image_label(
                 check_label_value(
                     sink,
                     scope,
-                    "NGFF-LBL-007",
+                    codes::NGFF_LBL_007,
                     p,
                     &ptr(&ptr(at, "properties"), i),
                     "property",
@@ -176,7 +177,7 @@ pub(crate) fn check_image_label(
             if let Some((a, b)) = first_duplicate(props) {
                 sink.emit(
                     scope,
-                    "NGFF-LBL-007",
+                    codes::NGFF_LBL_007,
                     &ptr(&ptr(at, "properties"), b),
                     format!("expected distinct properties, found item {b} equal to item {a}"),
                 );
@@ -184,7 +185,7 @@ pub(crate) fn check_image_label(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-LBL-007",
+            codes::NGFF_LBL_007,
             &ptr(at, "properties"),
             format!("expected properties to be a list, found {}", kind(v)),
         ),
@@ -197,7 +198,7 @@ pub(crate) fn check_image_label(
             {
                 sink.emit(
                     scope,
-                    "NGFF-LBL-008",
+                    codes::NGFF_LBL_008,
                     &ptr(&ptr(at, "source"), "image"),
                     format!("expected source image to be a string, found {}", kind(img)),
                 );
@@ -205,7 +206,7 @@ pub(crate) fn check_image_label(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-LBL-008",
+            codes::NGFF_LBL_008,
             &ptr(at, "source"),
             format!("expected source to be an object, found {}", kind(v)),
         ),

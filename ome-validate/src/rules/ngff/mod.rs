@@ -13,6 +13,7 @@ mod plate;
 mod scene;
 mod transforms;
 
+use crate::codes;
 use ome_core::metadata::NgffVersion;
 use serde_json::{Map, Value};
 
@@ -175,7 +176,7 @@ pub(crate) fn check_attributes<'v>(
         let found = attrs.get("ome").map(kind).unwrap_or("nothing");
         sink.emit(
             &scope,
-            "NGFF-HIER-002",
+            codes::NGFF_HIER_002,
             &ptr(input.base, "ome"),
             format!("expected ome to be an object, found {found}"),
         );
@@ -188,7 +189,7 @@ pub(crate) fn check_attributes<'v>(
                 {
                     sink.emit(
                         &scope,
-                        "NGFF-VER-005",
+                        codes::NGFF_VER_005,
                         p,
                         format!(
                             "expected version {}, as declared first in the document, found {s:?}",
@@ -199,13 +200,13 @@ pub(crate) fn check_attributes<'v>(
             }
             Value::String(s) => sink.emit(
                 &scope,
-                "NGFF-VER-001",
+                codes::NGFF_VER_001,
                 p,
                 format!("expected a known OME-NGFF version (0.1 to 0.6rc0), found {s:?}"),
             ),
             other => sink.emit(
                 &scope,
-                "NGFF-VER-001",
+                codes::NGFF_VER_001,
                 p,
                 format!("expected the version as a string, found {}", kind(other)),
             ),
@@ -220,7 +221,7 @@ pub(crate) fn check_attributes<'v>(
             .unwrap_or_default();
         sink.emit(
             &scope,
-            "NGFF-VER-006",
+            codes::NGFF_VER_006,
             &at,
             format!(
                 "expected version {}, found {}",
@@ -232,7 +233,7 @@ pub(crate) fn check_attributes<'v>(
     if namespaced && !ome.contains_key("version") {
         sink.emit(
             &scope,
-            "NGFF-VER-002",
+            codes::NGFF_VER_002,
             &base,
             "expected the key version in the ome object, found none",
         );
@@ -240,7 +241,7 @@ pub(crate) fn check_attributes<'v>(
     if !namespaced && version >= NgffVersion::V0_5 && declared.is_some() {
         sink.emit(
             &scope,
-            "NGFF-HIER-003",
+            codes::NGFF_HIER_003,
             input.base,
             format!(
                 "expected version {} metadata under the ome key, found it at the top level",
@@ -249,7 +250,7 @@ pub(crate) fn check_attributes<'v>(
         );
     }
     if namespaced && version <= NgffVersion::V0_4 {
-        sink.emit(&scope, "NGFF-HIER-003", &base, format!("expected version {} metadata at the top level of the attributes, found an ome object", version_str(version)));
+        sink.emit(&scope, codes::NGFF_HIER_003, &base, format!("expected version {} metadata at the top level of the attributes, found an ome object", version_str(version)));
     }
 
     let kinds = Kinds {
@@ -290,7 +291,7 @@ pub(crate) fn check_attributes<'v>(
     {
         sink.emit(
             &scope,
-            "NGFF-B2R-001",
+            codes::NGFF_B2R_001,
             &ptr(&base, "bioformats2raw.layout"),
             format!("expected bioformats2raw.layout 3, found {}", show(layout)),
         );
@@ -302,7 +303,7 @@ pub(crate) fn check_attributes<'v>(
         if !ok {
             sink.emit(
                 &scope,
-                "NGFF-B2R-002",
+                codes::NGFF_B2R_002,
                 &ptr(&base, "series"),
                 format!(
                     "expected series to be a list of strings, found {}",

@@ -2,6 +2,7 @@
 //! transformations (0.4, 0.5; 0.6 through `coordinates.rs`). Spec: 0.4 §"multiscales
 //! metadata" and §"axes metadata".
 
+use crate::codes;
 use ome_core::metadata::NgffVersion;
 use serde_json::Value;
 
@@ -13,7 +14,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
     let Value::Array(items) = ms else {
         sink.emit(
             scope,
-            "NGFF-MS-001",
+            codes::NGFF_MS_001,
             at,
             format!("expected multiscales to be a list, found {}", kind(ms)),
         );
@@ -22,7 +23,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
     if items.is_empty() {
         sink.emit(
             scope,
-            "NGFF-MS-001",
+            codes::NGFF_MS_001,
             at,
             "expected at least one multiscale, found an empty list",
         );
@@ -31,7 +32,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
     if let Some((a, b)) = first_duplicate(items) {
         sink.emit(
             scope,
-            "NGFF-MS-001",
+            codes::NGFF_MS_001,
             &ptr(at, b),
             format!("expected distinct multiscales, found item {b} equal to item {a}"),
         );
@@ -41,7 +42,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         let Value::Object(obj) = m else {
             sink.emit(
                 scope,
-                "NGFF-MS-001",
+                codes::NGFF_MS_001,
                 &at,
                 format!("expected a multiscale object, found {}", kind(m)),
             );
@@ -50,7 +51,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         if !namespaced && !obj.contains_key("version") {
             sink.emit(
                 scope,
-                "NGFF-VER-003",
+                codes::NGFF_VER_003,
                 &at,
                 "expected the key version in the multiscale, found none",
             );
@@ -58,14 +59,14 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         match obj.get("name") {
             None => sink.emit(
                 scope,
-                "NGFF-MS-005",
+                codes::NGFF_MS_005,
                 &at,
                 "expected the key name in the multiscale, found none",
             ),
             Some(Value::String(_)) => {}
             Some(v) => sink.emit(
                 scope,
-                "NGFF-MS-007",
+                codes::NGFF_MS_007,
                 &ptr(&at, "name"),
                 format!("expected name to be a string, found {}", kind(v)),
             ),
@@ -73,14 +74,14 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         match obj.get("type") {
             None => sink.emit(
                 scope,
-                "NGFF-MS-006",
+                codes::NGFF_MS_006,
                 &at,
                 "expected the key type (the downscaling method) in the multiscale, found none",
             ),
             Some(Value::String(_)) => {}
             Some(v) => sink.emit(
                 scope,
-                "NGFF-MS-007",
+                codes::NGFF_MS_007,
                 &ptr(&at, "type"),
                 format!("expected type to be a string, found {}", kind(v)),
             ),
@@ -88,14 +89,14 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         match obj.get("metadata") {
             None => sink.emit(
                 scope,
-                "NGFF-MS-006",
+                codes::NGFF_MS_006,
                 &at,
                 "expected the key metadata (about the downscaling) in the multiscale, found none",
             ),
             Some(Value::Object(_)) => {}
             Some(v) => sink.emit(
                 scope,
-                "NGFF-MS-007",
+                codes::NGFF_MS_007,
                 &ptr(&at, "metadata"),
                 format!("expected metadata to be an object, found {}", kind(v)),
             ),
@@ -109,7 +110,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
                 None => {
                     sink.emit(
                         scope,
-                        "NGFF-MS-004",
+                        codes::NGFF_MS_004,
                         &at,
                         "expected the key axes in the multiscale, found none",
                     );
@@ -123,14 +124,14 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
         match obj.get("datasets") {
             None => sink.emit(
                 scope,
-                "NGFF-MS-002",
+                codes::NGFF_MS_002,
                 &at,
                 "expected the key datasets in the multiscale, found none",
             ),
             Some(Value::Array(ds)) if ds.is_empty() => {
                 sink.emit(
                     scope,
-                    "NGFF-MS-002",
+                    codes::NGFF_MS_002,
                     &ptr(&at, "datasets"),
                     "expected at least one dataset, found an empty list",
                 );
@@ -142,7 +143,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, ms: &Value, at: &str, na
             }
             Some(v) => sink.emit(
                 scope,
-                "NGFF-MS-002",
+                codes::NGFF_MS_002,
                 &ptr(&at, "datasets"),
                 format!("expected datasets to be a list, found {}", kind(v)),
             ),
@@ -175,7 +176,7 @@ fn check_multiscale_06(
         None => {
             sink.emit(
                 scope,
-                "NGFF-CS-001",
+                codes::NGFF_CS_001,
                 at,
                 "expected the key coordinateSystems in the multiscale, found none",
             );
@@ -187,13 +188,13 @@ fn check_multiscale_06(
     match obj.get("datasets") {
         None => sink.emit(
             scope,
-            "NGFF-MS-002",
+            codes::NGFF_MS_002,
             at,
             "expected the key datasets in the multiscale, found none",
         ),
         Some(Value::Array(ds)) if ds.is_empty() => sink.emit(
             scope,
-            "NGFF-MS-002",
+            codes::NGFF_MS_002,
             &ptr(at, "datasets"),
             "expected at least one dataset, found an empty list",
         ),
@@ -205,7 +206,7 @@ fn check_multiscale_06(
                 let Some(ct) = dobj.get("coordinateTransformations") else {
                     sink.emit(
                         scope,
-                        "NGFF-CT-001",
+                        codes::NGFF_CT_001,
                         &at_d,
                         "expected the key coordinateTransformations in the dataset, found none",
                     );
@@ -222,7 +223,7 @@ fn check_multiscale_06(
                     None => intrinsic = Some((out, at_ct)),
                     Some((first, first_at)) if *first != out => sink.emit(
                         scope,
-                        "NGFF-CT-012",
+                        codes::NGFF_CT_012,
                         &ptr(&ptr(&ptr(&at_ct, 0), "output"), "name"),
                         format!("expected the same output.name for every dataset (the intrinsic system {first:?} at {first_at}), found {out:?}"),
                     ),
@@ -232,7 +233,7 @@ fn check_multiscale_06(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-MS-002",
+            codes::NGFF_MS_002,
             &ptr(at, "datasets"),
             format!("expected datasets to be a list, found {}", kind(v)),
         ),
@@ -271,7 +272,7 @@ fn check_dataset(sink: &mut Sink<'_>, scope: &Scope, d: &Value, at: &str, naxes:
     let Value::Object(obj) = d else {
         sink.emit(
             scope,
-            "NGFF-MS-002",
+            codes::NGFF_MS_002,
             at,
             format!("expected a dataset object, found {}", kind(d)),
         );
@@ -280,14 +281,14 @@ fn check_dataset(sink: &mut Sink<'_>, scope: &Scope, d: &Value, at: &str, naxes:
     match obj.get("path") {
         None => sink.emit(
             scope,
-            "NGFF-MS-003",
+            codes::NGFF_MS_003,
             at,
             "expected the key path in the dataset, found none",
         ),
         Some(Value::String(_)) => {}
         Some(v) => sink.emit(
             scope,
-            "NGFF-MS-003",
+            codes::NGFF_MS_003,
             &ptr(at, "path"),
             format!("expected path to be a string, found {}", kind(v)),
         ),
@@ -296,7 +297,7 @@ fn check_dataset(sink: &mut Sink<'_>, scope: &Scope, d: &Value, at: &str, naxes:
         match obj.get("coordinateTransformations") {
             None => sink.emit(
                 scope,
-                "NGFF-CT-001",
+                codes::NGFF_CT_001,
                 at,
                 "expected the key coordinateTransformations in the dataset, found none",
             ),
@@ -323,7 +324,7 @@ fn check_transforms(
     let Value::Array(list) = ct else {
         sink.emit(
             scope,
-            "NGFF-CT-001",
+            codes::NGFF_CT_001,
             at,
             format!("expected a list of transformations, found {}", kind(ct)),
         );
@@ -332,7 +333,7 @@ fn check_transforms(
     if list.is_empty() {
         sink.emit(
             scope,
-            "NGFF-CT-001",
+            codes::NGFF_CT_001,
             at,
             "expected at least one transformation, found an empty list",
         );
@@ -357,7 +358,7 @@ fn check_transforms(
                         {
                             sink.emit(
                                 scope,
-                                "NGFF-CT-005",
+                                codes::NGFF_CT_005,
                                 &ptr(&ptr(&at, name), k),
                                 format!(
                                     "expected {name} values to be numbers, found {}",
@@ -367,7 +368,7 @@ fn check_transforms(
                         } else if values.len() < 2 {
                             sink.emit(
                                 scope,
-                                "NGFF-CT-005",
+                                codes::NGFF_CT_005,
                                 &ptr(&at, name),
                                 format!(
                                     "expected at least 2 {name} values, found {}",
@@ -379,7 +380,7 @@ fn check_transforms(
                         {
                             sink.emit(
                                 scope,
-                                "NGFF-CT-005",
+                                codes::NGFF_CT_005,
                                 &ptr(&at, name),
                                 format!(
                                     "expected {n} {name} values (one per axis), found {}",
@@ -392,13 +393,13 @@ fn check_transforms(
                     None if t.get("path").is_some_and(Value::is_string) => {}
                     None => sink.emit(
                         scope,
-                        "NGFF-CT-005",
+                        codes::NGFF_CT_005,
                         &at,
                         format!("expected the key {name} with a list of numbers, found none"),
                     ),
                     Some(v) => sink.emit(
                         scope,
-                        "NGFF-CT-005",
+                        codes::NGFF_CT_005,
                         &ptr(&at, name),
                         format!("expected {name} to be a list of numbers, found {}", kind(v)),
                     ),
@@ -406,26 +407,26 @@ fn check_transforms(
             }
             Some(other) => sink.emit(
                 scope,
-                "NGFF-CT-002",
+                codes::NGFF_CT_002,
                 &ptr(&at, "type"),
                 format!("expected type \"scale\" or \"translation\", found {other:?}"),
             ),
             None => match ty {
                 Some(v) => sink.emit(
                     scope,
-                    "NGFF-CT-002",
+                    codes::NGFF_CT_002,
                     &ptr(&at, "type"),
                     format!("expected type to be a string, found {}", kind(v)),
                 ),
                 None if t.is_object() => sink.emit(
                     scope,
-                    "NGFF-CT-002",
+                    codes::NGFF_CT_002,
                     &at,
                     "expected the key type in the transformation, found none",
                 ),
                 None => sink.emit(
                     scope,
-                    "NGFF-CT-002",
+                    codes::NGFF_CT_002,
                     &at,
                     format!("expected a transformation object, found {}", kind(t)),
                 ),
@@ -435,7 +436,7 @@ fn check_transforms(
     if scales.len() != 1 {
         sink.emit(
             scope,
-            "NGFF-CT-003",
+            codes::NGFF_CT_003,
             at,
             format!(
                 "expected exactly one scale transformation, found {}",
@@ -446,7 +447,7 @@ fn check_transforms(
     if translations.len() > 1 {
         sink.emit(
             scope,
-            "NGFF-CT-004",
+            codes::NGFF_CT_004,
             at,
             format!(
                 "expected at most one translation, found {}",
@@ -457,7 +458,7 @@ fn check_transforms(
     if let (Some(&s), Some(&t)) = (scales.first(), translations.first())
         && t < s
     {
-        sink.emit(scope, "NGFF-CT-004", &ptr(at, t), format!("expected the translation after the scale, found it at index {t} before the scale at index {s}"));
+        sink.emit(scope, codes::NGFF_CT_004, &ptr(at, t), format!("expected the translation after the scale, found it at index {t} before the scale at index {s}"));
     }
 }
 

@@ -1,5 +1,6 @@
 //! `omero`: transitional rendering settings. Spec: §"omero metadata".
 
+use crate::codes;
 use ome_core::metadata::NgffVersion;
 use serde_json::Value;
 
@@ -9,7 +10,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
     let Value::Object(obj) = omero else {
         sink.emit(
             scope,
-            "NGFF-OM-001",
+            codes::NGFF_OM_001,
             at,
             format!("expected omero to be an object, found {}", kind(omero)),
         );
@@ -20,7 +21,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-OM-001",
+                codes::NGFF_OM_001,
                 &ptr(at, "channels"),
                 format!("expected channels to be a list, found {}", kind(v)),
             );
@@ -29,7 +30,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
         None => {
             sink.emit(
                 scope,
-                "NGFF-OM-001",
+                codes::NGFF_OM_001,
                 at,
                 "expected the key channels in omero, found none",
             );
@@ -43,7 +44,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
         let Value::Object(ch) = c else {
             sink.emit(
                 scope,
-                "NGFF-OM-001",
+                codes::NGFF_OM_001,
                 &at,
                 format!("expected a channel object, found {}", kind(c)),
             );
@@ -52,7 +53,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
         match ch.get("window") {
             None if required => sink.emit(
                 scope,
-                "NGFF-OM-002",
+                codes::NGFF_OM_002,
                 &at,
                 "expected the key window in the channel, found none",
             ),
@@ -63,13 +64,13 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
                         Some(Value::Number(_)) => {}
                         Some(v) => sink.emit(
                             scope,
-                            "NGFF-OM-002",
+                            codes::NGFF_OM_002,
                             &ptr(&ptr(&at, "window"), key),
                             format!("expected window {key} to be a number, found {}", kind(v)),
                         ),
                         None => sink.emit(
                             scope,
-                            "NGFF-OM-002",
+                            codes::NGFF_OM_002,
                             &ptr(&at, "window"),
                             format!("expected the key {key} in the window, found none"),
                         ),
@@ -78,7 +79,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
             }
             Some(v) => sink.emit(
                 scope,
-                "NGFF-OM-002",
+                codes::NGFF_OM_002,
                 &ptr(&at, "window"),
                 format!("expected window to be an object, found {}", kind(v)),
             ),
@@ -86,7 +87,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
         match ch.get("color") {
             None if required => sink.emit(
                 scope,
-                "NGFF-OM-003",
+                codes::NGFF_OM_003,
                 &at,
                 "expected the key color in the channel, found none",
             ),
@@ -96,7 +97,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
             {
                 sink.emit(
                     scope,
-                    "NGFF-OM-004",
+                    codes::NGFF_OM_004,
                     &ptr(&at, "color"),
                     format!("expected six hexadecimal digits (RRGGBB), found {s:?}"),
                 );
@@ -104,7 +105,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
             Some(Value::String(_)) => {}
             Some(v) => sink.emit(
                 scope,
-                "NGFF-OM-003",
+                codes::NGFF_OM_003,
                 &ptr(&at, "color"),
                 format!("expected color to be a string, found {}", show(v)),
             ),
@@ -121,7 +122,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, omero: &Value, at: &str)
             {
                 sink.emit(
                     scope,
-                    "NGFF-OM-005",
+                    codes::NGFF_OM_005,
                     &ptr(&at, key),
                     format!("expected {key} to be {want}, found {}", kind(v)),
                 );

@@ -1,6 +1,7 @@
 //! `plate` and `well`: high-content screening layout. Spec: §"plate metadata",
 //! §"well metadata".
 
+use crate::codes;
 use std::collections::HashMap;
 
 use ome_core::metadata::NgffVersion;
@@ -35,7 +36,7 @@ fn check_names(
         Some(Value::Array(_)) => {
             sink.emit(
                 scope,
-                "NGFF-PL-002",
+                codes::NGFF_PL_002,
                 &at,
                 format!("expected at least one entry in {key}, found an empty list"),
             );
@@ -44,7 +45,7 @@ fn check_names(
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-PL-002",
+                codes::NGFF_PL_002,
                 &at,
                 format!("expected {key} to be a list, found {}", kind(v)),
             );
@@ -61,7 +62,7 @@ fn check_names(
             Some(v) => {
                 sink.emit(
                     scope,
-                    "NGFF-PL-002",
+                    codes::NGFF_PL_002,
                     &ptr(&at_i, "name"),
                     format!("expected the name to be a string, found {}", kind(v)),
                 );
@@ -70,7 +71,7 @@ fn check_names(
             None if entry.is_object() => {
                 sink.emit(
                     scope,
-                    "NGFF-PL-002",
+                    codes::NGFF_PL_002,
                     &at_i,
                     format!("expected the key name in the {key} entry, found none"),
                 );
@@ -79,7 +80,7 @@ fn check_names(
             None => {
                 sink.emit(
                     scope,
-                    "NGFF-PL-002",
+                    codes::NGFF_PL_002,
                     &at_i,
                     format!("expected an object, found {}", kind(entry)),
                 );
@@ -90,7 +91,7 @@ fn check_names(
             if !alphanumeric(n) {
                 sink.emit(
                     scope,
-                    "NGFF-PL-003",
+                    codes::NGFF_PL_003,
                     &ptr(&at_i, "name"),
                     format!("expected an alphanumeric name, found {n:?}"),
                 );
@@ -98,7 +99,7 @@ fn check_names(
             if let Some(j) = seen.insert(n.clone(), i) {
                 sink.emit(
                     scope,
-                    "NGFF-PL-004",
+                    codes::NGFF_PL_004,
                     &ptr(&at_i, "name"),
                     format!("expected unique names in {key}, found {n:?} at {j} and {i}"),
                 );
@@ -111,7 +112,7 @@ fn check_names(
     {
         sink.emit(
             scope,
-            "NGFF-PL-004",
+            codes::NGFF_PL_004,
             &ptr(&at, b),
             format!("expected distinct entries in {key}, found item {b} equal to item {a}"),
         );
@@ -123,7 +124,7 @@ fn check_names(
 fn check_nonneg_int(
     sink: &mut Sink<'_>,
     scope: &Scope,
-    code: &'static str,
+    code: codes::Code,
     obj: &Map<String, Value>,
     key: &str,
     at: &str,
@@ -163,7 +164,7 @@ pub(crate) fn check_plate(
     let Value::Object(obj) = plate else {
         sink.emit(
             scope,
-            "NGFF-PL-001",
+            codes::NGFF_PL_001,
             at,
             format!("expected plate to be an object, found {}", kind(plate)),
         );
@@ -173,7 +174,7 @@ pub(crate) fn check_plate(
     if !namespaced && !obj.contains_key("version") {
         sink.emit(
             scope,
-            "NGFF-VER-004",
+            codes::NGFF_VER_004,
             at,
             "expected the key version in the plate, found none",
         );
@@ -182,7 +183,7 @@ pub(crate) fn check_plate(
         if !obj.contains_key(key) {
             sink.emit(
                 scope,
-                "NGFF-PL-001",
+                codes::NGFF_PL_001,
                 at,
                 format!("expected the key {key} in the plate, found none"),
             );
@@ -191,14 +192,14 @@ pub(crate) fn check_plate(
     match obj.get("name") {
         None => sink.emit(
             scope,
-            "NGFF-PL-011",
+            codes::NGFF_PL_011,
             at,
             "expected the key name in the plate, found none",
         ),
         Some(Value::String(_)) => {}
         Some(v) => sink.emit(
             scope,
-            "NGFF-PL-001",
+            codes::NGFF_PL_001,
             &ptr(at, "name"),
             format!("expected the plate name to be a string, found {}", kind(v)),
         ),
@@ -208,7 +209,7 @@ pub(crate) fn check_plate(
     check_nonneg_int(
         sink,
         scope,
-        "NGFF-PL-010",
+        codes::NGFF_PL_010,
         obj,
         "field_count",
         at,
@@ -220,7 +221,7 @@ pub(crate) fn check_plate(
         Some(Value::Array(wells)) if wells.is_empty() => {
             sink.emit(
                 scope,
-                "NGFF-PL-005",
+                codes::NGFF_PL_005,
                 &ptr(at, "wells"),
                 "expected at least one well, found an empty list",
             );
@@ -232,7 +233,7 @@ pub(crate) fn check_plate(
                 let Value::Object(well) = w else {
                     sink.emit(
                         scope,
-                        "NGFF-PL-005",
+                        codes::NGFF_PL_005,
                         &at_i,
                         format!("expected a well object, found {}", kind(w)),
                     );
@@ -243,7 +244,7 @@ pub(crate) fn check_plate(
                     Some(v) => {
                         sink.emit(
                             scope,
-                            "NGFF-PL-005",
+                            codes::NGFF_PL_005,
                             &ptr(&at_i, "path"),
                             format!("expected the well path to be a string, found {}", kind(v)),
                         );
@@ -252,7 +253,7 @@ pub(crate) fn check_plate(
                     None => {
                         sink.emit(
                             scope,
-                            "NGFF-PL-005",
+                            codes::NGFF_PL_005,
                             &at_i,
                             "expected the key path in the well, found none",
                         );
@@ -264,7 +265,7 @@ pub(crate) fn check_plate(
                 {
                     sink.emit(
                         scope,
-                        "NGFF-PL-005",
+                        codes::NGFF_PL_005,
                         &ptr(&at_i, "path"),
                         format!("expected unique well paths, found {p:?} at {j} and {i}"),
                     );
@@ -274,7 +275,7 @@ pub(crate) fn check_plate(
                         None => {
                             sink.emit(
                                 scope,
-                                "NGFF-PL-006",
+                                codes::NGFF_PL_006,
                                 &at_i,
                                 format!("expected the key {key} in the well, found none"),
                             );
@@ -285,7 +286,7 @@ pub(crate) fn check_plate(
                             _ => {
                                 sink.emit(
                                     scope,
-                                    "NGFF-PL-006",
+                                    codes::NGFF_PL_006,
                                     &ptr(&at_i, key),
                                     format!(
                                         "expected {key} to be a non-negative integer, found {}",
@@ -305,7 +306,7 @@ pub(crate) fn check_plate(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-PL-005",
+            codes::NGFF_PL_005,
             &ptr(at, "wells"),
             format!("expected wells to be a list, found {}", kind(v)),
         ),
@@ -319,7 +320,7 @@ pub(crate) fn check_plate(
                 let Value::Object(acq) = a else {
                     sink.emit(
                         scope,
-                        "NGFF-PL-008",
+                        codes::NGFF_PL_008,
                         &at_i,
                         format!("expected an acquisition object, found {}", kind(a)),
                     );
@@ -328,7 +329,7 @@ pub(crate) fn check_plate(
                 match acq.get("id") {
                     None => sink.emit(
                         scope,
-                        "NGFF-PL-008",
+                        codes::NGFF_PL_008,
                         &at_i,
                         "expected the key id in the acquisition, found none",
                     ),
@@ -341,12 +342,12 @@ pub(crate) fn check_plate(
                         match id {
                             Some(id) => {
                                 if let Some(j) = ids.insert(id, i) {
-                                    sink.emit(scope, "NGFF-PL-008", &ptr(&at_i, "id"), format!("expected unique acquisition ids, found {id} at {j} and {i}"));
+                                    sink.emit(scope, codes::NGFF_PL_008, &ptr(&at_i, "id"), format!("expected unique acquisition ids, found {id} at {j} and {i}"));
                                 }
                             }
                             None => sink.emit(
                                 scope,
-                                "NGFF-PL-008",
+                                codes::NGFF_PL_008,
                                 &ptr(&at_i, "id"),
                                 format!(
                                     "expected id to be a non-negative integer, found {}",
@@ -359,7 +360,7 @@ pub(crate) fn check_plate(
                 check_nonneg_int(
                     sink,
                     scope,
-                    "NGFF-PL-009",
+                    codes::NGFF_PL_009,
                     acq,
                     "maximumfieldcount",
                     &at_i,
@@ -369,7 +370,7 @@ pub(crate) fn check_plate(
                 check_nonneg_int(
                     sink,
                     scope,
-                    "NGFF-PL-009",
+                    codes::NGFF_PL_009,
                     acq,
                     "starttime",
                     &at_i,
@@ -379,7 +380,7 @@ pub(crate) fn check_plate(
                 check_nonneg_int(
                     sink,
                     scope,
-                    "NGFF-PL-009",
+                    codes::NGFF_PL_009,
                     acq,
                     "endtime",
                     &at_i,
@@ -390,7 +391,7 @@ pub(crate) fn check_plate(
                     if let Some(v) = acq.get(key).filter(|v| !v.is_string()) {
                         sink.emit(
                             scope,
-                            "NGFF-PL-009",
+                            codes::NGFF_PL_009,
                             &ptr(&at_i, key),
                             format!("expected {key} to be a string, found {}", kind(v)),
                         );
@@ -400,7 +401,7 @@ pub(crate) fn check_plate(
                     if !acq.contains_key(key) {
                         sink.emit(
                             scope,
-                            "NGFF-PL-012",
+                            codes::NGFF_PL_012,
                             &at_i,
                             format!("expected the key {key} in the acquisition, found none"),
                         );
@@ -410,7 +411,7 @@ pub(crate) fn check_plate(
         }
         Some(v) => sink.emit(
             scope,
-            "NGFF-PL-008",
+            codes::NGFF_PL_008,
             &ptr(at, "acquisitions"),
             format!("expected acquisitions to be a list, found {}", kind(v)),
         ),
@@ -434,7 +435,7 @@ fn check_well_path(
         // 0.1-0.3 have no path grammar; 0.4+ MUST be "<row>/<column>".
         sink.emit(
             scope,
-            "NGFF-PL-007",
+            codes::NGFF_PL_007,
             &at_path,
             format!("expected the well path as <row name>/<column name>, found {path:?}"),
         );
@@ -448,7 +449,7 @@ fn check_well_path(
     {
         sink.emit(
             scope,
-            "NGFF-PL-007",
+            codes::NGFF_PL_007,
             &ptr(at, "rowIndex"),
             format!("expected rowIndex below {}, found {i}", rows.len()),
         );
@@ -459,7 +460,7 @@ fn check_well_path(
     {
         sink.emit(
             scope,
-            "NGFF-PL-007",
+            codes::NGFF_PL_007,
             &ptr(at, "columnIndex"),
             format!("expected columnIndex below {}, found {i}", columns.len()),
         );
@@ -469,7 +470,7 @@ fn check_well_path(
         if want != path {
             sink.emit(
                 scope,
-                "NGFF-PL-007",
+                codes::NGFF_PL_007,
                 &at_path,
                 format!(
                     "expected path {want:?} (rows[{}] / columns[{}]), found {path:?}",
@@ -491,7 +492,7 @@ pub(crate) fn check_well(
     let Value::Object(obj) = well else {
         sink.emit(
             scope,
-            "NGFF-WL-001",
+            codes::NGFF_WL_001,
             at,
             format!("expected well to be an object, found {}", kind(well)),
         );
@@ -500,7 +501,7 @@ pub(crate) fn check_well(
     if !namespaced && !obj.contains_key("version") {
         sink.emit(
             scope,
-            "NGFF-VER-003",
+            codes::NGFF_VER_003,
             at,
             "expected the key version in the well, found none",
         );
@@ -510,7 +511,7 @@ pub(crate) fn check_well(
         Some(Value::Array(_)) => {
             sink.emit(
                 scope,
-                "NGFF-WL-001",
+                codes::NGFF_WL_001,
                 &ptr(at, "images"),
                 "expected at least one image, found an empty list",
             );
@@ -519,7 +520,7 @@ pub(crate) fn check_well(
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-WL-001",
+                codes::NGFF_WL_001,
                 &ptr(at, "images"),
                 format!("expected images to be a list, found {}", kind(v)),
             );
@@ -528,7 +529,7 @@ pub(crate) fn check_well(
         None => {
             sink.emit(
                 scope,
-                "NGFF-WL-001",
+                codes::NGFF_WL_001,
                 at,
                 "expected the key images in the well, found none",
             );
@@ -541,7 +542,7 @@ pub(crate) fn check_well(
         let Value::Object(im) = img else {
             sink.emit(
                 scope,
-                "NGFF-WL-001",
+                codes::NGFF_WL_001,
                 &at_i,
                 format!("expected an image object, found {}", kind(img)),
             );
@@ -553,7 +554,7 @@ pub(crate) fn check_well(
                     if !node_name(p) {
                         sink.emit(
                             scope,
-                            "NGFF-WL-002",
+                            codes::NGFF_WL_002,
                             &ptr(&at_i, "path"),
                             format!("expected a field path of characters a-z, A-Z, 0-9, -, _ and . (not only periods, not starting with __), found {p:?}"),
                         );
@@ -561,7 +562,7 @@ pub(crate) fn check_well(
                 } else if !alphanumeric(p) {
                     sink.emit(
                         scope,
-                        "NGFF-WL-002",
+                        codes::NGFF_WL_002,
                         &ptr(&at_i, "path"),
                         format!("expected an alphanumeric field path, found {p:?}"),
                     );
@@ -569,7 +570,7 @@ pub(crate) fn check_well(
                 if let Some(j) = paths.insert(p.as_str(), i) {
                     sink.emit(
                         scope,
-                        "NGFF-WL-001",
+                        codes::NGFF_WL_001,
                         &ptr(&at_i, "path"),
                         format!("expected unique image paths, found {p:?} at {j} and {i}"),
                     );
@@ -577,13 +578,13 @@ pub(crate) fn check_well(
             }
             Some(v) => sink.emit(
                 scope,
-                "NGFF-WL-002",
+                codes::NGFF_WL_002,
                 &ptr(&at_i, "path"),
                 format!("expected the path to be a string, found {}", kind(v)),
             ),
             None => sink.emit(
                 scope,
-                "NGFF-WL-002",
+                codes::NGFF_WL_002,
                 &at_i,
                 "expected the key path in the image, found none",
             ),
@@ -593,7 +594,7 @@ pub(crate) fn check_well(
         {
             sink.emit(
                 scope,
-                "NGFF-WL-003",
+                codes::NGFF_WL_003,
                 &ptr(&at_i, "acquisition"),
                 format!("expected acquisition to be an integer, found {}", show(a)),
             );
@@ -604,7 +605,7 @@ pub(crate) fn check_well(
     {
         sink.emit(
             scope,
-            "NGFF-WL-001",
+            codes::NGFF_WL_001,
             &ptr(&ptr(at, "images"), b),
             format!("expected distinct images, found item {b} equal to item {a}"),
         );

@@ -1,6 +1,7 @@
 //! 0.6 `scene`: coordinate systems and transformations between images.
 //! Spec: 0.6rc0 §"scene" metadata, §"coordinateTransformations" constraints.
 
+use crate::codes;
 use serde_json::Value;
 
 use super::coordinates::{check_systems, check_transform, dims_of};
@@ -10,7 +11,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
     let Value::Object(obj) = scene else {
         sink.emit(
             scope,
-            "NGFF-SC-001",
+            codes::NGFF_SC_001,
             at,
             format!("expected scene to be an object, found {}", kind(scene)),
         );
@@ -25,7 +26,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
         None => {
             sink.emit(
                 scope,
-                "NGFF-SC-001",
+                codes::NGFF_SC_001,
                 at,
                 "expected the key coordinateTransformations in the scene, found none",
             );
@@ -34,7 +35,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
         Some(Value::Array(list)) if list.is_empty() => {
             sink.emit(
                 scope,
-                "NGFF-SC-001",
+                codes::NGFF_SC_001,
                 &at_ct,
                 "expected at least one transformation, found an empty list",
             );
@@ -44,7 +45,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
         Some(v) => {
             sink.emit(
                 scope,
-                "NGFF-SC-001",
+                codes::NGFF_SC_001,
                 &at_ct,
                 format!(
                     "expected coordinateTransformations to be a list, found {}",
@@ -69,7 +70,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
             for extra in io.keys().filter(|k| *k != "name" && *k != "path") {
                 sink.emit(
                     scope,
-                    "NGFF-SC-002",
+                    codes::NGFF_SC_002,
                     &ptr(&at_io, extra),
                     format!("expected only name and path in a scene {key}, found {extra:?}"),
                 );
@@ -77,7 +78,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
             let Some(name) = io.get("name") else {
                 sink.emit(
                     scope,
-                    "NGFF-SC-002",
+                    codes::NGFF_SC_002,
                     &at_io,
                     format!("expected {key}.name (a coordinate system name), found none"),
                 );
@@ -90,7 +91,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
                         let known: Vec<&str> = systems.iter().map(|s| s.name.as_str()).collect();
                         sink.emit(
                             scope,
-                            "NGFF-SC-003",
+                            codes::NGFF_SC_003,
                             &ptr(&at_io, "name"),
                             format!(
                                 "expected {key}.name without a path to name a coordinate system of the scene ([{}]), found {name:?}",
@@ -101,7 +102,7 @@ pub(crate) fn check(sink: &mut Sink<'_>, scope: &Scope, scene: &Value, at: &str)
                 }
                 Some(Value::String(p)) if p.is_empty() => sink.emit(
                     scope,
-                    "NGFF-SC-002",
+                    codes::NGFF_SC_002,
                     &ptr(&at_io, "path"),
                     format!(
                         "expected {key}.path to name a multiscale image subgroup, found {}",

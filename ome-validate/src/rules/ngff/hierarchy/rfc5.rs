@@ -6,6 +6,7 @@
 //! Spec: 0.6rc0 §"coordinateTransformations" metadata (constraints, "Graph connectedness",
 //! "Transformation types", "coordinates and displacements"), §"scene" metadata.
 
+use crate::codes;
 use std::collections::{BTreeMap, HashSet};
 
 use ome_core::zarr::{RawNode, ZarrFormat};
@@ -124,7 +125,7 @@ fn recheck_dims(sink: &mut Sink<'_>, scope: &Scope, t: &Value, at: &str, dims: D
     let mut scratch = sink.fork();
     check_transform(&mut scratch, scope, t, at, dims);
     for f in scratch.findings {
-        if !matches!(f.code, "NGFF-CT-009" | "NGFF-CT-010") {
+        if f.code != codes::NGFF_CT_009.as_str() && f.code != codes::NGFF_CT_010.as_str() {
             continue;
         }
         let seen = sink
@@ -207,7 +208,7 @@ impl Walker<'_> {
                             }
                             None => sink.emit(
                                 &scope,
-                                "NGFF-SC-004",
+                                codes::NGFF_SC_004,
                                 &ptr(&at_io, "name"),
                                 format!(
                                     "expected {key}.name to name a coordinate system of the image {p:?} ([{}]), found {name:?}",
@@ -297,7 +298,7 @@ impl Walker<'_> {
             if !reached.contains(k.as_str()) {
                 sink.emit(
                     &scope,
-                    "NGFF-CS-003",
+                    codes::NGFF_CS_003,
                     at,
                     format!("expected the {what} to be linked to the {root_what} by scene transformations, found no path"),
                 );
@@ -319,7 +320,7 @@ impl Walker<'_> {
         let Some(img) = found else {
             sink.emit(
                 scope,
-                "NGFF-SC-004",
+                codes::NGFF_SC_004,
                 at,
                 format!("expected a multiscale image group at {path:?}, found nothing"),
             );
@@ -328,7 +329,7 @@ impl Walker<'_> {
         let Some(found) = image_spaces(&img) else {
             sink.emit(
                 scope,
-                "NGFF-SC-004",
+                codes::NGFF_SC_004,
                 at,
                 format!(
                     "expected {path:?} to be a multiscale image group, found {} without multiscales",
@@ -383,7 +384,7 @@ impl Walker<'_> {
                 let Some(label) = found else {
                     sink.emit(
                         scope,
-                        "NGFF-CT-014",
+                        codes::NGFF_CT_014,
                         &at_p,
                         format!("expected a label image group at {p:?}, found nothing"),
                     );
@@ -392,7 +393,7 @@ impl Walker<'_> {
                 let Some(found) = image_spaces(&label) else {
                     sink.emit(
                         scope,
-                        "NGFF-CT-014",
+                        codes::NGFF_CT_014,
                         &at_p,
                         format!("expected {p:?} to be a multiscale label image group, found a node without multiscales"),
                     );
@@ -405,7 +406,7 @@ impl Walker<'_> {
                     }
                     None => sink.emit(
                         scope,
-                        "NGFF-CT-014",
+                        codes::NGFF_CT_014,
                         &ptr(&at_io, "name"),
                         format!(
                             "expected {key}.name to name a coordinate system of the label image {p:?} ([{}]), found {name:?}",
@@ -459,7 +460,7 @@ impl Walker<'_> {
                 {
                     sink.emit(
                         scope,
-                        "NGFF-CT-017",
+                        codes::NGFF_CT_017,
                         at,
                         format!("expected displacements between spaces of equal dimension (M = N), found input {i} and output {o} dimensions"),
                     );
@@ -479,7 +480,7 @@ impl Walker<'_> {
         sink: &mut Sink<'_>,
         scope: &Scope,
         r: &ParamRef<'_>,
-        code: &'static str,
+        code: codes::Code,
         what: &str,
     ) -> Option<RawNode> {
         let node = self.child(sink, scope, r.group, r.path, &r.at_path)?;
@@ -510,13 +511,13 @@ impl Walker<'_> {
     ) {
         let (path, at_p) = (r.path, r.at_path.as_str());
         let what = format!("a Zarr array holding the {ty} matrix");
-        let Some(raw) = self.param_node(sink, scope, r, "NGFF-CT-016", &what) else {
+        let Some(raw) = self.param_node(sink, scope, r, codes::NGFF_CT_016, &what) else {
             return;
         };
         if !raw.is_array {
             sink.emit(
                 scope,
-                "NGFF-CT-016",
+                codes::NGFF_CT_016,
                 at_p,
                 format!("expected {path:?} to be {what}, found a group"),
             );
@@ -531,7 +532,7 @@ impl Walker<'_> {
         let [rows, cols] = shape.as_slice() else {
             sink.emit(
                 &s,
-                "NGFF-CT-016",
+                codes::NGFF_CT_016,
                 "/shape",
                 format!(
                     "expected a 2D array for {of}, found {} dimensions {shape:?}",
@@ -546,7 +547,7 @@ impl Walker<'_> {
             if rows != cols {
                 sink.emit(
                     &s,
-                    "NGFF-CT-016",
+                    codes::NGFF_CT_016,
                     "/shape",
                     format!("expected a square N x N array for {of}, found {rows} x {cols}"),
                 );
@@ -569,7 +570,7 @@ impl Walker<'_> {
             };
             sink.emit(
                 &s,
-                "NGFF-CT-016",
+                codes::NGFF_CT_016,
                 "/shape",
                 format!("expected a {r} x {c} array ({layout}) for {of}, found {rows} x {cols}"),
             );
@@ -589,7 +590,7 @@ impl Walker<'_> {
                 sink.emit_in(
                     s,
                     None,
-                    "NGFF-DATA-001",
+                    codes::NGFF_DATA_001,
                     "",
                     format!(
                         "expected the {n} x {n} matrix of {of} to decode, found: {}",
@@ -607,7 +608,7 @@ impl Walker<'_> {
             sink.emit_in(
                 s,
                 None,
-                "NGFF-CT-015",
+                codes::NGFF_CT_015,
                 "",
                 format!("expected an orthonormal rotation matrix with determinant 1 for {of}, found {rows:?}"),
             );
@@ -629,7 +630,7 @@ impl Walker<'_> {
     ) {
         let (path, at_p) = (r.path, r.at_path.as_str());
         let what = format!("a multiscale group holding the {ty} field");
-        let Some(raw) = self.param_node(sink, scope, r, "NGFF-CT-017", &what) else {
+        let Some(raw) = self.param_node(sink, scope, r, codes::NGFF_CT_017, &what) else {
             return;
         };
         let (ome, base) = ome_of(&raw);
@@ -640,7 +641,7 @@ impl Walker<'_> {
         let Some(m) = m.filter(|_| !raw.is_array) else {
             sink.emit(
                 scope,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 at_p,
                 format!(
                     "expected {path:?} to be {what}, found {} without multiscales",
@@ -672,7 +673,7 @@ impl Walker<'_> {
         {
             sink.emit(
                 &fscope,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 &at_axes,
                 format!(
                     "expected {} axes (the {n} input axes and one {want} axis) for {of}, found {}",
@@ -692,7 +693,7 @@ impl Walker<'_> {
             [] => {
                 sink.emit(
                     &fscope,
-                    "NGFF-CT-017",
+                    codes::NGFF_CT_017,
                     &at_axes,
                     format!("expected one axis of type {want:?} for {of}, found none"),
                 );
@@ -702,7 +703,7 @@ impl Walker<'_> {
             [_, second, ..] => {
                 sink.emit(
                     &fscope,
-                    "NGFF-CT-017",
+                    codes::NGFF_CT_017,
                     &ptr(&at_axes, second),
                     format!("expected one {want} axis for {of}, found {}", vector.len()),
                 );
@@ -714,7 +715,7 @@ impl Walker<'_> {
         if ty_of(axis).as_deref() != Some(want) {
             sink.emit(
                 &fscope,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 &ptr(&at_k, "type"),
                 format!(
                     "expected type {want:?} for {of}, found {}",
@@ -725,7 +726,7 @@ impl Walker<'_> {
         if axis.get("discrete") != Some(&Value::Bool(true)) {
             sink.emit(
                 &fscope,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 &at_k,
                 format!(
                     "expected \"discrete\": true on the {want} axis, found {}",
@@ -746,7 +747,7 @@ impl Walker<'_> {
                 .collect();
             sink.emit(
                 &fscope,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 &at_k,
                 format!(
                     "expected the {want} axis after a time axis (if any) and before the space axes, found axis types [{}]",
@@ -771,7 +772,7 @@ impl Walker<'_> {
             at_path: ptr(&ptr(&ptr(&at_m, "datasets"), 0), "path"),
         };
         let array = "the field's first level array";
-        let Some(level_raw) = self.param_node(sink, &fscope, &level_ref, "NGFF-CT-017", array)
+        let Some(level_raw) = self.param_node(sink, &fscope, &level_ref, codes::NGFF_CT_017, array)
         else {
             return;
         };
@@ -790,7 +791,7 @@ impl Walker<'_> {
             };
             sink.emit(
                 &s,
-                "NGFF-CT-017",
+                codes::NGFF_CT_017,
                 "/shape",
                 format!(
                     "expected length {length} (the number of {side} axes) along the {want} axis {k} for {of}, found {} in shape {:?}",
