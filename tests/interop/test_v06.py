@@ -35,7 +35,7 @@ def write_ours(ome, tmp_path: Path, version: str = "0.6") -> tuple[Path, np.ndar
     src, a = make_npy(tmp_path)
     out = tmp_path / f"ours-{version}.ome.zarr"
     ome.convert(src, out, "--ngff-version", version, "--axes", "cyx", "--scale", "1,0.5,0.25",
-                "--levels", "3", "--chunks", "1,32,32", "--overwrite")
+                "--levels", "3", "--chunks", "1,32,32", "--name", "ours", "--overwrite")
     return out, a
 
 

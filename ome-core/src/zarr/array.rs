@@ -396,12 +396,12 @@ fn with_zstd_checksum_default(mut doc: Value) -> Value {
             return;
         };
         for codec in codecs {
-            let name = codec.get("name").and_then(Value::as_str);
-            if name == Some("zstd")
+            let name = codec.get("name").and_then(Value::as_str).map(str::to_owned);
+            if name.as_deref() == Some("zstd")
                 && let Some(Value::Object(config)) = codec.get_mut("configuration")
             {
                 config.entry("checksum").or_insert(Value::Bool(false));
-            } else if name == Some("sharding_indexed")
+            } else if name.as_deref() == Some("sharding_indexed")
                 && let Some(config) = codec.get_mut("configuration")
             {
                 fix(config.get_mut("codecs"));
