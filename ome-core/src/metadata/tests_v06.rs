@@ -21,7 +21,7 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             json_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "json")
-            && !path.file_name().is_some_and(|n| n == ".config.json")
+            && path.file_name().is_none_or(|n| n != ".config.json")
         {
             out.push(path);
         }
