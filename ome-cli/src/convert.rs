@@ -18,7 +18,8 @@ pub(crate) struct ConvertArgs {
     /// Output: a directory for OME-Zarr, a file ending in .ome.tif / .tif / .tiff / .btf for
     /// OME-TIFF, or a file ending in .npy.
     output: PathBuf,
-    /// NGFF version of OME-Zarr output: 0.4 (Zarr v2) or 0.5 (Zarr v3).
+    /// NGFF version of OME-Zarr output: 0.4 (Zarr v2), 0.5 or 0.6 (Zarr v3; 0.6 as RFC-5
+    /// coordinate systems). The string is written as given (`0.6`, `0.6rc0`).
     #[arg(long, default_value = "0.5")]
     ngff_version: String,
     /// Compression. OME-Zarr: none, zstd[:L], gzip[:L],
@@ -159,15 +160,17 @@ fn request(args: &ConvertArgs, limits: &ome_core::Limits) -> Result<ConvertReque
     r.overwrite = args.overwrite;
     let downsample = args.downsample.parse::<Downsample>()?;
 
-    r.zarr.version = match args.ngff_version.as_str() {
-        "0.4" => NgffVersion::V0_4,
-        "0.5" => NgffVersion::V0_5,
-        v => {
+    r.zarr.version = match NgffVersion::parse(&args.ngff_version) {
+        Some(v @ (NgffVersion::V0_4 | NgffVersion::V0_5 | NgffVersion::V0_6)) => v,
+        _ => {
             return Err(Error::usage(format!(
-                "expected --ngff-version 0.4 or 0.5, found {v:?}"
+                "expected --ngff-version 0.4, 0.5 or 0.6, found {:?}",
+                args.ngff_version
             )));
         }
     };
+    // The version string is written as given (`0.6`, `0.6rc0`, `0.6.dev3`).
+    r.zarr.version_tag = Some(args.ngff_version.clone()).filter(|_| r.zarr.version.is_nested());
     r.zarr.chunks = args
         .chunks
         .as_deref()

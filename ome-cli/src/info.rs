@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use ome_core::metadata::NodeKind;
+use ome_core::metadata::{
+    CoordinateSystem, CoordinateSystemRef, CoordinateTransformation, NodeKind,
+};
 use ome_core::{Image, OmeZarr, Result};
 use serde_json::{Value, json};
 
@@ -20,16 +22,114 @@ fn level_json(image: &Image) -> Value {
         .collect()
 }
 
+fn system_json(system: &CoordinateSystem, intrinsic: bool) -> Value {
+    json!({
+        "name": system.name,
+        "intrinsic": intrinsic,
+        "axes": system.axes.iter()
+            .map(|a| json!({"name": a.name, "type": a.axis_type, "unit": a.unit}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// One edge of the transformation graph: from, to, the short form and the full object.
+fn edge_json(from: String, to: String, t: &CoordinateTransformation) -> Value {
+    json!({
+        "input": from,
+        "output": to,
+        "type": t.type_name(),
+        "name": t.name(),
+        "summary": t.to_string(),
+        "transformation": serde_json::to_value(t).unwrap_or(Value::Null),
+    })
+}
+
+fn end_label(end: Option<&CoordinateSystemRef>) -> String {
+    end.map_or_else(|| "?".to_owned(), CoordinateSystemRef::label)
+}
+
+/// 0.6: the coordinate systems and the transformation graph of an image: each level's
+/// transformation to the intrinsic system, then the multiscale's own.
+fn image_graph(image: &Image, obj: &mut serde_json::Map<String, Value>) {
+    if image.coordinate_systems().is_empty() {
+        return;
+    }
+    let intrinsic = image.intrinsic_system();
+    obj.insert(
+        "coordinate_systems".into(),
+        image
+            .coordinate_systems()
+            .iter()
+            .map(|c| system_json(c, Some(c.name.as_str()) == intrinsic))
+            .collect(),
+    );
+    let mut edges: Vec<Value> = image
+        .levels()
+        .iter()
+        .filter_map(|l| {
+            let t = l.transform.as_ref()?;
+            Some(edge_json(
+                format!("array {}", l.path),
+                intrinsic.unwrap_or("?").to_owned(),
+                t,
+            ))
+        })
+        .collect();
+    edges.extend(
+        image
+            .transformations()
+            .iter()
+            .map(|t| edge_json(end_label(t.input()), end_label(t.output()), t)),
+    );
+    obj.insert("transformations".into(), Value::Array(edges));
+}
+
+fn scene_json(node: &OmeZarr) -> Result<Value> {
+    let view = node.scene()?;
+    let scene = view.scene();
+    let images: Vec<Value> = view
+        .images()
+        .iter()
+        .map(|(path, image)| {
+            json!({
+                "path": path,
+                "name": image.name(),
+                "intrinsic_system": image.intrinsic_system(),
+                "coordinate_systems": image.coordinate_systems().iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                "shape": image.levels().first().map(|l| l.shape.clone()),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "coordinate_systems": scene.coordinate_systems.iter().flatten()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut v = system_json(c, false);
+                v["default"] = json!(i == 0);
+                v
+            })
+            .collect::<Vec<_>>(),
+        "images": images,
+        "transformations": scene.coordinate_transformations.iter()
+            .map(|t| edge_json(end_label(t.input()), end_label(t.output()), t))
+            .collect::<Vec<_>>(),
+    }))
+}
+
 fn describe(node: &OmeZarr) -> Result<Value> {
     let kind = node.kind();
     let mut out = json!({
         "path": node.path(),
         "format": "ome-zarr",
-        "version": node.version().map(|v| v.as_str().to_string()),
+        // As written where it names a known version (`0.6.dev3` and `0.6rc0` are both 0.6).
+        "version": node.version().map(|v| node.attributes().raw_version().unwrap_or(v.as_str()).to_string()),
         "zarr_format": node.zarr_format().number(),
         "kind": kind.as_str(),
     });
     let obj = out.as_object_mut().expect("json! object");
+    if node.attributes().scene.is_some() {
+        obj.insert("scene".into(), scene_json(node)?);
+    }
     if node.attributes().multiscales.is_some() {
         let image = node.image()?;
         obj.insert("name".into(), json!(image.name()));
@@ -44,6 +144,7 @@ fn describe(node: &OmeZarr) -> Result<Value> {
             ),
         );
         obj.insert("levels".into(), level_json(&image));
+        image_graph(&image, obj);
         obj.insert(
             "channels".into(),
             json!(
@@ -154,6 +255,22 @@ fn render_text(v: &Value) -> String {
             );
         }
     }
+    render_graph(v, &mut buf);
+    if let Some(scene) = v.get("scene") {
+        println!("  scene:");
+        render_graph(scene, &mut buf);
+        if let Some(images) = scene.get("images").and_then(Value::as_array) {
+            println!("    images:");
+            for im in images {
+                println!(
+                    "      {} (intrinsic {}) shape {}",
+                    im["path"].as_str().unwrap_or("?"),
+                    im["intrinsic_system"].as_str().unwrap_or("-"),
+                    im["shape"]
+                );
+            }
+        }
+    }
     if let Some(ch) = v
         .get("channels")
         .and_then(Value::as_array)
@@ -180,6 +297,66 @@ fn render_text(v: &Value) -> String {
         }
     }
     buf
+}
+
+/// The coordinate systems and transformations of `v` (an image or a scene), when present.
+fn render_graph(v: &Value, buf: &mut String) {
+    use std::fmt::Write as _;
+    if let Some(systems) = v
+        .get("coordinate_systems")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty())
+    {
+        let _ = writeln!(buf, "  coordinate systems:");
+        for c in systems {
+            let axes: Vec<String> = c["axes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    let name = a["name"].as_str().unwrap_or("?");
+                    match a["unit"].as_str() {
+                        Some(u) => format!("{name} [{u}]"),
+                        None => name.to_owned(),
+                    }
+                })
+                .collect();
+            let mut tags = Vec::new();
+            if c["intrinsic"].as_bool() == Some(true) {
+                tags.push("intrinsic");
+            }
+            if c["default"].as_bool() == Some(true) {
+                tags.push("default");
+            }
+            let tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", tags.join(", "))
+            };
+            let _ = writeln!(
+                buf,
+                "    {}{tags}: {}",
+                c["name"].as_str().unwrap_or("?"),
+                axes.join(", ")
+            );
+        }
+    }
+    if let Some(edges) = v
+        .get("transformations")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+    {
+        let _ = writeln!(buf, "  transformations:");
+        for e in edges {
+            let _ = writeln!(
+                buf,
+                "    {} -> {}: {}",
+                e["input"].as_str().unwrap_or("?"),
+                e["output"].as_str().unwrap_or("?"),
+                e["summary"].as_str().unwrap_or("?")
+            );
+        }
+    }
 }
 
 fn describe_tiff(path: &Path, limits: &ome_core::Limits) -> Result<Value> {

@@ -254,3 +254,78 @@ fn info_on_ome_xml_documents() {
         "{err}"
     );
 }
+
+/// NGFF 0.6: `--ngff-version 0.6` writes RFC-5 coordinate systems, `ome info` shows them
+/// and the transformation graph, and the image converts back to 0.5 with the same pixels
+/// and scales; a transformation that is no scale + translation stops the way back, named.
+#[test]
+fn v06_write_info_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    let data =
+        ArrayD::<u8>::from_shape_fn(IxDyn(&[2, 40, 30]), |ix| (ix[0] * 50 + ix[1] + ix[2]) as u8);
+    write_npy(&input, &DynArray::U8(data.clone())).unwrap();
+    let out = dir.path().join("img.ome.zarr");
+    ok(&[
+        "convert",
+        p(&input),
+        p(&out),
+        "--ngff-version",
+        "0.6",
+        "--axes",
+        "cyx",
+        "--scale",
+        "1,0.5,0.5",
+        "--levels",
+        "2",
+        "-q",
+    ]);
+    let info: Value = serde_json::from_str(&ok(&["info", p(&out), "--json"])).unwrap();
+    assert_eq!(info["version"], "0.6");
+    assert_eq!(info["coordinate_systems"][0]["name"], "intrinsic");
+    assert_eq!(info["transformations"][1]["type"], "sequence");
+    assert_eq!(
+        info["levels"][1]["translation"],
+        serde_json::json!([0.0, 0.25, 0.25])
+    );
+    let text = ok(&["info", p(&out)]);
+    assert!(
+        text.contains("coordinate systems:") && text.contains("array 1 -> intrinsic: sequence("),
+        "{text}"
+    );
+    let back = dir.path().join("back.ome.zarr");
+    ok(&["convert", p(&out), p(&back), "--ngff-version", "0.5", "-q"]);
+    let info5: Value = serde_json::from_str(&ok(&["info", p(&back), "--json"])).unwrap();
+    assert_eq!(info5["version"], "0.5");
+    assert_eq!(info5["levels"][1]["scale"], info["levels"][1]["scale"]);
+    let npy = dir.path().join("back.npy");
+    ok(&["convert", p(&back), p(&npy)]);
+    assert_eq!(read_npy(&npy), DynArray::U8(data));
+
+    // An affine to a second system does not reduce to a scale and translation.
+    let doc_path = out.join("zarr.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&doc_path).unwrap()).unwrap();
+    let ms = &mut doc["attributes"]["ome"]["multiscales"][0];
+    let axes = ms["coordinateSystems"][0]["axes"].clone();
+    ms["coordinateSystems"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "sheared", "axes": axes}));
+    ms["coordinateTransformations"] = serde_json::json!([{"type": "affine",
+        "affine": [[1, 0, 0, 0], [0, 1, 0.5, 0], [0, 0, 1, 0]],
+        "input": {"name": "intrinsic"}, "output": {"name": "sheared"}}]);
+    std::fs::write(&doc_path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let refused = ome(&[
+        "convert",
+        p(&out),
+        p(&dir.path().join("no.ome.zarr")),
+        "--ngff-version",
+        "0.4",
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("affine") && stderr.contains("scale and translation"),
+        "{stderr}"
+    );
+}

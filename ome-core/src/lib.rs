@@ -1,8 +1,9 @@
 //! # ome-core
 //!
-//! Read and write the two open bioimaging formats, **OME-Zarr** (OME-NGFF 0.1 to 0.5) and
-//! OME-TIFF, in Rust: a typed metadata model for every NGFF object, parallel chunked reads
-//! of any region of any level, and pyramid writing that is bounded in memory.
+//! Read and write the two open bioimaging formats, **OME-Zarr** (OME-NGFF 0.1 to 0.6, the
+//! last with RFC-5 coordinate systems and transformations) and OME-TIFF, in Rust: a typed
+//! metadata model for every NGFF object, parallel chunked reads of any region of any level,
+//! and pyramid writing that is bounded in memory.
 //!
 //! ```no_run
 //! use ome_core::{Image, ImageMetadata, Selection, WriteOptions, write_ome_zarr};
@@ -80,6 +81,6 @@ pub use regular_file::open_regular;
 pub use selection::{AxisSelection, Region, Selection};
 pub use source::{ArraySource, RegionSource};
 pub use zarr::{
-    ImageMetadata, LabelOptions, OmeZarr, PlateWriter, RegionWriter, WriteOptions, WriteSummary,
-    ZarrFormat, write_labels, write_ome_zarr, write_ome_zarr_from_source,
+    ImageMetadata, LabelOptions, OmeZarr, PlateWriter, RegionWriter, SceneView, WriteOptions,
+    WriteSummary, ZarrFormat, write_labels, write_ome_zarr, write_ome_zarr_from_source,
 };

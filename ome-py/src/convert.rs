@@ -356,8 +356,14 @@ impl WriteArgs<'_> {
         let mut opts = WriteOptions::default();
         if let Some(v) = &self.version {
             opts.version = NgffVersion::parse(v).ok_or_else(|| {
-                usage(format!("expected version \"0.4\" or \"0.5\", found {v:?}"))
+                usage(format!(
+                    "expected version \"0.4\", \"0.5\" or \"0.6\", found {v:?}"
+                ))
             })?;
+            // The version string is written as given (`0.6`, `0.6rc0`, `0.6.dev3`).
+            if opts.version.is_nested() {
+                opts.version_tag = Some(v.clone());
+            }
         }
         if let Some(c) = &self.chunks {
             opts.chunks = Some(u64_list(c, "chunks")?);

@@ -187,10 +187,16 @@ impl PyImage {
         }
     }
 
-    /// The NGFF version, such as `"0.5"`.
+    /// The NGFF version as the metadata writes it, such as `"0.5"` or `"0.6.dev3"` (every
+    /// 0.6 spelling names 0.6); `None` when it names no known version.
     #[getter]
-    fn version(&self) -> Option<&'static str> {
-        self.image.version().map(|v| v.as_str())
+    fn version(&self) -> Option<String> {
+        let known = self.image.version()?;
+        Some(
+            self.image
+                .raw_version()
+                .map_or_else(|| known.as_str().to_owned(), str::to_owned),
+        )
     }
 
     /// The multiscale name.

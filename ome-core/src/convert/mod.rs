@@ -332,6 +332,55 @@ fn image_metadata(image: &Image, request: &ConvertRequest) -> Result<ImageMetada
     Ok(meta)
 }
 
+/// Refuses to write `image` in a format that stores only a per-axis scale and translation
+/// (NGFF 0.4 / 0.5, OME-TIFF) when a 0.6 transformation of it does not reduce to that: the
+/// level transformations and the multiscale transformations from or to the intrinsic system
+/// (0.4 and 0.5 have one coordinate system, so reducible extra systems are not carried).
+///
+/// # Errors
+/// [`crate::ErrorKind::Unsupported`], naming the transformation, with the
+/// [`crate::metadata::TransformError`] as its source.
+pub fn check_reducible(image: &Image, target: &str) -> Result<()> {
+    if image.coordinate_systems().is_empty() {
+        return Ok(()); // Not 0.6: its transformations are a scale and translation already.
+    }
+    let n = image.axes().len();
+    let refuse = |what: String, e: crate::metadata::TransformError| {
+        Error::unsupported(
+            crate::Location::file(image.path()),
+            format!("{target} stores only a scale and translation per axis; {what}: {e}"),
+        )
+        .with_source(e)
+    };
+    for (k, level) in image.levels().iter().enumerate() {
+        if let Some(t) = &level.transform {
+            crate::metadata::scale_translation_of(t, n)
+                .map_err(|e| refuse(format!("level {k}"), e))?;
+        }
+    }
+    for (i, t) in image.transformations().iter().enumerate() {
+        let (input, output) = (t.input(), t.output());
+        let width = image
+            .coordinate_systems()
+            .iter()
+            .find(|c| input.and_then(|r| r.name.as_deref()) == Some(c.name.as_str()))
+            .map_or(n, |c| c.axes.len());
+        if input.is_some_and(|r| r.path.is_some()) || output.is_some_and(|r| r.path.is_some()) {
+            continue; // A link to a label image: not part of this image's geometry.
+        }
+        crate::metadata::scale_translation_of(t, width).map_err(|e| {
+            refuse(
+                format!(
+                    "multiscale transformation {i} ({})",
+                    t.name().unwrap_or(t.type_name())
+                ),
+                e,
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// Every series of the input, for OME-TIFF or OME-Zarr output without a series chosen.
 fn every_series(input: &Path, from: Format, request: &ConvertRequest) -> Result<Option<Series>> {
     if request.series.is_some() || from == Format::Npy {
@@ -463,6 +512,7 @@ fn to_tiff(
         return Ok(());
     }
     let image = open_image(input, from, request)?;
+    check_reducible(&image, "OME-TIFF")?;
     let meta = image_metadata(&image, request)?;
     let source = image.level_source(request.level)?;
     let mut lower = Vec::new();
@@ -549,6 +599,9 @@ fn to_zarr(
         return Ok(());
     }
     let image = open_image(input, from, request)?;
+    if opts.version < crate::metadata::NgffVersion::V0_6 {
+        check_reducible(&image, &format!("NGFF {}", opts.version))?;
+    }
     let meta = image_metadata(&image, request)?;
     if keep && has_lower_levels(&image, request) {
         let shapes = staged(output, opts.overwrite, |dir| {

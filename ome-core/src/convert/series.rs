@@ -221,12 +221,12 @@ pub fn write_bioformats2raw(
         write_group(
             &ome_dir,
             version,
-            OmeAttributes::new_series(version, names).to_attributes(),
+            crate::zarr::retag(OmeAttributes::new_series(version, names), opts).to_attributes(),
         )?;
         write_group(
             staging,
             version,
-            OmeAttributes::new_bioformats2raw(version).to_attributes(),
+            crate::zarr::retag(OmeAttributes::new_bioformats2raw(version), opts).to_attributes(),
         )?;
         Ok(shapes)
     })
@@ -263,21 +263,26 @@ pub(crate) fn write_levels(
         std::fs::rename(tmp.join("0"), dir.join(k.to_string())).map_err(|e| io(dir, e))?;
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
         let n = level.shape.len();
-        let mut transforms = vec![serde_json::json!({
-            "type": "scale",
-            "scale": level.scale.clone().unwrap_or_else(|| vec![1.0; n]),
-        })];
-        if let Some(t) = level
+        let scale = level.scale.clone().unwrap_or_else(|| vec![1.0; n]);
+        let translation = level
             .translation
-            .as_ref()
-            .filter(|t| t.iter().any(|&v| v != 0.0))
-        {
-            transforms.push(serde_json::json!({"type": "translation", "translation": t}));
-        }
-        datasets.push(serde_json::json!({
-            "path": k.to_string(),
-            "coordinateTransformations": transforms,
-        }));
+            .clone()
+            .filter(|t| t.iter().any(|&v| v != 0.0));
+        let dataset = if opts.version >= crate::metadata::NgffVersion::V0_6 {
+            crate::metadata::Dataset::new_v06(
+                k.to_string(),
+                crate::zarr::INTRINSIC_SYSTEM,
+                scale,
+                translation,
+            )
+        } else {
+            crate::metadata::Dataset::new(k.to_string(), scale, translation)
+        };
+        datasets.push(
+            serde_json::to_value(&dataset).map_err(|e| {
+                Error::usage(format!("expected dataset metadata to serialise: {e}"))
+            })?,
+        );
         shapes.push(level.shape.clone());
     }
     let (doc, v3) = if dir.join("zarr.json").is_file() {

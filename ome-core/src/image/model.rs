@@ -10,7 +10,10 @@ use ndarray::Axis as NdAxis;
 
 use crate::dtype::{DType, DynArray};
 use crate::error::{Error, Result};
-use crate::metadata::{Axis, NgffVersion, OmeroChannel};
+use crate::metadata::{
+    Axis, CoordinateSystem, CoordinateTransformation, NgffVersion, OmeroChannel, TransformError,
+    TransformGraph,
+};
 use crate::selection::Selection;
 use crate::source::RegionSource;
 use crate::with_dyn_array;
@@ -35,6 +38,11 @@ pub struct Level {
     pub scale: Option<Vec<f64>>,
     /// Physical offset per axis, from the coordinate transformations.
     pub translation: Option<Vec<f64>>,
+    /// The level's transformation from its array to the intrinsic coordinate system, as
+    /// written (0.6: the one `scale` or `sequence`; 0.4/0.5: the scale and translation as
+    /// one `sequence`; OME-TIFF: the pixel size as a `scale`). `None` where the format has
+    /// none (0.1–0.3).
+    pub transform: Option<CoordinateTransformation>,
 }
 
 /// Reads regions of one level: what an adapter (a Zarr array, a level of a TIFF series)
@@ -66,6 +74,15 @@ pub struct ImageParts {
     pub channels: Vec<OmeroChannel>,
     /// Each level with its reader, full resolution first.
     pub levels: Vec<(Level, Arc<dyn LevelRead>)>,
+    /// The version string as written (`0.6.dev3`), for reports.
+    pub raw_version: Option<String>,
+    /// 0.6: the multiscale's `coordinateSystems`.
+    pub coordinate_systems: Vec<CoordinateSystem>,
+    /// 0.6: the name of the intrinsic coordinate system (the levels' `output`).
+    pub intrinsic_system: Option<String>,
+    /// 0.6: the multiscale-level `coordinateTransformations` (from or to the intrinsic
+    /// system).
+    pub transformations: Vec<CoordinateTransformation>,
 }
 
 impl ImageParts {
@@ -78,6 +95,10 @@ impl ImageParts {
             axes,
             channels: Vec::new(),
             levels,
+            raw_version: None,
+            coordinate_systems: Vec::new(),
+            intrinsic_system: None,
+            transformations: Vec::new(),
         }
     }
 }
@@ -92,6 +113,10 @@ pub struct Image {
     levels: Vec<Level>,
     channels: Vec<OmeroChannel>,
     readers: Vec<Arc<dyn LevelRead>>,
+    raw_version: Option<String>,
+    coordinate_systems: Vec<CoordinateSystem>,
+    intrinsic_system: Option<String>,
+    transformations: Vec<CoordinateTransformation>,
 }
 
 impl Image {
@@ -129,6 +154,10 @@ impl Image {
             levels,
             channels: parts.channels,
             readers,
+            raw_version: parts.raw_version,
+            coordinate_systems: parts.coordinate_systems,
+            intrinsic_system: parts.intrinsic_system,
+            transformations: parts.transformations,
         })
     }
 
@@ -145,6 +174,58 @@ impl Image {
     /// The NGFF version of the metadata, when known.
     pub fn version(&self) -> Option<NgffVersion> {
         self.version
+    }
+
+    /// The version string as written (`"0.6.dev3"`), when known.
+    pub fn raw_version(&self) -> Option<&str> {
+        self.raw_version.as_deref()
+    }
+
+    /// 0.6: the coordinate systems of the multiscale (empty for other versions).
+    pub fn coordinate_systems(&self) -> &[CoordinateSystem] {
+        &self.coordinate_systems
+    }
+
+    /// 0.6: the name of the intrinsic coordinate system, the one every level maps to.
+    pub fn intrinsic_system(&self) -> Option<&str> {
+        self.intrinsic_system.as_deref()
+    }
+
+    /// 0.6: the multiscale-level transformations between the intrinsic system and others.
+    pub fn transformations(&self) -> &[CoordinateTransformation] {
+        &self.transformations
+    }
+
+    /// Maps `point`, in array coordinates of level `level`, to the coordinate system
+    /// `system`: the level's transformation to the intrinsic system, then (for another
+    /// system) the multiscale's transformations along the shortest route, inverted where
+    /// the route runs against their direction.
+    ///
+    /// # Errors
+    /// A [`TransformError`] for a level without a transformation, a system no route
+    /// reaches, or a transformation that cannot be evaluated (or inverted) on the way.
+    pub fn map_point(
+        &self,
+        level: usize,
+        point: &[f64],
+        system: &str,
+    ) -> std::result::Result<Vec<f64>, TransformError> {
+        let no_route = || TransformError::Disconnected {
+            from: format!("level {level}"),
+            to: system.to_owned(),
+        };
+        let transform = self
+            .levels
+            .get(level)
+            .and_then(|l| l.transform.as_ref())
+            .ok_or_else(no_route)?;
+        let intrinsic = transform.apply(point)?;
+        let from = self.intrinsic_system.as_deref().ok_or_else(no_route)?;
+        TransformGraph::new(&self.transformations).map_point(
+            &(None, from.to_owned()),
+            &(None, system.to_owned()),
+            &intrinsic,
+        )
     }
 
     /// Axes in array order (implicit `t,c,z,y,x` for NGFF 0.1 / 0.2).

@@ -8,6 +8,7 @@ use super::labels::ImageLabel;
 use super::multiscales::Multiscale;
 use super::omero::Omero;
 use super::plate::{Plate, Well};
+use super::scene::Scene;
 use super::version::NgffVersion;
 use super::{describe_serde_error, pointer_of};
 use crate::location::{Location, escape_pointer_token};
@@ -20,8 +21,9 @@ pub const BIOFORMATS2RAW_LAYOUT_KEY: &str = "bioformats2raw.layout";
 pub const BIOFORMATS2RAW_LAYOUT_VERSION: u64 = 3;
 
 /// The keys that mark a Zarr group as OME metadata.
-pub const OME_KEYS: [&str; 8] = [
+pub const OME_KEYS: [&str; 9] = [
     "multiscales",
+    "scene",
     "omero",
     "labels",
     "image-label",
@@ -67,6 +69,8 @@ pub enum NodeKind {
     Labels,
     /// `bioformats2raw.layout`: the root of a bioformats2raw hierarchy.
     Bioformats2raw,
+    /// `scene` (0.6): a group relating the coordinate systems of the images below it.
+    Scene,
     /// `series` alone: the `OME` group of a bioformats2raw hierarchy.
     Series,
     /// No OME metadata.
@@ -84,6 +88,7 @@ impl NodeKind {
             NodeKind::Labels => "labels",
             NodeKind::Bioformats2raw => "bioformats2raw",
             NodeKind::Series => "series",
+            NodeKind::Scene => "scene",
             NodeKind::Unknown => "unknown",
         }
     }
@@ -97,6 +102,7 @@ impl NodeKind {
             NodeKind::Labels => "a labels group",
             NodeKind::Bioformats2raw => "a bioformats2raw container",
             NodeKind::Series => "a bioformats2raw OME group",
+            NodeKind::Scene => "a scene",
             NodeKind::Unknown => "no OME metadata",
         }
     }
@@ -131,7 +137,9 @@ pub struct OmeAttributes {
     pub bioformats2raw_layout: Option<u64>,
     /// `series`: image group paths listed by the bioformats2raw `OME` group.
     pub series: Option<Vec<String>>,
-    /// Other keys inside `ome` (0.5+; for example 0.6 `scene`). Always empty after reading
+    /// `scene` (0.6): transformations between the images below this group.
+    pub scene: Option<Scene>,
+    /// Other keys inside `ome` (0.5+). Always empty after reading
     /// the top-level layout; if set there, written at the top level.
     pub extra: Map<String, Value>,
     /// Attributes outside the OME metadata, kept verbatim.
@@ -229,6 +237,7 @@ impl OmeAttributes {
             well: parse_key(map, "well", prefix, base)?,
             bioformats2raw_layout: parse_key(map, BIOFORMATS2RAW_LAYOUT_KEY, prefix, base)?,
             series: parse_key(map, "series", prefix, base)?,
+            scene: parse_key(map, "scene", prefix, base)?,
             extra,
             other_attributes,
         })
@@ -258,6 +267,7 @@ impl OmeAttributes {
             self.bioformats2raw_layout.map(Value::from),
         );
         put("series", self.series.as_ref().map(to_json));
+        put("scene", self.scene.as_ref().map(to_json));
         ome.extend(self.extra.clone());
         match self.layout {
             AttributeLayout::Nested => {
@@ -311,6 +321,8 @@ impl OmeAttributes {
             NodeKind::Bioformats2raw
         } else if self.series.is_some() {
             NodeKind::Series
+        } else if self.scene.is_some() {
+            NodeKind::Scene
         } else {
             NodeKind::Unknown
         }

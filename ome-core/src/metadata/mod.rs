@@ -28,10 +28,13 @@ mod object;
 
 mod attributes;
 mod axes;
+mod evaluate;
+mod graph;
 mod labels;
 mod multiscales;
 mod omero;
 mod plate;
+mod scene;
 mod transforms;
 mod version;
 
@@ -39,6 +42,8 @@ mod version;
 pub(crate) mod schema_testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v06;
 
 pub use attributes::{
     AttributeLayout, BIOFORMATS2RAW_LAYOUT_KEY, BIOFORMATS2RAW_LAYOUT_VERSION, NodeKind, OME_KEYS,
@@ -48,12 +53,18 @@ pub use axes::{
     AXIS_TYPE_CHANNEL, AXIS_TYPE_SPACE, AXIS_TYPE_TIME, Axis, IMPLICIT_AXES, SPACE_UNITS,
     TIME_UNITS, implicit_axes, is_known_space_unit, is_known_time_unit,
 };
+pub use evaluate::{TransformError, matrix_of, scale_translation_of};
+pub use graph::{Step, SystemKey, TransformGraph, label as system_label};
 pub use labels::{ImageLabel, LabelColor, LabelSource};
 pub use multiscales::{CoordinateSystem, Dataset, Multiscale};
 pub use omero::{Omero, OmeroChannel, Rdefs, Window};
 pub use plate::{Acquisition, NamedEntry, Plate, PlateWell, Well, WellImage};
+pub use scene::Scene;
 pub use transforms::{
-    CoordinateTransformation, IdentityTransform, ScaleTransform, TranslationTransform,
+    AffineTransform, AxisRef, BijectionTransform, ByDimensionEntry, ByDimensionItem,
+    ByDimensionTransform, CoordinateSystemRef, CoordinateTransformation, FieldTransform,
+    IdentityTransform, MapAxisTransform, ProjectAxisTransform, RotationTransform, ScaleTransform,
+    SequenceTransform, TRANSFORMATION_TYPES, TranslationTransform,
 };
 pub use version::NgffVersion;
 

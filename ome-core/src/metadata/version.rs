@@ -21,8 +21,9 @@ pub enum NgffVersion {
     V0_4,
     /// 0.5: Zarr v3, metadata under `attributes.ome`.
     V0_5,
-    /// 0.6 (RFC-5 coordinate systems and transformations); accepts `0.6`, `0.6rcN` and
-    /// `0.6.devN`.
+    /// 0.6 (RFC-5 coordinate systems and transformations); accepts `0.6`, `0.6rcN`,
+    /// `0.6.devN` and `0.6devN`. The string as written stays in the metadata
+    /// ([`crate::metadata::OmeAttributes::raw_version`]).
     V0_6,
 }
 
@@ -49,9 +50,11 @@ impl NgffVersion {
             "0.6" => Some(NgffVersion::V0_6),
             _ => {
                 let rest = s.strip_prefix("0.6")?;
+                // `0.6rcN`, `0.6.devN`, and `0.6devN` (written by some 0.6 development tools).
                 let number = rest
                     .strip_prefix("rc")
-                    .or_else(|| rest.strip_prefix(".dev"))?;
+                    .or_else(|| rest.strip_prefix(".dev"))
+                    .or_else(|| rest.strip_prefix("dev"))?;
                 (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
                     .then_some(NgffVersion::V0_6)
             }
@@ -96,7 +99,14 @@ mod tests {
         assert_eq!(NgffVersion::parse("0.6"), Some(NgffVersion::V0_6));
         assert_eq!(NgffVersion::parse("0.6.dev4"), Some(NgffVersion::V0_6));
         assert_eq!(NgffVersion::parse("0.6rc1"), Some(NgffVersion::V0_6));
-        for bad in ["abc123", "", "0.6rc", "0.6.dev", "0.7", "0.4.0", "0.6x"] {
+        for seen in [
+            "0.6rc0", "0.6.dev1", "0.6.dev2", "0.6.dev3", "0.6.dev4", "0.6dev2",
+        ] {
+            assert_eq!(NgffVersion::parse(seen), Some(NgffVersion::V0_6), "{seen}");
+        }
+        for bad in [
+            "abc123", "", "0.6rc", "0.6.dev", "0.7", "0.4.0", "0.6x", "0.6dev", "0.6.rc1",
+        ] {
             assert_eq!(NgffVersion::parse(bad), None, "{bad}");
         }
     }

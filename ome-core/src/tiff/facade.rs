@@ -96,6 +96,9 @@ fn image_of(tiff: Arc<OmeTiff>, series: usize) -> Result<Image> {
             shards: None,
             dtype: s.dtype,
             codecs: vec![s.compression.clone()],
+            transform: Some(crate::metadata::CoordinateTransformation::scale(
+                scale.clone(),
+            )),
             scale: Some(scale),
             translation: None,
         });

@@ -205,7 +205,10 @@ impl ZarrArray {
         }
         let metadata = match meta.format {
             ZarrFormat::V3 => {
-                let v3: ArrayMetadataV3 = serde_json::from_value(doc.clone()).map_err(|e| {
+                let v3: ArrayMetadataV3 = serde_json::from_value(with_zstd_checksum_default(
+                    doc.clone(),
+                ))
+                .map_err(|e| {
                     Error::format(
                         loc.clone(),
                         format!("expected valid Zarr v3 array metadata ({e})"),
@@ -422,4 +425,30 @@ impl LevelRead for ZarrArray {
             self.read_region_opt(start, shape, &single)
         }
     }
+}
+
+/// `doc` with `"checksum": false` added to every `zstd` codec that lacks it (top level and
+/// inside `sharding_indexed`): early zarr-python 3 wrote zstd without it (the RFC-5 sample
+/// datasets have such arrays), and zarr-python reads that as no checksum.
+fn with_zstd_checksum_default(mut doc: Value) -> Value {
+    fn fix(codecs: Option<&mut Value>) {
+        let Some(Value::Array(codecs)) = codecs else {
+            return;
+        };
+        for codec in codecs {
+            let name = codec.get("name").and_then(Value::as_str).map(str::to_owned);
+            if name.as_deref() == Some("zstd")
+                && let Some(Value::Object(config)) = codec.get_mut("configuration")
+            {
+                config.entry("checksum").or_insert(Value::Bool(false));
+            } else if name.as_deref() == Some("sharding_indexed")
+                && let Some(config) = codec.get_mut("configuration")
+            {
+                fix(config.get_mut("codecs"));
+                fix(config.get_mut("index_codecs"));
+            }
+        }
+    }
+    fix(doc.get_mut("codecs"));
+    doc
 }

@@ -311,6 +311,7 @@ impl OmeZarr {
                 codecs: array.layout.codecs.clone(),
                 scale: multiscale.level_scale(i),
                 translation: multiscale.level_translation(i),
+                transform: ds.transform(),
             });
             readers.push(Arc::new(array) as Arc<dyn LevelRead>);
         }
@@ -346,6 +347,15 @@ impl OmeZarr {
             ImageParts::new(self.path(), axes, levels.into_iter().zip(readers).collect());
         parts.name.clone_from(&multiscale.name);
         parts.version = version;
+        parts.raw_version = self.ome.raw_version().map(str::to_owned);
+        if let Some(systems) = &multiscale.coordinate_systems {
+            parts.coordinate_systems.clone_from(systems);
+            parts.intrinsic_system = multiscale.intrinsic_name().map(str::to_owned);
+            parts.transformations = multiscale
+                .coordinate_transformations
+                .clone()
+                .unwrap_or_default();
+        }
         parts.channels = self
             .ome
             .omero

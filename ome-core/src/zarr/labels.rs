@@ -119,11 +119,12 @@ pub fn write_labels<T: Element>(
     let version = match node.version() {
         Some(NgffVersion::V0_4) => NgffVersion::V0_4,
         Some(NgffVersion::V0_5) => NgffVersion::V0_5,
+        Some(NgffVersion::V0_6) => NgffVersion::V0_6,
         other => {
             return Err(Error::unsupported(
                 Location::file(image_path),
                 format!(
-                    "can add labels to NGFF 0.4 or 0.5 images, found {}",
+                    "can add labels to NGFF 0.4, 0.5 or 0.6 images, found {}",
                     other.map_or("no version", |v| v.as_str())
                 ),
             ));
@@ -138,6 +139,11 @@ pub fn write_labels<T: Element>(
     };
     let mut write = opts.write.clone();
     write.version = version;
+    // The label image and the labels group carry the image's version string as written
+    // (the version MUST be consistent within a hierarchy).
+    if version.is_nested() && write.version_tag.is_none() {
+        write.version_tag = node.attributes().raw_version().map(str::to_owned);
+    }
     let colors = match &opts.colors {
         Some(c) => Some(c.clone()),
         None => auto_colors(&data),
@@ -175,7 +181,7 @@ pub fn write_labels<T: Element>(
             a.labels = Some(names);
             a
         }
-        Err(_) => OmeAttributes::new_labels(version, names),
+        Err(_) => super::retag(OmeAttributes::new_labels(version, names), &write),
     };
     write_group(&labels_dir, version, attrs.to_attributes())?;
     Ok(summary)

@@ -10,6 +10,7 @@ mod labels;
 mod plate;
 mod raw;
 mod region_writer;
+mod scene;
 mod shard;
 mod staging;
 mod store;
@@ -20,8 +21,10 @@ pub use labels::{LabelOptions, write_labels};
 pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
 pub use region_writer::RegionWriter;
+pub use scene::SceneView;
 pub use store::ZarrFormat;
-pub(crate) use write::write_group;
 pub use write::{
-    ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr, write_ome_zarr_from_source,
+    INTRINSIC_SYSTEM, ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr,
+    write_ome_zarr_from_source,
 };
+pub(crate) use write::{retag, write_group};

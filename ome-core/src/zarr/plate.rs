@@ -154,7 +154,7 @@ impl PlateWriter {
             write_group(
                 &dir,
                 version,
-                OmeAttributes::new_well(version, well).to_attributes(),
+                super::retag(OmeAttributes::new_well(version, well), &self.opts).to_attributes(),
             )?;
             // Row groups are plain groups.
             write_group(&staging.join(row), version, serde_json::Map::new())?;
@@ -182,7 +182,7 @@ impl PlateWriter {
         write_group(
             staging,
             version,
-            OmeAttributes::new_plate(version, plate).to_attributes(),
+            super::retag(OmeAttributes::new_plate(version, plate), &self.opts).to_attributes(),
         )
     }
 }

@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 pub use crate::image_metadata::ImageMetadata;
 use crate::location::Location;
 use crate::metadata::{
-    Axis, CoordinateTransformation, Dataset, ImageLabel, Multiscale, NgffVersion, OmeAttributes,
-    Omero, OmeroChannel, Window,
+    Axis, CoordinateSystem, CoordinateTransformation, Dataset, ImageLabel, Multiscale, NgffVersion,
+    OmeAttributes, Omero, OmeroChannel, Window,
 };
 use crate::options::{BloscCompressor, Compression, Limits, NoProgress, Progress, Shuffle};
 use crate::output::staged;
@@ -35,8 +35,14 @@ use crate::with_dtype;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WriteOptions {
-    /// NGFF version: 0.4 (Zarr v2) or 0.5 (Zarr v3). Default 0.5.
+    /// NGFF version: 0.4 (Zarr v2), 0.5 or 0.6 (Zarr v3). Default 0.5. 0.6 writes one
+    /// coordinate system, `intrinsic`, and per level a `scale`, or a
+    /// `sequence` of a scale and a translation, from the level's array to it.
     pub version: NgffVersion,
+    /// The exact `ome.version` string to write (0.5+), such as `"0.6"` or `"0.6.dev3"`; it
+    /// must name [`WriteOptions::version`]. Default `None`: [`NgffVersion::as_str`]
+    /// (`"0.6rc0"` for 0.6, the revision whose schemas this crate checks against).
+    pub version_tag: Option<String>,
     /// Chunk shape of level 0 (inner chunk when sharded); clipped to each level's shape.
     /// Default: 1 for time and channel axes, 256 for the last two spatial axes, and for a
     /// third spatial axis as many planes as make a chunk of about 8 MiB.
@@ -75,6 +81,7 @@ impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions {
             version: NgffVersion::V0_5,
+            version_tag: None,
             chunks: None,
             shards: None,
             compression: Compression::default(),
@@ -157,10 +164,21 @@ pub(crate) fn make_plan(
     opts: &WriteOptions,
 ) -> Result<Plan> {
     let n = shape.len();
-    if !matches!(opts.version, NgffVersion::V0_4 | NgffVersion::V0_5) {
+    if !matches!(
+        opts.version,
+        NgffVersion::V0_4 | NgffVersion::V0_5 | NgffVersion::V0_6
+    ) {
         return Err(Error::usage(format!(
-            "can write NGFF 0.4 or 0.5, not {}",
+            "can write NGFF 0.4, 0.5 or 0.6, not {}",
             opts.version.as_str()
+        )));
+    }
+    if let Some(tag) = &opts.version_tag
+        && NgffVersion::parse(tag) != Some(opts.version)
+    {
+        return Err(Error::usage(format!(
+            "expected a version string naming NGFF {}, found {tag:?}",
+            opts.version
         )));
     }
     if meta.axes.len() != n {
@@ -171,7 +189,7 @@ pub(crate) fn make_plan(
     }
     if !(2..=5).contains(&n) {
         return Err(Error::usage(format!(
-            "NGFF 0.4 and 0.5 images have 2 to 5 dimensions, found {n}"
+            "NGFF images have 2 to 5 dimensions, found {n}"
         )));
     }
     if shape.contains(&0) {
@@ -450,7 +468,7 @@ impl FastBlosc {
     fn of(version: NgffVersion, compression: Compression, dtype: DType) -> Option<Self> {
         match (version, compression) {
             (
-                NgffVersion::V0_5,
+                NgffVersion::V0_5 | NgffVersion::V0_6,
                 Compression::Blosc {
                     cname: BloscCompressor::Zstd,
                     clevel,
@@ -619,6 +637,16 @@ fn write_json(path: &Path, value: &Value) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(Location::file(path), e))
 }
 
+/// `attrs` with `ome.version` set to the options' [`WriteOptions::version_tag`] (0.5+).
+pub(crate) fn retag(mut attrs: OmeAttributes, opts: &WriteOptions) -> OmeAttributes {
+    if attrs.layout == crate::metadata::AttributeLayout::Nested
+        && let Some(tag) = &opts.version_tag
+    {
+        attrs.container_version = Some(tag.clone());
+    }
+    attrs
+}
+
 /// Writes group metadata: `.zgroup` + `.zattrs` (v2) or `zarr.json` (v3).
 pub(crate) fn write_group(
     dir: &Path,
@@ -636,6 +664,11 @@ pub(crate) fn write_group(
         ),
     }
 }
+
+/// The name of the one coordinate system a 0.6 image gets: the intrinsic system of its
+/// levels (0.6rc0, "multiscales metadata"; the name of its strict example, and what
+/// ngff-zarr writes).
+pub const INTRINSIC_SYSTEM: &str = "intrinsic";
 
 const DEFAULT_COLORS: [&str; 6] = ["00FF00", "FF00FF", "00FFFF", "FF0000", "0000FF", "FFFF00"];
 
@@ -660,6 +693,29 @@ fn multiscale_metadata(
             pyramid::absolute_level_transforms(&base_scale, &base_translation, levels, method)?
         }
     };
+    if plan.version >= NgffVersion::V0_6 {
+        let datasets = transforms
+            .into_iter()
+            .enumerate()
+            .map(|(k, (scale, translation))| {
+                Dataset::new_v06(k.to_string(), INTRINSIC_SYSTEM, scale, Some(translation))
+            })
+            .collect();
+        let method_name = method.to_string();
+        return Ok(Multiscale {
+            name: meta.name.clone(),
+            coordinate_systems: Some(vec![CoordinateSystem::new(
+                INTRINSIC_SYSTEM,
+                meta.axes.clone(),
+            )]),
+            datasets,
+            r#type: Some(method_name.clone()),
+            metadata: Some(
+                json!({"method": format!("ome-core {method_name} downsampling"), "version": env!("CARGO_PKG_VERSION")}),
+            ),
+            ..Multiscale::default()
+        });
+    }
     let datasets = transforms
         .into_iter()
         .enumerate()
@@ -932,7 +988,10 @@ pub(crate) fn write_image_into<T: Element>(
         } else {
             None
         };
-        let attrs = OmeAttributes::new_image(plan.version, multiscale, omero, image_label.clone());
+        let attrs = retag(
+            OmeAttributes::new_image(plan.version, multiscale, omero, image_label.clone()),
+            opts,
+        );
         // Group metadata last: until it exists, nothing claims to be an image.
         write_group(dir, plan.version, attrs.to_attributes())?;
         Ok(bytes)
@@ -1011,10 +1070,14 @@ mod tests {
     }
 
     /// What this crate writes passes the official JSON schemas, strict variants included
-    /// (NGFF 0.4 / 0.5 `schemas/`).
+    /// (NGFF 0.4 / 0.5 / 0.6rc0 `schemas/`).
     #[test]
     fn written_metadata_passes_the_official_schemas() {
-        for (version, v) in [(NgffVersion::V0_4, "0.4"), (NgffVersion::V0_5, "0.5")] {
+        for (version, v) in [
+            (NgffVersion::V0_4, "0.4"),
+            (NgffVersion::V0_5, "0.5"),
+            (NgffVersion::V0_6, "0.6rc0"),
+        ] {
             let (Some(image), Some(strict), Some(label), Some(plate), Some(well)) = (
                 validator(v, "image.schema"),
                 validator(v, "strict_image.schema"),
@@ -1068,5 +1131,41 @@ mod tests {
                 "field",
             );
         }
+    }
+
+    /// A 0.6 pyramid: one `intrinsic` system; level 0 a scale, the others a sequence of a
+    /// scale and the half-pixel translation, each from its array (`input.path`).
+    #[test]
+    fn v06_pyramid_has_one_system_and_per_level_transformations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img.ome.zarr");
+        let data = ArrayD::<u16>::from_shape_fn(IxDyn(&[8, 8]), |ix| (ix[0] * 8 + ix[1]) as u16);
+        let mut meta = ImageMetadata::from_axis_letters("yx").unwrap();
+        meta.scale = Some(vec![0.5, 0.5]);
+        let opts = WriteOptions {
+            version: NgffVersion::V0_6,
+            levels: LevelCount::Exactly(2),
+            ..WriteOptions::default()
+        };
+        write_ome_zarr(&path, data.view(), &meta, &opts, None).unwrap();
+        let attrs = group_attributes(&path, NgffVersion::V0_6);
+        let ms = &attrs["ome"]["multiscales"][0];
+        assert_eq!(attrs["ome"]["version"], "0.6rc0");
+        assert!(ms.get("axes").is_none());
+        assert_eq!(ms["coordinateSystems"][0]["name"], INTRINSIC_SYSTEM);
+        assert_eq!(
+            ms["datasets"][0]["coordinateTransformations"][0],
+            json!({"type": "scale", "scale": [0.5, 0.5], "input": {"path": "0"}, "output": {"name": "intrinsic"}})
+        );
+        assert_eq!(
+            ms["datasets"][1]["coordinateTransformations"][0],
+            json!({"type": "sequence", "input": {"path": "1"}, "output": {"name": "intrinsic"},
+                "transformations": [{"type": "scale", "scale": [1.0, 1.0]},
+                    {"type": "translation", "translation": [0.25, 0.25]}]})
+        );
+        let image = crate::Image::open(&path).unwrap();
+        assert_eq!(image.version(), Some(NgffVersion::V0_6));
+        assert_eq!(image.levels()[1].scale, Some(vec![1.0, 1.0]));
+        assert_eq!(image.levels()[1].translation, Some(vec![0.25, 0.25]));
     }
 }
