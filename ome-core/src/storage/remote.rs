@@ -76,6 +76,9 @@ pub(crate) fn block_on<F: Future>(f: F) -> std::result::Result<F::Output, Storag
     Ok(runtime()?.block_on(f))
 }
 
+/// A prefetched value and its head; `None` when the key was found absent.
+type Held = Option<(Head, Bytes)>;
+
 /// A dataset on an HTTP server or in an object store.
 pub(crate) struct RemoteStore {
     store: Arc<dyn ObjectStore>,
@@ -92,7 +95,7 @@ pub(crate) struct RemoteStore {
     heads: Mutex<HashMap<String, Head>>,
     /// Whole values fetched ahead by [`KeyRead::prefetch`], with the number of prefetches
     /// that hold each (`None`: the key is absent).
-    prefetched: Mutex<HashMap<String, (Option<(Head, Bytes)>, usize)>>,
+    prefetched: Mutex<HashMap<String, (Held, usize)>>,
 }
 
 impl std::fmt::Debug for RemoteStore {
@@ -288,7 +291,7 @@ impl RemoteStore {
     }
 
     /// A prefetched value of `key`: `Some(None)` when it was found absent.
-    fn held(&self, key: &str) -> Option<Option<(Head, Bytes)>> {
+    fn held(&self, key: &str) -> Option<Held> {
         self.prefetched
             .lock()
             .ok()
