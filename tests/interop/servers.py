@@ -57,6 +57,17 @@ class Faults:
             return False
 
 
+def _cut_short(handler: BaseHTTPRequestHandler, body: bytes):
+    """Sends half of `body` (after headers that announced all of it) and closes."""
+    handler.wfile.write(body[: len(body) // 2])
+    handler.wfile.flush()
+    handler.close_connection = True
+    try:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 def _handler(root: Path, faults: Faults):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -124,13 +135,7 @@ def _handler(root: Path, faults: Faults):
             if head_only:
                 return
             if faults.truncate_always or self.path.lstrip("/") in faults.truncate:
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                _cut_short(self, body)
                 return
             self.wfile.write(body)
 
@@ -345,13 +350,7 @@ class FaultProxy:
                 if self.command == "HEAD":
                     return
                 if fault == "truncate" and len(data) > 1:
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                    _cut_short(self, data)
                     return
                 self.wfile.write(data)
 
