@@ -23,21 +23,9 @@ pub(crate) struct System {
     pub(crate) ndim: Option<usize>,
 }
 
-/// The transformation types of 0.6rc0 (§"Transformation types", `coordinate_transformations.schema`).
-const TYPES: [&str; 12] = [
-    "identity",
-    "mapAxis",
-    "projectAxis",
-    "translation",
-    "scale",
-    "affine",
-    "rotation",
-    "sequence",
-    "displacements",
-    "coordinates",
-    "bijection",
-    "byDimension",
-];
+// The transformation types of 0.6rc0 (§"Transformation types", `coordinate_transformations.schema`):
+// the metadata model's list, so that the validator and the reader agree.
+use ome_core::metadata::TRANSFORMATION_TYPES as TYPES;
 
 /// Checks a `coordinateSystems` list; returns the systems it names. `multiscale` applies
 /// the multiscales-only axis rules (2–5 axes, 2–3 space axes, order).
