@@ -62,14 +62,23 @@ impl Format {
     pub fn detect(path: &Path) -> Result<Format> {
         let address = crate::storage::Address::of_path(path);
         if address.is_remote() {
-            // Remote: only OME-Zarr hierarchies (read through the store, which needs no
-            // listing); told from the name, as nothing can be opened to look.
+            // Remote: told from the name, as a store cannot tell a "directory" from a file
+            // without listing (plain HTTP cannot). A TIFF name (or a companion file) is an
+            // OME-TIFF read by byte ranges; `.npy` and other OME-XML documents are read from
+            // local files only; anything else is an OME-Zarr hierarchy.
             let name = lower_name(path);
-            if is_tiff_name(&name) || name.ends_with(".npy") || name.ends_with(".xml") {
+            if is_tiff_name(&name) {
+                return Ok(Format::OmeTiff);
+            }
+            if name.ends_with(".companion.ome") {
+                return Ok(Format::OmeXml);
+            }
+            if name.ends_with(".npy") || name.ends_with(".xml") {
                 return Err(Error::unsupported(
                     Location::file(path),
-                    "expected an OME-Zarr hierarchy at a remote address; OME-TIFF, .npy and \
-                     OME-XML are read from local files only (download the file first)",
+                    "expected an OME-Zarr hierarchy or an OME-TIFF at a remote address; .npy \
+                     and OME-XML documents are read from local files only (download the file \
+                     first)",
                 ));
             }
             return Ok(Format::OmeZarr);

@@ -254,7 +254,7 @@ fn http_reads_match_local_reads_and_survive_faults() {
 }
 
 #[test]
-fn http_is_read_only_and_tiff_is_local_only() {
+fn http_is_read_only() {
     options();
     let dir = tempfile::tempdir().unwrap();
     let faults = Arc::new(Faults::default());
@@ -270,8 +270,106 @@ fn http_is_read_only_and_tiff_is_local_only() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("read only"), "{e}");
-    let e = Image::open(format!("{url}/x.ome.tif")).unwrap_err();
+    // .npy is read from local files only: a clear error, no request.
+    let e = Image::open(format!("{url}/x.npy")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+}
+
+/// An OME-TIFF over HTTP reads like the local file (every level, a region across tiles),
+/// by byte ranges: the IFDs from cached pages, the tiles of a region fetched at once with
+/// many requests in flight. A tile whose body arrives cut short is an error naming the
+/// file and the IFD, never a wrong pixel; a missing file is an error naming it.
+#[test]
+fn ome_tiff_over_http_reads_like_the_local_file() {
+    use ome_core::ArraySource;
+    use ome_core::tiff::{TiffWriteOptions, write_ome_tiff};
+    options();
+    let dir = tempfile::tempdir().unwrap();
+    let data = ArrayD::<u16>::from_shape_fn(vec![1, 2, 3, 300, 260], |ix| {
+        (ix[1] * 20011 + ix[2] * 7919 + ix[3] * 263 + ix[4] * 5) as u16
+    });
+    let meta = ImageMetadata::default_for_ndim(5).unwrap();
+    let mut o = TiffWriteOptions::default();
+    o.tile = (64, 64);
+    o.levels = Some(3);
+    write_ome_tiff(
+        dir.path().join("img.ome.tif"),
+        &ArraySource::new(data.view()),
+        &meta,
+        &o,
+    )
+    .unwrap();
+    let faults = Arc::new(Faults::default());
+    let url = serve(dir.path().to_path_buf(), Arc::clone(&faults));
+    let local = Image::open(dir.path().join("img.ome.tif")).unwrap();
+    let remote = Image::open(format!("{url}/img.ome.tif")).unwrap();
+    let opened = faults.requests.load(Ordering::SeqCst);
+    assert_eq!(remote.levels().len(), 3);
+    for k in 0..3 {
+        let all = Selection::default();
+        assert_eq!(
+            as_u16(remote.read(k, &all).unwrap()),
+            as_u16(local.read(k, &all).unwrap()),
+            "level {k}"
+        );
+    }
+    assert_eq!(as_u16(remote.read(0, &Selection::default()).unwrap()), data);
+    let region: Selection = "c=1,z=1:3,y=70:250,x=10:200".parse().unwrap();
+    assert_eq!(
+        as_u16(remote.read(0, &region).unwrap()),
+        as_u16(local.read(0, &region).unwrap())
+    );
+    // 6 planes of 5 x 5 tiles at level 0 (and fewer below): the pages of IFDs and tag
+    // values are fetched once, so opening took a few requests, not one per tag.
+    assert!(opened <= 24, "{opened} requests to open the file");
+
+    // The tiles of a region are fetched at once: close tiles merge into requests of at
+    // most 8 MiB, which are in flight together. 48 MiB of uncompressed tiles, 20 ms per
+    // answer: at least 6 requests, several in flight.
+    let big = ArrayD::<u16>::from_shape_fn(vec![1, 1, 12, 1024, 2048], |ix| {
+        ((ix[2] * 2_654_435_761 + ix[3] * 40_503 + ix[4] * 9_973) % 65_521) as u16
+    });
+    let mut o = TiffWriteOptions::default();
+    o.compression = ome_core::tiff::TiffCompression::None;
+    o.levels = Some(1);
+    write_ome_tiff(
+        dir.path().join("big.ome.tif"),
+        &ArraySource::new(big.view()),
+        &meta,
+        &o,
+    )
+    .unwrap();
+    faults.delay_ms.store(20, Ordering::SeqCst);
+    let slow = Image::open(format!("{url}/big.ome.tif")).unwrap();
+    faults.max_in_flight.store(0, Ordering::SeqCst);
+    let before = faults.requests.load(Ordering::SeqCst);
+    assert_eq!(as_u16(slow.read(0, &Selection::default()).unwrap()), big);
+    let (most, made) = (
+        faults.max_in_flight.load(Ordering::SeqCst),
+        faults.requests.load(Ordering::SeqCst) - before,
+    );
+    assert!(made >= 6, "{made} requests for 48 MiB");
+    assert!(most >= 3, "at most {most} requests in flight");
+    faults.delay_ms.store(0, Ordering::SeqCst);
+
+    // Bodies cut short (the client sees fewer bytes than announced): an error naming the
+    // file, not a wrong pixel. (The S3 fault test cuts only tile bodies.)
+    faults
+        .truncate
+        .lock()
+        .unwrap()
+        .insert("img.ome.tif".to_string());
+    let cut = Image::open(format!("{url}/img.ome.tif"));
+    let e = match cut {
+        Ok(img) => img.read(0, &Selection::default()).unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(e.to_string().contains("img.ome.tif"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    faults.truncate.lock().unwrap().clear();
+
+    let e = Image::open(format!("{url}/none.ome.tif")).unwrap_err();
+    assert!(e.to_string().contains("none.ome.tif"), "{e}");
 }
 
 /// HTTPS goes through rustls with the ring provider (no aws-lc): against a loopback port

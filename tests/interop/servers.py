@@ -344,7 +344,10 @@ class FaultProxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD answer has no body but announces the object's length: pass it on.
+                length = (resp.getheader("Content-Length", "0") if self.command == "HEAD"
+                          else str(len(data)))
+                self.send_header("Content-Length", length)
                 self.end_headers()
                 up.close()
                 if self.command == "HEAD":

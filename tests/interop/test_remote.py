@@ -347,3 +347,111 @@ def test_dask_cluster_writes_regions_straight_into_the_bucket(ome, weed, tmp_pat
     group = _zarr_python_group(weed, out)
     for k, path in enumerate(level_paths(ref)):
         assert_same(np.asarray(group[path][...]), read_level(ref, path), f"level {k} via zarr-python")
+
+
+# --- OME-TIFF over HTTP and S3 (issue 15 item 1, second part) -----------------------------
+
+def _tifffile_pyramid(path: Path) -> list:
+    """A tiled, zlib-compressed OME-TIFF with two SubIFD levels, written by tifffile; its
+    levels as tifffile reads them."""
+    import tifffile
+    rng = np.random.default_rng(1515)
+    data = rng.integers(0, 60000, size=(2, 300, 420), dtype=np.uint16)
+    with tifffile.TiffWriter(path, bigtiff=True) as tif:
+        opts = {"tile": (64, 64), "compression": "zlib", "photometric": "minisblack"}
+        tif.write(data, subifds=2, metadata={"axes": "CYX"}, **opts)
+        tif.write(data[:, ::2, ::2], subfiletype=1, **opts)
+        tif.write(data[:, ::4, ::4], subfiletype=1, **opts)
+    with tifffile.TiffFile(path) as t:
+        return [lv.asarray() for lv in t.series[0].levels]
+
+
+def _same_findings(remote: list, local: list, remote_base: str, local_base: str):
+    """Findings of a remote and a local target agree, paths in messages aside."""
+    norm = lambda found, base: sorted(  # noqa: E731
+        (c, n, m.replace(base.rstrip("/") + "/", "")) for c, n, m in found)
+    assert norm(remote, remote_base) == norm(local, local_base)
+
+
+def test_ome_tiff_over_http_reads_and_validates_like_the_local_file(ome, shared_dir, tmp_path):
+    """OME-TIFFs read by byte ranges over HTTP: a tifffile pyramid (SubIFDs, tiles, zlib)
+    pixel-exact at every level, and the official synthetic samples (single file, SubIFD
+    pyramid, a multi-file set opened from one member, a companion file, the broken ones)
+    read and validated as they are on disk."""
+    src = tmp_path / "src"
+    src.mkdir()
+    levels = _tifffile_pyramid(src / "pyr.ome.tif")
+    with RangeServer(src) as server:
+        url = f"{server.url}/pyr.ome.tif"
+        info = json.loads(ome.run("info", url, "--json").stdout)
+        local = json.loads(ome.run("info", src / "pyr.ome.tif", "--json").stdout)
+        assert info["series"] == local["series"], info
+        for k, expect in enumerate(levels):
+            got = _npy(ome, url, tmp_path / f"l{k}.npy", "--level", k)
+            assert_same(got.reshape(expect.shape), expect, f"tifffile level {k} over HTTP")
+        # Reading the file took a few requests for its IFDs and the tiles of each level,
+        # not one per tag or per tile.
+        gets = [r for r in server.faults.requests if r[0] == "GET"]
+        assert len(gets) < 60, len(gets)
+        # Faults are retried for TIFF reads too.
+        server.faults.fail_next, server.faults.fail_status = 3, 503
+        assert_same(_npy(ome, url, tmp_path / "f.npy").reshape(levels[0].shape), levels[0],
+                    "after 503s")
+        # To OME-Zarr from the URL (a bioformats2raw container): the TIFF's levels kept.
+        out = tmp_path / "pyr.ome.zarr"
+        ome.run("convert", url, out, "--quiet")
+        assert len(level_paths(out / "0")) == 3
+        assert_same(read_level(out / "0", level_paths(out / "0")[2]).reshape(levels[2].shape),
+                    levels[2], "HTTP TIFF -> OME-Zarr, level 2")
+        ome_py = pytest.importorskip("ome_py")
+        img = ome_py.open(url)
+        assert_same(np.asarray(img.read(1)).reshape(levels[1].shape), levels[1], "ome_py over HTTP")
+
+    samples = shared_dir / "ome-tiff" / "samples" / "synthetic"
+    readable = ["single-file/tczyx_uint16.ome.tif", "pyramid/cyx_uint8_pyramid_subifds.ome.tif",
+                "multi-file/multifile_c0.ome.tif", "companion/sample.companion.ome"]
+    with RangeServer(samples) as server:
+        for rel in readable:
+            got = _npy(ome, f"{server.url}/{rel}", tmp_path / "r.npy")
+            want = _npy(ome, samples / rel, tmp_path / "w.npy")
+            assert_same(got, want, rel)
+        broken = sorted(p.relative_to(samples).as_posix()
+                        for p in (samples / "invalid").glob("*.ome.tif"))
+        assert len(broken) >= 5
+        for rel in readable + broken:
+            _same_findings(_findings(f"{server.url}/{rel}"), _findings(samples / rel),
+                           server.url, str(samples))
+
+
+def test_ome_tiff_in_a_bucket_is_read_through_faults_and_converted_bucket_to_bucket(
+        ome, weed, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    levels = _tifffile_pyramid(src / "pyr.ome.tif")
+    weed.make_bucket("tiffs")
+    weed.upload_dir(src, "tiffs", "a")
+    env = weed.env()
+    with FaultProxy(weed.s3_port) as proxy:
+        penv = dict(env, AWS_ENDPOINT_URL=proxy.endpoint)
+        get = lambda m, p: m == "GET"  # noqa: E731
+        proxy.plan = [(get, "slowdown"), (get, "reset"), (get, "internal")]
+        got = _npy(ome, "s3://tiffs/a/pyr.ome.tif", tmp_path / "a.npy", "--level", 1, env=penv)
+        assert_same(got.reshape(levels[1].shape), levels[1], "S3 TIFF read through faults")
+        assert sorted(proxy.faults_seen()) == ["internal", "reset", "slowdown"], proxy.log
+    # Bucket to bucket: the TIFF's levels become the OME-Zarr's, read back by zarr-python.
+    p = subprocess.run([str(ome.binary), "convert", "s3://tiffs/a/pyr.ome.tif",
+                        "s3://tiffs/a/pyr.ome.zarr"], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    group = _zarr_python_group(weed, "s3://tiffs/a/pyr.ome.zarr/0")
+    paths = [d["path"] for d in group.attrs.asdict()["ome"]["multiscales"][0]["datasets"]]
+    assert len(paths) == 3
+    assert_same(np.asarray(group[paths[2]][:]).reshape(levels[2].shape), levels[2],
+                "S3 TIFF -> S3 OME-Zarr, read by zarr-python")
+    # The validator reads the TIFF in the bucket as it reads the file on disk.
+    _same_findings(_findings("s3://tiffs/a/pyr.ome.tif", env=env), _findings(src / "pyr.ome.tif"),
+                   "s3://tiffs/a", str(src))
+    # A key that is not there: a clear error naming it.
+    p = subprocess.run([str(ome.binary), "info", "s3://tiffs/a/none.ome.tif"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "none.ome.tif" in p.stderr, p.stderr

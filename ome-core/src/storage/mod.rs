@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
+use crate::location::Location;
+
 use zarrs::storage::byte_range::ByteRange;
 use zarrs::storage::{Bytes, StorageError};
 
@@ -305,8 +307,14 @@ pub(crate) fn outside(key: &str, len: u64, range: &ByteRange) -> StorageError {
     ))
 }
 
-/// Merges the sorted, non-empty ranges `spans` (start, end) whose gaps are at most `gap`
-/// bytes: the requests to make, each with the indexes of the spans it covers.
+/// The most bytes one merged request spans: larger reads (a whole level of a TIFF, many
+/// inner chunks of a shard) go as several requests in flight at once rather than one
+/// long one. A single range larger than this stays one request.
+const MAX_MERGED: u64 = 8 << 20;
+
+/// Merges the non-empty ranges `spans` (start, end) whose gaps are at most `gap` bytes,
+/// up to [`MAX_MERGED`] bytes per request: the requests to make, each with the indexes of
+/// the spans it covers.
 pub(crate) fn coalesce(spans: &[(u64, u64)], gap: u64) -> Vec<((u64, u64), Vec<usize>)> {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| spans[i]);
@@ -314,7 +322,10 @@ pub(crate) fn coalesce(spans: &[(u64, u64)], gap: u64) -> Vec<((u64, u64), Vec<u
     for i in order {
         let (s, e) = spans[i];
         match out.last_mut() {
-            Some(((_, end), members)) if s <= end.saturating_add(gap) => {
+            Some(((start, end), members))
+                if s <= end.saturating_add(gap)
+                    && (*end).max(e).saturating_sub(*start) <= MAX_MERGED =>
+            {
                 *end = (*end).max(e);
                 members.push(i);
             }
@@ -343,6 +354,130 @@ pub(crate) fn open_remote(address: &Address) -> crate::Result<std::sync::Arc<dyn
             "{address}: this build of ome-core has no remote stores (feature \"remote\")"
         )))
     }
+}
+
+/// The store of the folder of a remote file and the file's key in it: `https://h/d/f.tif`
+/// is key `f.tif` of `https://h/d`, `s3://b/d/f.tif` key `f.tif` of `s3://b/d`.
+///
+/// # Errors
+/// A usage error for an address that names no file (a bucket, a host), or when remote
+/// stores are not built in; storage errors of the client's set-up.
+pub(crate) fn open_remote_file(
+    address: &Address,
+) -> crate::Result<(std::sync::Arc<dyn KeyRead>, String)> {
+    let no_file = || {
+        crate::Error::usage(format!(
+            "expected the address of a file (…/NAME), found {address}"
+        ))
+    };
+    let (folder, name) = match address {
+        Address::Local(_) => {
+            return Err(crate::Error::usage(format!(
+                "expected a remote address, found the local path {address}"
+            )));
+        }
+        Address::Http(url) => {
+            let after_scheme = url.find("://").map_or(0, |i| i + 3);
+            let (folder, name) = url.rsplit_once('/').ok_or_else(no_file)?;
+            if folder.len() < after_scheme || name.is_empty() {
+                return Err(no_file());
+            }
+            (Address::Http(folder.to_string()), name.to_string())
+        }
+        Address::S3 { bucket, prefix } => {
+            let (folder, name) = prefix.rsplit_once('/').unwrap_or(("", prefix.as_str()));
+            if name.is_empty() {
+                return Err(no_file());
+            }
+            (
+                Address::S3 {
+                    bucket: bucket.clone(),
+                    prefix: folder.to_string(),
+                },
+                name.to_string(),
+            )
+        }
+    };
+    Ok((open_remote(&folder)?, name))
+}
+
+/// The first `n` bytes of the file at `path` (fewer when the file is shorter), local or
+/// remote.
+///
+/// # Errors
+/// Storage errors naming the file (absent, unreadable, not a regular file).
+pub fn read_file_head(path: &Path, n: u64) -> crate::Result<Vec<u8>> {
+    let address = Address::of_path(path);
+    if !address.is_remote() {
+        use std::io::Read;
+        let file =
+            crate::open_regular(path).map_err(|e| crate::Error::io(Location::file(path), e))?;
+        let mut head = Vec::new();
+        file.take(n)
+            .read_to_end(&mut head)
+            .map_err(|e| crate::Error::io(Location::file(path), e))?;
+        return Ok(head);
+    }
+    let (store, key) = open_remote_file(&address)?;
+    let fail = |e: StorageError| crate::Error::storage(Location::file(path), e.to_string());
+    let head = store
+        .head(&key)
+        .map_err(fail)?
+        .ok_or_else(|| absent(path))?;
+    let range = ByteRange::FromStart(0, Some(n.min(head.len)));
+    let got = store
+        .read_ranges(&key, &head, &[range])
+        .map_err(fail)?
+        .ok_or_else(|| absent(path))?;
+    Ok(got
+        .into_iter()
+        .next()
+        .map(|b| b.to_vec())
+        .unwrap_or_default())
+}
+
+/// The whole file at `path`, local or remote, when it has at most `max` bytes.
+///
+/// # Errors
+/// A limits error when the file is larger than `max` (nothing more than `max + 1` bytes is
+/// read); storage errors naming the file.
+pub fn read_file(path: &Path, max: u64) -> crate::Result<Vec<u8>> {
+    let too_big = || {
+        crate::Error::limits(
+            Location::file(path),
+            format!("expected a file of at most {max} bytes, found a larger one"),
+        )
+    };
+    let address = Address::of_path(path);
+    if !address.is_remote() {
+        use std::io::Read;
+        let file =
+            crate::open_regular(path).map_err(|e| crate::Error::io(Location::file(path), e))?;
+        let mut buf = Vec::new();
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(|e| crate::Error::io(Location::file(path), e))?;
+        if buf.len() as u64 > max {
+            return Err(too_big());
+        }
+        return Ok(buf);
+    }
+    let (store, key) = open_remote_file(&address)?;
+    match store
+        .get_bounded(&key, max)
+        .map_err(|e| crate::Error::storage(Location::file(path), e.to_string()))?
+    {
+        Got::Bytes(b) => Ok(b.to_vec()),
+        Got::TooBig(_) => Err(too_big()),
+        Got::Absent => Err(absent(path)),
+    }
+}
+
+fn absent(path: &Path) -> crate::Error {
+    crate::Error::storage(
+        Location::file(path),
+        format!("{}: no such file", path.display()),
+    )
 }
 
 /// Refuses an existing remote output unless `overwrite` (see `remote::check_target`).
@@ -439,5 +574,22 @@ mod tests {
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0], ((0, 300), vec![1, 2, 0, 4]));
         assert_eq!(coalesce(&spans, 1 << 20).len(), 1);
+    }
+
+    #[test]
+    fn merged_requests_stop_at_the_cap_and_big_ranges_stay_whole() {
+        let mib = 1u64 << 20;
+        // 20 adjacent 1 MiB tiles: 8 + 8 + 4, so three requests can be in flight at once.
+        let tiles: Vec<(u64, u64)> = (0..20).map(|i| (i * mib, (i + 1) * mib)).collect();
+        let merged = coalesce(&tiles, mib);
+        let sizes: Vec<u64> = merged.iter().map(|((s, e), _)| e - s).collect();
+        assert_eq!(sizes, vec![8 * mib, 8 * mib, 4 * mib]);
+        let covered: usize = merged.iter().map(|(_, m)| m.len()).sum();
+        assert_eq!(covered, 20);
+        // One range past the cap is one request.
+        assert_eq!(
+            coalesce(&[(0, 20 * mib)], mib),
+            vec![((0, 20 * mib), vec![0])]
+        );
     }
 }

@@ -120,18 +120,36 @@ pub(crate) struct TiffFile {
     pub limits: TiffLimits,
 }
 
-/// The bytes of a TIFF file: a memory map, or a vector (empty files cannot be mapped).
+/// The bytes of a TIFF file: a memory map, a vector (empty files cannot be mapped), or a
+/// remote file read by byte ranges.
 pub(crate) enum TiffBytes {
     Map(memmap2::Mmap),
     Vec(Vec<u8>),
+    Remote(super::remote_file::RemoteFile),
 }
 
-impl std::ops::Deref for TiffBytes {
+impl TiffBytes {
+    fn len(&self) -> u64 {
+        match self {
+            TiffBytes::Map(m) => m.len() as u64,
+            TiffBytes::Vec(v) => v.len() as u64,
+            TiffBytes::Remote(r) => r.len(),
+        }
+    }
+}
+
+/// Bytes of a TIFF file: borrowed from a map or vector, or fetched from a remote file.
+pub(crate) enum Raw<'a> {
+    Borrowed(&'a [u8]),
+    Fetched(zarrs::storage::Bytes),
+}
+
+impl std::ops::Deref for Raw<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            TiffBytes::Map(m) => m,
-            TiffBytes::Vec(v) => v,
+            Raw::Borrowed(b) => b,
+            Raw::Fetched(b) => b,
         }
     }
 }
@@ -141,6 +159,7 @@ impl std::fmt::Debug for TiffFile {
         f.debug_struct("TiffFile")
             .field("path", &self.path)
             .field("len", &self.data.len())
+            .field("remote", &matches!(self.data, TiffBytes::Remote(_)))
             .field("big", &self.big)
             .field("little_endian", &self.little_endian)
             .finish()
@@ -166,8 +185,12 @@ fn type_size(typ: u16) -> Option<u64> {
 }
 
 impl TiffFile {
-    /// Opens and maps `path` and decodes the header.
+    /// Opens and maps `path` (or, for a URL, opens the remote file) and decodes the header.
     pub fn open(path: &Path, limits: TiffLimits) -> Result<Self> {
+        if crate::storage::Address::of_path(path).is_remote() {
+            let remote = super::remote_file::RemoteFile::open(path)?;
+            return Self::from_bytes(path.to_path_buf(), TiffBytes::Remote(remote), limits);
+        }
         let file = crate::open_regular(path).map_err(|e| Error::io(Location::file(path), e))?;
         let len = file
             .metadata()
@@ -187,29 +210,33 @@ impl TiffFile {
     }
 
     pub fn from_bytes(path: PathBuf, data: TiffBytes, limits: TiffLimits) -> Result<Self> {
-        let head = data.get(..4).unwrap_or(&data[..]);
-        let (little_endian, big) = match head {
+        let mut f = TiffFile {
+            path,
+            data,
+            big: false,
+            little_endian: true,
+            limits,
+        };
+        let head = f
+            .bytes(0, f.len().min(4), &IfdAt::default(), None)?
+            .to_vec();
+        let (little_endian, big) = match &head[..] {
             b"II*\0" => (true, false),
             b"MM\0*" => (false, false),
             b"II+\0" => (true, true),
             b"MM\0+" => (false, true),
             _ => {
                 return Err(Error::format(
-                    Location::file(&path),
+                    Location::file(&f.path),
                     format!(
                         "expected a TIFF header (II*\\0, MM\\0*, II+\\0 or MM\\0+), found {:?}",
-                        String::from_utf8_lossy(head)
+                        String::from_utf8_lossy(&head)
                     ),
                 ));
             }
         };
-        let f = TiffFile {
-            path,
-            data,
-            big,
-            little_endian,
-            limits,
-        };
+        f.big = big;
+        f.little_endian = little_endian;
         if big {
             let bytesize = f.u16_at(4, None, None)?;
             let zero = f.u16_at(6, None, None)?;
@@ -224,7 +251,7 @@ impl TiffFile {
     }
 
     pub fn len(&self) -> u64 {
-        self.data.len() as u64
+        self.data.len()
     }
 
     pub fn loc(&self, ifd: Option<u64>, subifd: Option<u64>, tag: Option<u16>) -> Location {
@@ -237,7 +264,7 @@ impl TiffFile {
     }
 
     /// The bytes `[offset, offset + n)`, or a format error naming the location.
-    pub fn bytes(&self, offset: u64, n: u64, at: &IfdAt, tag: Option<u16>) -> Result<&[u8]> {
+    pub fn bytes(&self, offset: u64, n: u64, at: &IfdAt, tag: Option<u16>) -> Result<Raw<'_>> {
         let end = offset.checked_add(n);
         match end {
             Some(end) if end <= self.len() => {
@@ -245,7 +272,16 @@ impl TiffFile {
                     usize::try_from(offset).unwrap_or(usize::MAX),
                     usize::try_from(end).unwrap_or(usize::MAX),
                 );
-                Ok(&self.data[s..e])
+                match &self.data {
+                    TiffBytes::Map(m) => Ok(Raw::Borrowed(&m[s..e])),
+                    TiffBytes::Vec(v) => Ok(Raw::Borrowed(&v[s..e])),
+                    TiffBytes::Remote(r) => r.read(offset, n).map(Raw::Fetched).map_err(|m| {
+                        Error::storage(
+                            self.loc(at.ifd, at.subifd, tag),
+                            format!("bytes {offset}..{end}: {m}"),
+                        )
+                    }),
+                }
             }
             _ => Err(Error::format(
                 self.loc(at.ifd, at.subifd, tag),
@@ -254,6 +290,42 @@ impl TiffFile {
                     self.len()
                 ),
             )),
+        }
+    }
+
+    /// Whether the file is read by byte ranges from a remote store.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.data, TiffBytes::Remote(_))
+    }
+
+    /// For a remote file, fetches `spans` (`(offset, length)`) at once so that the
+    /// [`TiffFile::bytes`] of exactly those spans come from memory until
+    /// [`TiffFile::release`]; nothing for a local file. Spans outside the file are left to
+    /// the reads that follow, which report them.
+    pub fn prefetch(&self, spans: &[(u64, u64)]) -> Result<()> {
+        let TiffBytes::Remote(r) = &self.data else {
+            return Ok(());
+        };
+        let len = self.len();
+        let inside: Vec<(u64, u64)> = spans
+            .iter()
+            .copied()
+            .filter(|&(o, n)| o.checked_add(n).is_some_and(|e| e <= len))
+            .collect();
+        r.prefetch(&inside)
+            .map_err(|m| Error::storage(self.loc(None, None, None), m))
+    }
+
+    /// Ends a [`TiffFile::prefetch`] of the same `spans`.
+    pub fn release(&self, spans: &[(u64, u64)]) {
+        if let TiffBytes::Remote(r) = &self.data {
+            let len = self.len();
+            let inside: Vec<(u64, u64)> = spans
+                .iter()
+                .copied()
+                .filter(|&(o, n)| o.checked_add(n).is_some_and(|e| e <= len))
+                .collect();
+            r.release(&inside);
         }
     }
 
@@ -289,16 +361,16 @@ impl TiffFile {
     pub fn first_ifd_offset(&self) -> Result<u64> {
         let at = IfdAt::default();
         if self.big {
-            Ok(self.read_uint(self.bytes(8, 8, &at, None)?))
+            Ok(self.read_uint(&self.bytes(8, 8, &at, None)?))
         } else {
-            Ok(self.read_uint(self.bytes(4, 4, &at, None)?))
+            Ok(self.read_uint(&self.bytes(4, 4, &at, None)?))
         }
     }
 
     /// Parses the IFD at `offset`; returns it and the offset of the next IFD (0 at the end).
     pub fn read_ifd(&self, offset: u64, at: &IfdAt) -> Result<(Ifd, u64)> {
         let (count_size, entry_size) = if self.big { (8, 20) } else { (2, 12) };
-        let count = self.read_uint(self.bytes(offset, count_size, at, None)?);
+        let count = self.read_uint(&self.bytes(offset, count_size, at, None)?);
         if count > self.limits.max_entries {
             return Err(Error::limits(
                 self.loc(at.ifd, at.subifd, None),
@@ -364,7 +436,7 @@ impl TiffFile {
             );
         }
         let next_at = offset + count_size + count * entry_size;
-        let next = self.read_uint(self.bytes(next_at, os, at, None)?);
+        let next = self.read_uint(&self.bytes(next_at, os, at, None)?);
         Ok((ifd, next))
     }
 

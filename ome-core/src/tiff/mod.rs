@@ -5,6 +5,10 @@
 //! Every file is treated as hostile: the IFD parser checks every offset against the file
 //! length, detects loops, and bounds tag counts, SubIFDs and decoded tile sizes
 //! ([`TiffLimits`]); errors carry a [`crate::Location::Tiff`] naming file, IFD and tag.
+//!
+//! A file may be a URL (`https://…/x.ome.tif`, `s3://bucket/…/x.ome.tif`): it is then read
+//! by byte ranges (IFDs from cached pages, the tiles of a region fetched at once), and
+//! the files of a multi-file set or a companion file are found next to it.
 
 mod bits;
 mod decode;
@@ -14,6 +18,7 @@ pub mod inspect;
 mod jpeg;
 pub mod planes;
 mod read;
+mod remote_file;
 mod write;
 
 pub use ifd::TiffLimits;

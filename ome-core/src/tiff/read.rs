@@ -264,7 +264,7 @@ impl ImageIfd {
             &self.at,
             Some(tag_off),
         ) {
-            Ok(raw) => decode::zstd_exact_into(raw, out),
+            Ok(raw) => decode::zstd_exact_into(&raw, out),
             Err(_) => false,
         }
     }
@@ -306,7 +306,7 @@ impl ImageIfd {
             let rows = rows as usize;
             *buf = jpeg::decode(
                 self.jpeg_tables.as_deref(),
-                raw,
+                &raw,
                 self.block_w as usize,
                 rows,
                 self.block_h as usize,
@@ -315,7 +315,7 @@ impl ImageIfd {
             .map_err(wrap)?;
             return Ok(());
         }
-        decode::decompress_into(self.compression, raw, expected, buf).map_err(wrap)?;
+        decode::decompress_into(self.compression, &raw, expected, buf).map_err(wrap)?;
         if buf.len() < expected {
             return Err(Error::format(
                 f.loc(self.at.ifd, self.at.subifd, Some(tag_off)),
@@ -466,16 +466,7 @@ impl OmeTiff {
             max_depth: limits.max_xml_depth,
             ..XmlLimits::default()
         };
-        let head = {
-            use std::io::Read;
-            let mut h = [0u8; 4];
-            let mut file =
-                crate::open_regular(&path).map_err(|e| Error::io(Location::file(&path), e))?;
-            let n = file
-                .read(&mut h)
-                .map_err(|e| Error::io(Location::file(&path), e))?;
-            h[..n].to_vec()
-        };
+        let head = crate::storage::read_file_head(&path, 4)?;
         if !super::ifd::is_tiff_magic(&head) {
             // A companion file: OME-XML only.
             let text = read_bounded(&path, limits.max_description_bytes)?;
@@ -1041,18 +1032,16 @@ impl OmeTiff {
 }
 
 fn read_bounded(path: &Path, max: u64) -> Result<String> {
-    use std::io::Read;
-    let f = crate::open_regular(path).map_err(|e| Error::io(Location::file(path), e))?;
-    let mut buf = Vec::new();
-    f.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io(Location::file(path), e))?;
-    if buf.len() as u64 > max {
-        return Err(Error::limits(
-            Location::file(path),
-            format!("expected at most {max} bytes of OME-XML, found more"),
-        ));
-    }
+    let buf = crate::storage::read_file(path, max).map_err(|e| {
+        if e.kind() == crate::ErrorKind::LimitsExceeded {
+            Error::limits(
+                Location::file(path),
+                format!("expected at most {max} bytes of OME-XML, found more"),
+            )
+        } else {
+            e
+        }
+    })?;
     String::from_utf8(buf)
         .map_err(|e| Error::format(Location::file(path), format!("expected UTF-8 OME-XML: {e}")))
 }
@@ -1065,6 +1054,47 @@ struct Unit {
     block: usize,
     bx: u64,
     by: u64,
+}
+
+/// Compressed bytes of remote blocks held in memory at once by one region read.
+const REMOTE_BATCH_BYTES: u64 = 64 << 20;
+
+/// The units of a region read in batches of at most [`REMOTE_BATCH_BYTES`] of stored
+/// blocks (a batch holds at least one unit).
+fn remote_batches(units: &[Unit]) -> Vec<&[Unit]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, u) in units.iter().enumerate() {
+        let n = u.ifd.counts.get(u.block).copied().unwrap_or(0);
+        if i > start && bytes.saturating_add(n) > REMOTE_BATCH_BYTES {
+            out.push(&units[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(n);
+    }
+    if start < units.len() {
+        out.push(&units[start..]);
+    }
+    out
+}
+
+/// The stored spans `(offset, length)` of the blocks of `units`, by file, each once.
+fn block_spans(tiff: &OmeTiff, units: &[Unit]) -> Vec<(usize, Vec<(u64, u64)>)> {
+    let mut by_file: std::collections::BTreeMap<usize, Vec<(u64, u64)>> = Default::default();
+    for u in units {
+        if let (Some(&o), Some(&n)) = (u.ifd.offsets.get(u.block), u.ifd.counts.get(u.block)) {
+            by_file.entry(u.ifd.file).or_default().push((o, n));
+        }
+    }
+    by_file
+        .into_iter()
+        .filter(|(f, _)| tiff.files.get(*f).is_some_and(TiffFile::is_remote))
+        .map(|(f, mut s)| {
+            s.sort_unstable();
+            s.dedup();
+            (f, s)
+        })
+        .collect()
 }
 
 fn read_typed<T: Element>(
@@ -1206,10 +1236,29 @@ fn read_typed<T: Element>(
                 Ok(())
             })
         };
-        if parallel {
-            units.par_iter().try_for_each(run)?;
+        let run_all = |units: &[Unit]| -> Result<()> {
+            if parallel {
+                units.par_iter().try_for_each(run)
+            } else {
+                units.iter().try_for_each(run)
+            }
+        };
+        if tiff.files.iter().any(TiffFile::is_remote) {
+            // Remote blocks are fetched a batch at a time, all of a batch at once (merged
+            // ranges, many requests in flight), then decoded from memory.
+            for batch in remote_batches(&units) {
+                let spans = block_spans(tiff, batch);
+                for (file, s) in &spans {
+                    tiff.files[*file].prefetch(s)?;
+                }
+                let done = run_all(batch);
+                for (file, s) in &spans {
+                    tiff.files[*file].release(s);
+                }
+                done?;
+            }
         } else {
-            units.iter().try_for_each(run)?;
+            run_all(&units)?;
         }
     }
     let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();

@@ -6,7 +6,6 @@
 
 use crate::codes;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use ome_core::Location;
@@ -120,27 +119,24 @@ fn resolve(dir: &Path, name: &str) -> Option<PathBuf> {
     plain.then(|| dir.join(p))
 }
 
-/// Reads a text file of at most `max` bytes.
+/// Reads a text file (local or remote) of at most `max` bytes.
 fn read_text(path: &Path, max: u64) -> Result<String, (bool, String)> {
-    let file = ome_core::open_regular(path).map_err(|e| {
-        (
-            false,
-            format!("expected a readable file, found an i/o error ({e})"),
-        )
+    let bytes = ome_core::storage::read_file(path, max).map_err(|e| {
+        if e.kind() == ome_core::ErrorKind::LimitsExceeded {
+            (
+                true,
+                format!("expected a document of at most {max} bytes, found a larger one"),
+            )
+        } else {
+            (
+                false,
+                format!(
+                    "expected a readable file, found an i/o error ({})",
+                    e.message()
+                ),
+            )
+        }
     })?;
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| {
-        (
-            false,
-            format!("expected a readable file, found an i/o error ({e})"),
-        )
-    })?;
-    if bytes.len() as u64 > max {
-        return Err((
-            true,
-            format!("expected a document of at most {max} bytes, found a larger one"),
-        ));
-    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         (
@@ -306,12 +302,8 @@ fn check_binary_only(
         );
         return None;
     };
-    let is_tiff = ome_core::open_regular(&master)
-        .and_then(|mut f| {
-            let mut head = [0u8; 4];
-            f.read_exact(&mut head).map(|()| head)
-        })
-        .is_ok_and(|h| ome_core::tiff::is_tiff_magic(&h));
+    let is_tiff = ome_core::storage::read_file_head(&master, 4)
+        .is_ok_and(|h| h.len() == 4 && ome_core::tiff::is_tiff_magic(&h));
     let text = if is_tiff {
         inspect(&master, tiff_limits(options))
             .ok()
