@@ -241,6 +241,17 @@ pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
     /// The names of the child prefixes ("directories") of `prefix` (`""` for the root),
     /// at most `max + 1` of them; `None` where the store cannot list (plain HTTP).
     fn list_dirs(&self, prefix: &str, max: usize) -> Result<Option<Vec<String>>, StorageError>;
+    /// Every key below `prefix` (`""` for the root; keys relative to the dataset root), at
+    /// most `max + 1` of them; `None` where the store cannot list (plain HTTP). Local
+    /// datasets are walked by their callers; the default is `None`.
+    fn list_keys_below(
+        &self,
+        prefix: &str,
+        max: usize,
+    ) -> Result<Option<Vec<String>>, StorageError> {
+        let _ = (prefix, max);
+        Ok(None)
+    }
     /// Whether reads wait on a network: region reads then keep many requests in flight
     /// ([`io_pool`]) instead of one per core.
     fn is_remote(&self) -> bool {

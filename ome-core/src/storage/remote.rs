@@ -540,6 +540,19 @@ impl KeyRead for RemoteStore {
         true
     }
 
+    fn list_keys_below(
+        &self,
+        prefix: &str,
+        max: usize,
+    ) -> std::result::Result<Option<Vec<String>>, StorageError> {
+        if !self.can_list {
+            return Ok(None);
+        }
+        self.list_keys(prefix, max)
+            .map(Some)
+            .map_err(|e| StorageError::Other(e.message().to_string()))
+    }
+
     fn prefetch(&self, keys: &[String], max: u64) {
         let mut todo = Vec::new();
         if let Ok(mut held) = self.prefetched.lock() {

@@ -107,6 +107,16 @@ impl Hierarchy {
         self.store.link_cycle(node)
     }
 
+    /// Every key below `node` (relative to it), at most `max + 1`, where the store lists
+    /// keys itself (S3); `None` for a local directory (walk it) and for plain HTTP (which
+    /// cannot list).
+    ///
+    /// # Errors
+    /// Storage errors of the listing.
+    pub fn list_keys(&self, node: &str, max: usize) -> Result<Option<Vec<String>>> {
+        self.store.list_keys_below(node, max)
+    }
+
     /// Sub-directory names of a node.
     ///
     /// # Errors

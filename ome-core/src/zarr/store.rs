@@ -451,6 +451,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every key below `node` on a store that lists (S3), relative to `node`, at most
+    /// `max + 1`; `None` on a local store (walk its directory) or one that cannot list.
+    ///
+    /// # Errors
+    /// Storage errors of the listing.
+    pub(crate) fn list_keys_below(&self, node: &str, max: usize) -> Result<Option<Vec<String>>> {
+        let prefix = if node.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", node.trim_end_matches('/'))
+        };
+        let keys = self
+            .backend
+            .list_keys_below(prefix.trim_end_matches('/'), max)
+            .map_err(|e| Error::storage(self.location(node), e.to_string()))?;
+        Ok(keys.map(|keys| {
+            keys.into_iter()
+                .filter_map(|k| k.strip_prefix(prefix.as_str()).map(str::to_string))
+                .collect()
+        }))
+    }
+}
+
 /// Nesting depth of a JSON value (a scalar is 1), computed without recursion.
 pub(crate) fn json_depth(value: &Value) -> usize {
     let mut max = 0;

@@ -42,7 +42,7 @@ pub(crate) fn check_levels(
             stats.push(None);
             continue;
         };
-        check_keys(sink, h.root(), scope, level, options);
+        check_keys(sink, h, scope, level, options);
         let want_labels = colors.is_some() && i == 0;
         stats.push(decode(sink, h, scope, level, options, want_labels));
     }
@@ -201,7 +201,8 @@ fn decode(
 }
 
 /// Chunk files whose key lies outside the grid.
-fn check_keys(sink: &mut Sink<'_>, root: &Path, scope: &Scope, level: &Level, options: &Options) {
+fn check_keys(sink: &mut Sink<'_>, h: &Hierarchy, scope: &Scope, level: &Level, options: &Options) {
+    let root = h.root();
     let dir = if level.node.is_empty() {
         root.to_path_buf()
     } else {
@@ -234,19 +235,25 @@ fn check_keys(sink: &mut Sink<'_>, root: &Path, scope: &Scope, level: &Level, op
             (if enc == "v2" { None } else { Some("c") }, sep.to_string())
         }
     };
-    let mut files = Vec::new();
-    list_files(
-        &dir,
-        &dir,
-        &mut files,
-        options.data.max_listed_keys,
-        0,
-        grid.len() + 2,
-    );
+    let max = options.data.max_listed_keys;
+    let keys: Vec<String> = if ome_core::storage::Address::of_path(root).is_remote() {
+        // An object store lists the keys itself; plain HTTP cannot list, and the rule is
+        // not checked there.
+        match h.list_keys(&level.node, max) {
+            Ok(Some(keys)) => chunk_keys_of(keys, max),
+            Ok(None) | Err(_) => return,
+        }
+    } else {
+        let mut files = Vec::new();
+        list_files(&dir, &dir, &mut files, max, 0, grid.len() + 2);
+        files
+            .iter()
+            .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+            .collect()
+    };
     let s = Scope::new(&level.node, level.document(), scope.version);
     let mut outside = Vec::new();
-    for rel in files {
-        let key = rel.to_string_lossy().replace('\\', "/");
+    for key in keys {
         if key.starts_with('.') || key == "zarr.json" {
             continue;
         }
@@ -294,6 +301,34 @@ fn check_keys(sink: &mut Sink<'_>, root: &Path, scope: &Scope, level: &Level, op
             ),
         );
     }
+}
+
+/// The keys of a listing below an array that are not in a child node: a key under a
+/// folder that holds Zarr metadata (`zarr.json`, `.zarray`, `.zgroup`) belongs to that node,
+/// as a sub-directory with metadata does in the local walk. At most `max` keys.
+fn chunk_keys_of(keys: Vec<String>, max: usize) -> Vec<String> {
+    let nodes: BTreeSet<&str> = keys
+        .iter()
+        .filter_map(|k| {
+            let (dir, name) = k.rsplit_once('/')?;
+            matches!(name, "zarr.json" | ".zarray" | ".zgroup").then_some(dir)
+        })
+        .collect();
+    let in_child = |k: &str| {
+        let mut at = k;
+        while let Some((dir, _)) = at.rsplit_once('/') {
+            if nodes.contains(dir) {
+                return true;
+            }
+            at = dir;
+        }
+        false
+    };
+    keys.iter()
+        .filter(|k| !in_child(k))
+        .take(max)
+        .cloned()
+        .collect()
 }
 
 fn list_files(
