@@ -161,6 +161,7 @@ def main(argv=None) -> int:
     if not Path(ome).exists():
         ome = str(REPO / "target/debug/ome")
     shape = SIZES[args.size]
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="ome-remote-bench-"))
     a = generate(args.size)
     np.save(work / "vol.npy", a)
@@ -199,7 +200,9 @@ def main(argv=None) -> int:
         weed.stop()
     out = {"benchmark": "remote W3/W4 on SeaweedFS S3 (loopback)", "size": args.size, "shape": shape,
            "tiles": args.tiles, "repeat": args.repeat, "delay_ms": args.delay_ms,
-           "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       # Other work on the machine during the run (1-minute load averages).
+                       "loadavg_before": load_before[0], "loadavg_after": os.getloadavg()[0]},
            # How ome_py was built (`maturin develop --release` or not): say it with OME_PY_BUILD.
            "ome_py_build": os.environ.get("OME_PY_BUILD", "not recorded"),
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows,

@@ -210,6 +210,22 @@ impl Image {
         point: &[f64],
         system: &str,
     ) -> std::result::Result<Vec<f64>, TransformError> {
+        self.map_point_with(level, point, system, None)
+    }
+
+    /// [`Image::map_point`] through `displacements` and `coordinates` transformations too,
+    /// their vector fields read through `fields` (for an OME-Zarr image:
+    /// `ome_core::zarr::FieldArrays::new(path)`).
+    ///
+    /// # Errors
+    /// As [`Image::map_point`], and the errors of reading a field.
+    pub fn map_point_with(
+        &self,
+        level: usize,
+        point: &[f64],
+        system: &str,
+        fields: Option<&dyn crate::metadata::VectorFields>,
+    ) -> std::result::Result<Vec<f64>, TransformError> {
         let no_route = || TransformError::Disconnected {
             from: format!("level {level}"),
             to: system.to_owned(),
@@ -221,10 +237,11 @@ impl Image {
             .ok_or_else(no_route)?;
         let intrinsic = transform.apply(point)?;
         let from = self.intrinsic_system.as_deref().ok_or_else(no_route)?;
-        TransformGraph::new(&self.transformations).map_point(
+        TransformGraph::new(&self.transformations).map_point_with(
             &(None, from.to_owned()),
             &(None, system.to_owned()),
             &intrinsic,
+            fields,
         )
     }
 

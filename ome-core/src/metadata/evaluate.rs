@@ -169,18 +169,39 @@ fn apply_subset(
     outputs: &[AxisRef],
     point: &[f64],
     out: &mut [f64],
+    fields: Option<&dyn VectorFields>,
 ) -> TResult<()> {
     let sub: Vec<f64> = inputs
         .iter()
         .map(|a| index_of(parent, a, point.len()).map(|i| point[i]))
         .collect::<TResult<_>>()?;
-    let result = child.apply(&sub)?;
+    let result = child.apply_with(&sub, fields)?;
     check_len(parent, outputs.len(), result.len())?;
     for (axis, value) in outputs.iter().zip(result) {
         let i = index_of(parent, axis, out.len())?;
         out[i] = value;
     }
     Ok(())
+}
+
+/// The vector fields that `displacements` and `coordinates` transformations read from
+/// their arrays (0.6rc0, "coordinates and displacements"): given to
+/// [`CoordinateTransformation::apply_with`] by a caller that can read the dataset
+/// (`ome_core::zarr::FieldArrays` for OME-Zarr).
+pub trait VectorFields {
+    /// The vector of the field stored at `path` for `point`, a point of the field's
+    /// coordinate system (the transformation's input system), interpolated as
+    /// `interpolation` asks (`None`: linear) where the point falls between samples.
+    ///
+    /// # Errors
+    /// A [`TransformError`] naming the field when it cannot be read, does not fit the
+    /// point, or the point lies outside it.
+    fn vector_at(
+        &self,
+        path: &str,
+        interpolation: Option<&str>,
+        point: &[f64],
+    ) -> TResult<Vec<f64>>;
 }
 
 impl CoordinateTransformation {
@@ -191,6 +212,21 @@ impl CoordinateTransformation {
     /// `coordinates` always), a point of the wrong length, inconsistent parameters, or an
     /// unknown type.
     pub fn apply(&self, point: &[f64]) -> TResult<Vec<f64>> {
+        self.apply_with(point, None)
+    }
+
+    /// [`Self::apply`], with the vector fields of `displacements` and `coordinates`
+    /// transformations (anywhere in the chain) read through `fields`: a displacement is
+    /// added to the point, a coordinate is the mapped point.
+    ///
+    /// # Errors
+    /// As [`Self::apply`]; [`TransformError::ArrayParameters`] for a field when `fields` is
+    /// `None`; the errors of [`VectorFields::vector_at`].
+    pub fn apply_with(
+        &self,
+        point: &[f64],
+        fields: Option<&dyn VectorFields>,
+    ) -> TResult<Vec<f64>> {
         use CoordinateTransformation as T;
         match self {
             T::Identity(_) => Ok(point.to_vec()),
@@ -250,20 +286,31 @@ impl CoordinateTransformation {
                 for child in &s.transformations {
                     let (inputs, outputs) = child.axes_subset();
                     if inputs.is_empty() && outputs.is_empty() {
-                        p = child.apply(&p)?;
+                        p = child.apply_with(&p, fields)?;
                     } else {
                         let mut out = p.clone();
-                        apply_subset(self, child, inputs, outputs, &p, &mut out)?;
+                        apply_subset(self, child, inputs, outputs, &p, &mut out, fields)?;
                         p = out;
                     }
                 }
                 Ok(p)
             }
-            T::Displacements(f) | T::Coordinates(f) => Err(TransformError::ArrayParameters {
-                kind: kind_of(self),
-                path: f.path.clone(),
-            }),
-            T::Bijection(b) => b.forward.apply(point),
+            T::Displacements(f) | T::Coordinates(f) => {
+                let Some(fields) = fields else {
+                    return Err(TransformError::ArrayParameters {
+                        kind: kind_of(self),
+                        path: f.path.clone(),
+                    });
+                };
+                let v = fields.vector_at(&f.path, f.interpolation.as_deref(), point)?;
+                if matches!(self, T::Coordinates(_)) {
+                    return Ok(v);
+                }
+                // 0.6rc0: "`displacements` require M=N".
+                check_len(self, point.len(), v.len())?;
+                Ok(point.iter().zip(v).map(|(x, d)| x + d).collect())
+            }
+            T::Bijection(b) => b.forward.apply_with(point, fields),
             T::ByDimension(b) => {
                 let mut width = 0;
                 for entry in &b.transformations {
@@ -276,7 +323,7 @@ impl CoordinateTransformation {
                 let mut out = vec![f64::NAN; width];
                 for entry in &b.transformations {
                     let (child, inputs, outputs) = entry.parts();
-                    apply_subset(self, child, inputs, outputs, point, &mut out)?;
+                    apply_subset(self, child, inputs, outputs, point, &mut out, fields)?;
                 }
                 if out.iter().any(|x| x.is_nan()) && !point.iter().any(|x| x.is_nan()) {
                     return Err(malformed(self, "an output axis is given by no entry"));

@@ -99,6 +99,21 @@ impl<'a> TransformGraph<'a> {
         to: &SystemKey,
         point: &[f64],
     ) -> Result<Vec<f64>, TransformError> {
+        self.map_point_with(from, to, point, None)
+    }
+
+    /// [`Self::map_point`], reading the vector fields of `displacements` and
+    /// `coordinates` transformations on the way through `fields`.
+    ///
+    /// # Errors
+    /// As [`Self::map_point`].
+    pub fn map_point_with(
+        &self,
+        from: &SystemKey,
+        to: &SystemKey,
+        point: &[f64],
+        fields: Option<&dyn super::evaluate::VectorFields>,
+    ) -> Result<Vec<f64>, TransformError> {
         let steps = self
             .route(from, to)
             .ok_or_else(|| TransformError::Disconnected {
@@ -109,9 +124,9 @@ impl<'a> TransformGraph<'a> {
         for (i, backwards) in steps {
             let t = &self.transforms[i];
             p = if backwards {
-                t.inverse()?.apply(&p)?
+                t.inverse()?.apply_with(&p, fields)?
             } else {
-                t.apply(&p)?
+                t.apply_with(&p, fields)?
             };
         }
         Ok(p)

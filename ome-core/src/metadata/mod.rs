@@ -53,7 +53,7 @@ pub use axes::{
     AXIS_TYPE_CHANNEL, AXIS_TYPE_SPACE, AXIS_TYPE_TIME, Axis, IMPLICIT_AXES, SPACE_UNITS,
     TIME_UNITS, implicit_axes, is_known_space_unit, is_known_time_unit,
 };
-pub use evaluate::{TransformError, matrix_of, scale_translation_of};
+pub use evaluate::{TransformError, VectorFields, matrix_of, scale_translation_of};
 pub use graph::{Step, SystemKey, TransformGraph, label as system_label};
 pub use labels::{ImageLabel, LabelColor, LabelSource};
 pub use multiscales::{CoordinateSystem, Dataset, Multiscale};

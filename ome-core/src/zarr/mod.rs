@@ -4,6 +4,7 @@
 mod array;
 mod codecs;
 mod fast_blosc;
+mod fields;
 mod guard;
 mod hierarchy;
 mod labels;
@@ -16,6 +17,7 @@ mod staging;
 mod store;
 mod write;
 
+pub use fields::FieldArrays;
 pub use hierarchy::OmeZarr;
 pub use labels::{LabelOptions, write_labels};
 pub use plate::PlateWriter;
