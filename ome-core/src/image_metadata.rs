@@ -2,7 +2,7 @@
 //! size and offset, names and channel colours. The OME-Zarr and OME-TIFF writers both take it.
 
 use crate::error::{Error, Result};
-use crate::metadata::Axis;
+use crate::metadata::{Axis, CoordinateSystem, CoordinateTransformation};
 
 /// What an image is: axes, physical scale, names. OME-Zarr writes it into `multiscales` and
 /// `omero`, OME-TIFF into the OME-XML `Pixels` and `Channel` elements.
@@ -21,6 +21,15 @@ pub struct ImageMetadata {
     pub channel_names: Vec<String>,
     /// Channel colours as `RRGGBB`, one per channel.
     pub channel_colors: Vec<String>,
+    /// 0.6: the name of the intrinsic coordinate system, the one the levels map to
+    /// (`None`: `intrinsic`).
+    pub intrinsic_system: Option<String>,
+    /// 0.6: coordinate systems besides the intrinsic one, written into `coordinateSystems`
+    /// after it (by the 0.6 writer only: 0.4, 0.5 and OME-TIFF have one system).
+    pub coordinate_systems: Vec<CoordinateSystem>,
+    /// 0.6: the multiscale `coordinateTransformations` between the intrinsic system and
+    /// [`Self::coordinate_systems`] (0.6 writer only, as above).
+    pub transformations: Vec<CoordinateTransformation>,
 }
 
 impl ImageMetadata {

@@ -154,3 +154,50 @@ fn nearest_coordinates_and_refused_interpolations() {
         .unwrap_err();
     assert!(e.to_string().contains("relative path"), "{e}");
 }
+
+/// 0.6 → 0.6: the other coordinate systems and the transformations between them travel
+/// with the image (the intrinsic system keeps its name), so points map alike in both.
+#[test]
+fn other_coordinate_systems_survive_a_0_6_conversion() {
+    use ome_core::convert::{ConvertRequest, convert};
+    use ome_core::metadata::NgffVersion;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("src.zarr");
+    group(
+        &root,
+        json!({"version": "0.6rc0", "name": "img", "multiscales": [{
+        "coordinateSystems": [yx("physical"), yx("rotated")],
+        "datasets": [{"path": "s0", "coordinateTransformations": [{"type": "scale",
+            "input": {"path": "s0"}, "output": {"name": "physical"}, "scale": [0.5, 0.25]}]}],
+        "coordinateTransformations": [{"type": "affine", "input": {"name": "physical"},
+            "output": {"name": "rotated"}, "affine": [[0.0, -1.0, 10.0], [1.0, 0.0, -3.0]]}]}]}),
+    );
+    array(
+        &root.join("s0"),
+        &[4, 4],
+        &(0..16).map(f64::from).collect::<Vec<_>>(),
+    );
+    let out = dir.path().join("out.zarr");
+    let mut req = ConvertRequest::default();
+    req.zarr.version = NgffVersion::V0_6;
+    convert(&root, &out, &req).unwrap();
+    let (src, dst) = (Image::open(&root).unwrap(), Image::open(&out).unwrap());
+    let names = |i: &Image| {
+        i.coordinate_systems()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&dst), ["physical", "rotated"]);
+    assert_eq!(dst.intrinsic_system(), Some("physical"));
+    for p in [[0.0, 0.0], [1.0, 3.0], [2.5, 0.5]] {
+        let want = src.map_point(0, &p, "rotated").unwrap();
+        let got = dst.map_point(0, &p, "rotated").unwrap();
+        assert!(close(&got, &want), "{p:?}: {got:?} != {want:?}");
+    }
+    // 0.5 stores one system: the affine is refused by name, not dropped silently.
+    let mut req = ConvertRequest::default();
+    req.zarr.version = NgffVersion::V0_5;
+    let e = convert(&root, dir.path().join("v05.zarr"), &req).unwrap_err();
+    assert!(e.to_string().contains("affine"), "{e}");
+}

@@ -277,7 +277,28 @@ impl Image {
             }
         };
         let level0 = self.levels.get(level);
+        // 0.6: the other coordinate systems and the transformations between named systems
+        // (not the links into label images, which name paths) travel with the image; the
+        // intrinsic system keeps its name, which they refer to.
+        let others: Vec<_> = self
+            .coordinate_systems
+            .iter()
+            .filter(|c| Some(c.name.as_str()) != self.intrinsic_system.as_deref())
+            .cloned()
+            .collect();
+        let named = |r: Option<&crate::metadata::CoordinateSystemRef>| {
+            r.is_some_and(|r| r.path.is_none() && r.name.is_some())
+        };
+        let transformations: Vec<_> = self
+            .transformations
+            .iter()
+            .filter(|t| named(t.input()) && named(t.output()))
+            .cloned()
+            .collect();
         crate::ImageMetadata {
+            intrinsic_system: self.intrinsic_system.clone(),
+            coordinate_systems: others,
+            transformations,
             axes: self.axes.clone(),
             scale: level0.and_then(|l| l.scale.clone()),
             translation: level0.and_then(|l| l.translation.clone()),

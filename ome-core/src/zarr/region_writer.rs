@@ -200,6 +200,7 @@ fn parse_plan(doc: &Value, loc: &Location) -> Result<Parsed> {
         name: opt_str(&doc["name"]),
         channel_names: strings(&doc["channel_names"]).unwrap_or_default(),
         channel_colors: strings(&doc["channel_colors"]).unwrap_or_default(),
+        ..ImageMetadata::default()
     };
     let version = doc["version"]
         .as_str()

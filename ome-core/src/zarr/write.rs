@@ -694,20 +694,22 @@ fn multiscale_metadata(
         }
     };
     if plan.version >= NgffVersion::V0_6 {
+        let intrinsic = meta.intrinsic_system.as_deref().unwrap_or(INTRINSIC_SYSTEM);
         let datasets = transforms
             .into_iter()
             .enumerate()
             .map(|(k, (scale, translation))| {
-                Dataset::new_v06(k.to_string(), INTRINSIC_SYSTEM, scale, Some(translation))
+                Dataset::new_v06(k.to_string(), intrinsic, scale, Some(translation))
             })
             .collect();
         let method_name = method.to_string();
+        let mut systems = vec![CoordinateSystem::new(intrinsic, meta.axes.clone())];
+        systems.extend(meta.coordinate_systems.iter().cloned());
         return Ok(Multiscale {
             name: meta.name.clone(),
-            coordinate_systems: Some(vec![CoordinateSystem::new(
-                INTRINSIC_SYSTEM,
-                meta.axes.clone(),
-            )]),
+            coordinate_systems: Some(systems),
+            coordinate_transformations: (!meta.transformations.is_empty())
+                .then(|| meta.transformations.clone()),
             datasets,
             r#type: Some(method_name.clone()),
             metadata: Some(
