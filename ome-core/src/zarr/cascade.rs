@@ -29,11 +29,13 @@ use crate::error::{Error, Result};
 use crate::options::Progress;
 use crate::pyramid::{self, Downsample};
 
+/// Per level: the levels computed from it, with their per-axis factors.
+type Children = Vec<Vec<(usize, Vec<usize>)>>;
+
 /// The levels of one pyramid and how each is computed from another.
 pub(super) struct Cascade<'s, 'a> {
     sinks: &'s [LevelSink<'a>],
-    /// Per level: the levels computed from it, with their per-axis factors.
-    children: Vec<Vec<(usize, Vec<usize>)>>,
+    children: Children,
     method: Downsample,
 }
 
@@ -57,7 +59,7 @@ fn one_pass_children(
     chunks: &[&[u64]],
     shapes: &[&[u64]],
     method: Downsample,
-) -> Option<Vec<Vec<(usize, Vec<usize>)>>> {
+) -> Option<Children> {
     let levels = shapes.len();
     if steps.len() + 1 != levels || chunks.len() != levels {
         return None;
