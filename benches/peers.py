@@ -6,8 +6,13 @@ Workloads (BENCHMARK.md):
   W2u  the same as 0.5 (Zarr v3), unsharded
   W2s  the same as 0.5, sharded: shards (1,1,64,1024,1024) of (1,1,1,256,256) chunks
   W3v2 / W3v3 / W3v3s  read level 0 fully into memory from a v2 / v3 / v3-sharded store
+  W4u / W4s  1000 random 1 x 256 x 256 tiles (random c, z; y, x on the 256 grid), one at a
+       time as a viewer reads them, from the v3 store with 64-deep chunks / the sharded one
 
-Tools: ours (ome-bench), tensorstore, zarr (zarr-python), zarrs (zarr-python with the
+Tools: ours (ome-bench, in process), ours-src (ome-bench writing from the memory-mapped
+.npy as a region source: `write_ome_zarr_from_source`), ours-cli (`ome convert x.npy
+out.ome.zarr`, the whole process timed from outside, .npy read included), ours-py (ome_py:
+`Image.read` in a loop for W4), tensorstore, zarr (zarr-python), zarrs (zarr-python with the
 zarrs codec pipeline), ome-zarr-py, ngff-zarr.
 
 Every run is a fresh subprocess; loading the input .npy is not timed; peak RSS is the
@@ -45,8 +50,28 @@ READ_WORKLOADS = {
     "W3v3": "W2u",
     "W3v3s": "W2s",
 }
-WORKLOADS = list(WRITE_WORKLOADS) + list(READ_WORKLOADS)
-TOOLS = ["ours", "tensorstore", "zarrs", "zarr", "ome-zarr-py", "ngff-zarr"]
+TILE_WORKLOADS = {
+    # id: store the tiles are read from (the W3 source stores)
+    "W4u": "W2u",
+    "W4s": "W2s",
+}
+WORKLOADS = list(WRITE_WORKLOADS) + list(READ_WORKLOADS) + list(TILE_WORKLOADS)
+TOOLS = ["ours", "ours-src", "ours-cli", "ours-py", "tensorstore", "zarrs", "zarr", "ome-zarr-py",
+         "ngff-zarr"]
+TILE = 256
+TILE_COUNT = 1000
+
+
+def applies(tool: str, workload: str) -> bool:
+    """Whether `tool` runs `workload`: the streaming and CLI writers only write, the Python
+    binding is measured on tile reads, ngff-zarr has no tile reader of its own."""
+    if tool in ("ours-src", "ours-cli"):
+        return workload in WRITE_WORKLOADS
+    if tool == "ours-py":
+        return workload in TILE_WORKLOADS
+    if tool == "ngff-zarr":
+        return workload not in TILE_WORKLOADS
+    return True
 
 CHUNKS = (1, 1, 64, 256, 256)
 SHARDS = (1, 1, 64, 1024, 1024)
@@ -303,6 +328,40 @@ def read_level0(tool: str, group: str):
     raise ValueError(tool)
 
 
+def read_tiles(path: str) -> list[tuple[int, int, int, int]]:
+    with open(path) as f:
+        return [tuple(int(v) for v in line.split()) for line in f if line.strip()]
+
+
+def tile_reader(tool: str, group: str):
+    """A function (c, z, y, x) -> one 256 x 256 tile of level 0 at t = 0, as a viewer holds
+    it: the store opened once, then one read per tile."""
+    if tool == "ours-py":
+        import ome_py
+
+        image = ome_py.Image(group)
+        return lambda c, z, y, x: image.read(0, t=0, c=c, z=z, y=slice(y, y + TILE), x=slice(x, x + TILE))
+    if tool == "tensorstore":
+        import tensorstore as ts
+
+        path = level0_path(group)
+        driver = "zarr3" if os.path.exists(os.path.join(path, "zarr.json")) else "zarr"
+        store = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": path}}, open=True).result()
+        return lambda c, z, y, x: store[0, c, z, y:y + TILE, x:x + TILE].read().result()
+    if tool in ("zarr", "zarrs"):
+        import zarr
+
+        arr = zarr.open_array(level0_path(group), mode="r")
+        return lambda c, z, y, x: arr[0, c, z, y:y + TILE, x:x + TILE]
+    if tool == "ome-zarr-py":
+        from ome_zarr.io import parse_url
+        from ome_zarr.reader import Reader
+
+        data = next(iter(Reader(parse_url(group))())).data[0]
+        return lambda c, z, y, x: data[0, c, z, y:y + TILE, x:x + TILE].compute()
+    raise ValueError(tool)
+
+
 def child(tool: str, workload: str, input_path: str, out: str) -> dict:
     """Runs in a fresh process; prints one JSON object."""
     import numpy as np
@@ -311,6 +370,18 @@ def child(tool: str, workload: str, input_path: str, out: str) -> dict:
         import zarr
 
         zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"})
+    if workload in TILE_WORKLOADS:
+        import hashlib
+
+        tiles = read_tiles(os.environ["PEERS_TILES"])
+        h = hashlib.blake2b(digest_size=16)
+        t0 = time.perf_counter()
+        read = tile_reader(tool, out)
+        for c, z, y, x in tiles:
+            t = np.asarray(read(c, z, y, x))
+            h.update(np.ascontiguousarray(t).view(np.uint8).reshape(-1).data)
+        seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "tiles": len(tiles), "checksum": h.hexdigest()}
     if workload in WRITE_WORKLOADS:
         version, sharded = WRITE_WORKLOADS[workload]
         a = np.load(input_path)
@@ -442,8 +513,23 @@ def csv(xs) -> str:
     return ",".join(str(x) for x in xs)
 
 
-def tool_cmd(tool, workload, input_path, out, ome_bench) -> list[str]:
-    if tool == "ours":
+def find_ome_cli() -> str | None:
+    env = os.environ.get("OME_CLI")
+    c = env or os.path.join(REPO, "target", "release", "ome")
+    return c if os.path.isfile(c) and os.access(c, os.X_OK) else None
+
+
+def tool_cmd(tool, workload, input_path, out, ome_bench, tiles=None) -> list[str]:
+    if tool == "ours-cli":
+        version, sharded = WRITE_WORKLOADS[workload]
+        cmd = [find_ome_cli() or "ome", "convert", input_path, out, "--ngff-version", version,
+               "--min-size", str(MIN_SIZE), "--overwrite", "-q"]
+        if sharded:
+            return cmd + ["--chunks", csv(INNER), "--shards", csv(SHARDS)]
+        return cmd + ["--chunks", csv(CHUNKS)]
+    if tool == "ours" and workload in TILE_WORKLOADS:
+        return [ome_bench, "read-tiles", "--path", out, "--tiles", tiles, "--tile", str(TILE)]
+    if tool in ("ours", "ours-src"):
         if workload in WRITE_WORKLOADS:
             version, sharded = WRITE_WORKLOADS[workload]
             cmd = [ome_bench, "write-zarr", "--input", input_path, "--out", out,
@@ -452,6 +538,8 @@ def tool_cmd(tool, workload, input_path, out, ome_bench) -> list[str]:
                 cmd += ["--chunks", csv(INNER), "--shards", csv(SHARDS)]
             else:
                 cmd += ["--chunks", csv(CHUNKS)]
+            if tool == "ours-src":
+                cmd.append("--from-source")
             return cmd
         return [ome_bench, "read-zarr", "--path", out, "--level", "0"]
     return [sys.executable, HERE, "_child", tool, workload, input_path, out]
@@ -461,9 +549,9 @@ def prepare_read_stores(input_path: str, work: str, workloads: list[str]) -> dic
     """The W3 source stores, written once (untimed) by zarr-python; plus the expected checksum."""
     stores = {}
     for w in workloads:
-        if w not in READ_WORKLOADS:
+        if w not in READ_WORKLOADS and w not in TILE_WORKLOADS:
             continue
-        src = READ_WORKLOADS[w]
+        src = READ_WORKLOADS.get(w) or TILE_WORKLOADS[w]
         path = os.path.join(work, f"read-{src}")
         if not os.path.exists(os.path.join(path, ".done")):
             shutil.rmtree(path, ignore_errors=True)
@@ -767,6 +855,18 @@ def main(argv: list[str] | None = None) -> int:
             os.replace(argv[2] + ".partial", argv[2])
         print(json.dumps({"checksum": checksum(a)}))
         return 0
+    if argv and argv[0] == "_tilesum":
+        import hashlib
+
+        import numpy as np
+
+        a = np.load(argv[1], mmap_mode="r")
+        h = hashlib.blake2b(digest_size=16)
+        for c, z, y, x in read_tiles(argv[2]):
+            t = np.ascontiguousarray(a[0, c, z, y:y + TILE, x:x + TILE])
+            h.update(t.astype(t.dtype.newbyteorder("<"), copy=False).view(np.uint8).reshape(-1).data)
+        print(json.dumps({"checksum": h.hexdigest()}))
+        return 0
     if argv and argv[0] == "_checksum":
         import numpy as np
 
@@ -828,22 +928,51 @@ def main(argv: list[str] | None = None) -> int:
         print(notes[-1], file=sys.stderr)
         tools = [t for t in tools if t != "ours"]
     stores = prepare_read_stores(input_path, work, workloads)
+    tiles_path = tile_sum = None
+    if any(w in TILE_WORKLOADS for w in workloads):
+        # The same tiles for every tool: random c, z, and y, x on the 256 grid, fixed seed.
+        import numpy as np
+
+        rng = np.random.default_rng(17)
+        tiles_path = os.path.join(work, "tiles.txt")
+        with open(tiles_path, "w") as f:
+            for _ in range(TILE_COUNT):
+                f.write(f"{rng.integers(shape[1])} {rng.integers(shape[2])} "
+                        f"{rng.integers(shape[3] // TILE) * TILE} {rng.integers(shape[4] // TILE) * TILE}\n")
+        os.environ["PEERS_TILES"] = tiles_path
+        rc, so, se, _ = run_child([sys.executable, HERE, "_tilesum", input_path, tiles_path], args.timeout)
+        tile_sum = (last_json(so) or {}).get("checksum") if rc == 0 else None
+        if tile_sum is None:
+            print(se, file=sys.stderr)
+            return 1
+    if "ours-cli" in tools and not find_ome_cli():
+        notes.append(f"ours-cli: ome not found (OME_CLI or {REPO}/target/release/ome); skipped")
+        tools = [t for t in tools if t != "ours-cli"]
 
     results: dict[tuple[str, str], dict] = {}
     for rep in range(args.repeat):
         for w in workloads:
             for tool in tools:
-                r = results.setdefault((w, tool), {"seconds": [], "rss": [], "errors": [], "verify": None})
+                if not applies(tool, w):
+                    continue
+                r = results.setdefault((w, tool), {"seconds": [], "rss": [], "anon": [], "errors": [],
+                                                   "verify": None})
                 if r["errors"]:
                     continue  # a tool that failed once is not retried
-                out = stores[w] if w in READ_WORKLOADS else os.path.join(work, f"{w}-{tool}")
+                out = stores[w] if w in stores else os.path.join(work, f"{w}-{tool}")
                 if w in WRITE_WORKLOADS:
                     shutil.rmtree(out, ignore_errors=True)
                 # Flush the previous tool's dirty pages first, so that no tool pays for
                 # another's writeback.
                 os.sync()
-                rc, so, se, rss = run_child(tool_cmd(tool, w, input_path, out, ome_bench), args.timeout)
+                t0 = time.perf_counter()
+                rc, so, se, rss = run_child(tool_cmd(tool, w, input_path, out, ome_bench, tiles_path),
+                                            args.timeout)
+                wall = time.perf_counter() - t0
                 doc = last_json(so) if rc == 0 else None
+                if tool == "ours-cli" and rc == 0:
+                    # The whole process, as a user meets it: start, .npy read, write, exit.
+                    doc = {"seconds": wall}
                 if doc is None or "seconds" not in doc:
                     msg = (se.strip().splitlines() or [f"exit {rc}"])[-1][:300]
                     r["errors"].append(msg)
@@ -851,6 +980,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 r["seconds"].append(doc["seconds"])
                 r["rss"].append(doc.get("peak_rss_bytes") or rss)
+                if doc.get("peak_anon_bytes"):
+                    r["anon"].append(doc["peak_anon_bytes"])
                 if "bytes_written" in doc:
                     r["bytes_written"] = doc["bytes_written"]
                 print(f"[{rep}] {w:6} {tool:12} {doc['seconds']:8.3f} s  {fmt_bytes(r['rss'][-1])}",
@@ -862,6 +993,9 @@ def main(argv: list[str] | None = None) -> int:
                         vrc, vo, ve, _ = run_child([sys.executable, HERE, "_verify", out, input_path,
                                                     "1" if WRITE_WORKLOADS[w][1] else "0"], args.timeout)
                         r["verify"] = last_json(vo) or {"ok": False, "problems": [ve.strip()[-300:]]}
+                    elif w in TILE_WORKLOADS:
+                        ok = doc.get("checksum") == tile_sum
+                        r["verify"] = {"ok": ok, "problems": [] if ok else ["tiles differ from the input"]}
                     elif "checksum" in doc:
                         ok = doc["checksum"] == expected_sum and tuple(doc["shape"]) == shape
                         r["verify"] = {"ok": ok, "problems": [] if ok else ["level 0 differs from the input"]}
@@ -882,12 +1016,15 @@ def main(argv: list[str] | None = None) -> int:
         ours = results.get((w, "ours"), {}).get("seconds")
         ours_med = statistics.median(ours) if ours else None
         for tool in tools:
+            if (w, tool) not in results:
+                continue
             r = results[(w, tool)]
             med = statistics.median(r["seconds"]) if r["seconds"] else None
             rows.append({
                 "workload": w, "tool": tool, "median_s": med, "runs_s": r["seconds"],
                 "ratio_vs_ours": (med / ours_med) if med and ours_med else None,
                 "peak_rss_bytes": max(r["rss"]) if r["rss"] else None,
+                "peak_anon_bytes": max(r["anon"]) if r["anon"] else None,
                 "bytes_written": r.get("bytes_written"),
                 "verified": (r["verify"] or {}).get("ok"),
                 "problems": (r["verify"] or {}).get("problems", []) + r["errors"],
@@ -914,12 +1051,19 @@ def du(path: str) -> int:
 
 def floor_seconds(w: str, shape, nbytes: int, floor: dict | None) -> float | None:
     """Codec-bound floor: encode every level (+ downsample) for writes, decode level 0 for reads."""
+    import math
+
     if not floor:
         return None
     gb = 1e9
     if w in WRITE_WORKLOADS:
         total = pyramid_bytes(shape, nbytes)
         return total / (floor["compress_gbps"] * gb) + (total - nbytes) / (floor["downsample_gbps"] * gb)
+    if w in TILE_WORKLOADS:
+        # Decoding only the tiles' own bytes (blosc blocks of at most one plane of a chunk,
+        # inner chunks of one plane when sharded) at the rate of a whole-chunk decode.
+        per_voxel = nbytes / max(1, math.prod(shape))
+        return TILE_COUNT * TILE * TILE * per_voxel / (floor["decompress_gbps"] * gb)
     return nbytes / (floor["decompress_gbps"] * gb)
 
 

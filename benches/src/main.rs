@@ -52,6 +52,19 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         level: usize,
     },
+    /// W4: read tiles one at a time, as a viewer does: each line of `--tiles` is
+    /// `c z y x` (level-0 indices; y and x the tile's first row and column), every tile
+    /// `1 x tile x tile` at t = 0 through `Image::read` with a selection by axis name.
+    ReadTiles {
+        #[arg(long)]
+        path: PathBuf,
+        #[arg(long)]
+        tiles: PathBuf,
+        #[arg(long, default_value_t = 256)]
+        tile: u64,
+        #[arg(long, default_value_t = 0)]
+        level: usize,
+    },
     /// W5: write the tiled pyramidal OME-TIFF (BigTIFF, SubIFD pyramid of 2x2 means until
     /// min(y, x) <= min_size, 256 x 256 tiles, zstd level 1, no predictor), streamed from
     /// the memory-mapped .npy.
@@ -191,6 +204,12 @@ fn peak_rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+fn list_ws(s: &str) -> Vec<u64> {
+    s.split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
 fn list(s: &str) -> Vec<u64> {
     s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
 }
@@ -290,6 +309,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.iter().map(|b| format!("{b:02x}")).collect::<String>()
             });
             json!({"seconds": seconds, "bytes": bytes, "shape": data.shape(), "checksum": digest, "peak_rss_bytes": peak_rss()})
+        }
+        Cmd::ReadTiles {
+            path,
+            tiles,
+            tile,
+            level,
+        } => {
+            use blake2::digest::{Update, VariableOutput};
+            let list: Vec<[u64; 4]> = std::fs::read_to_string(&tiles)?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let v = list_ws(l);
+                    match v[..] {
+                        [c, z, y, x] => Ok([c, z, y, x]),
+                        _ => Err(format!("expected `c z y x`, found {l:?}")),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            let t = Instant::now();
+            // Opening the image is part of what a viewer pays once.
+            let image = Image::open(&path)?;
+            let mut h = blake2::Blake2bVar::new(16).map_err(|e| e.to_string())?;
+            let mut bytes = 0usize;
+            for &[c, z, y, x] in &list {
+                let sel = Selection::all()
+                    .index("t", 0)
+                    .index("c", c)
+                    .index("z", z)
+                    .range("y", y, Some(y + tile))
+                    .range("x", x, Some(x + tile));
+                let data = image.read(level, &sel)?;
+                ome_core::with_dyn_array!(&data, a, _T => {
+                    let std = a.as_standard_layout();
+                    let s: &[u8] = bytemuck::cast_slice(std.as_slice().ok_or("not contiguous")?);
+                    bytes += s.len();
+                    h.update(s);
+                });
+            }
+            let seconds = t.elapsed().as_secs_f64();
+            let mut out = [0u8; 16];
+            h.finalize_variable(&mut out).map_err(|e| e.to_string())?;
+            let digest: String = out.iter().map(|b| format!("{b:02x}")).collect();
+            json!({"seconds": seconds, "tiles": list.len(), "bytes": bytes, "checksum": digest,
+                   "peak_rss_bytes": peak_rss()})
         }
         Cmd::ConvertTiff { input, out, zarr } => {
             use ome_core::convert::{ConvertOptions, Series, write_bioformats2raw};

@@ -214,7 +214,12 @@ fn region_from_bytes<T: Element>(
                     T::read_le(&le)
                 }));
             } else {
-                out.extend_from_slice(&bytemuck::pod_collect_to_vec::<u8, T>(bytes));
+                // Rows of a mapped file are aligned to the element unless the header is
+                // not; only then is a row collected into an aligned buffer first.
+                match bytemuck::try_cast_slice::<u8, T>(bytes) {
+                    Ok(row) => out.extend_from_slice(row),
+                    Err(_) => out.extend_from_slice(&bytemuck::pod_collect_to_vec::<u8, T>(bytes)),
+                }
             }
             for d in (0..nd - 1).rev() {
                 idx[d] += 1;

@@ -237,3 +237,147 @@ fn failed_write_leaves_nothing() {
     assert!(write_ome_zarr(&path, data.view(), &meta, &opts, None).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The streaming writer (one pass: each level-0 chunk downsampled as it streams through,
+/// or levels read back where that does not apply) writes the same bytes as the in-memory
+/// writer, file for file, at every level.
+#[test]
+fn streamed_pyramid_is_the_in_memory_pyramid_file_for_file() {
+    struct Layout {
+        shape: Vec<usize>,
+        chunks: Vec<u64>,
+        shards: Option<Vec<u64>>,
+        factors: Option<Vec<u64>>,
+        level_factors: Option<Vec<Vec<u64>>>,
+        version: NgffVersion,
+    }
+    let v4 = NgffVersion::V0_4;
+    let v5 = NgffVersion::V0_5;
+    let layouts = [
+        // 2-D, odd sides, chunks that are multiples of the factors.
+        Layout {
+            shape: vec![37, 45],
+            chunks: vec![8, 16],
+            shards: None,
+            factors: None,
+            level_factors: None,
+            version: v5,
+        },
+        // 3-D, downsampled in z too: lower levels are carried as partial planes.
+        Layout {
+            shape: vec![9, 70, 33],
+            chunks: vec![2, 16, 8],
+            shards: None,
+            factors: Some(vec![2, 2, 2]),
+            level_factors: None,
+            version: v4,
+        },
+        // 4-D, sharded.
+        Layout {
+            shape: vec![2, 3, 41, 67],
+            chunks: vec![1, 2, 8, 8],
+            shards: Some(vec![1, 2, 16, 32]),
+            factors: None,
+            level_factors: None,
+            version: v5,
+        },
+        // 5-D, a chunk spanning an odd z extent.
+        Layout {
+            shape: vec![1, 2, 9, 53, 61],
+            chunks: vec![1, 1, 9, 16, 32],
+            shards: None,
+            factors: Some(vec![1, 1, 2, 2, 2]),
+            level_factors: None,
+            version: v5,
+        },
+        // Absolute level factors: a level computed from level 0, sides floored.
+        Layout {
+            shape: vec![3, 50, 71],
+            chunks: vec![1, 12, 12],
+            shards: None,
+            factors: None,
+            level_factors: Some(vec![vec![1, 2, 2], vec![1, 4, 4], vec![1, 6, 6]]),
+            version: v5,
+        },
+        // Chunks that split a 2x2 block: levels are read back instead.
+        Layout {
+            shape: vec![2, 40, 41],
+            chunks: vec![1, 9, 7],
+            shards: None,
+            factors: None,
+            level_factors: None,
+            version: v5,
+        },
+    ];
+    let dtypes = [DType::U8, DType::U16, DType::I32, DType::F32, DType::F64];
+    let methods = [
+        Downsample::Mean,
+        Downsample::Nearest,
+        Downsample::Mode,
+        Downsample::Gaussian,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (li, l) in layouts.iter().enumerate() {
+        for (di, &dtype) in dtypes.iter().enumerate() {
+            // Every method on the first dtype, the mean on the rest.
+            let ms: &[Downsample] = if di == 0 { &methods } else { &methods[..1] };
+            for &method in ms {
+                let mut meta = ImageMetadata::default_for_ndim(l.shape.len()).unwrap();
+                meta.scale = Some((0..l.shape.len()).map(|i| 0.5 + i as f64).collect());
+                let mut opts = WriteOptions::default();
+                opts.version = l.version;
+                opts.chunks = Some(l.chunks.clone());
+                opts.shards = l.shards.clone();
+                opts.factors = l.factors.clone();
+                opts.downsample = method;
+                opts.compression = "blosc-zstd:1:shuffle".parse::<Compression>().unwrap();
+                if let Some(lf) = &l.level_factors {
+                    opts.level_factors = Some(lf.clone());
+                    opts.levels = LevelCount::Exactly(lf.len() + 1);
+                } else {
+                    opts.levels = LevelCount::MinSize(4);
+                }
+                let what = format!("layout {li} {dtype} {method}");
+                let mem = dir.path().join(format!("{li}-{dtype}-{method}-mem.zarr"));
+                let src = dir.path().join(format!("{li}-{dtype}-{method}-src.zarr"));
+                with_dtype!(dtype, T => {
+                    let data = sample::<T>(&l.shape, 11 + li as u64);
+                    let a = write_ome_zarr(&mem, data.view(), &meta, &opts, None).unwrap();
+                    let b = write_ome_zarr_from_source(&src, &ArraySource::new(data.view()), &meta, &opts, None)
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(a.level_shapes, b.level_shapes, "{what}");
+                    assert!(a.level_shapes.len() >= 3, "{what}: {:?}", a.level_shapes);
+                });
+                let (ta, tb) = (tree(&mem), tree(&src));
+                assert_eq!(
+                    ta.keys().collect::<Vec<_>>(),
+                    tb.keys().collect::<Vec<_>>(),
+                    "{what}"
+                );
+                for (name, bytes) in &ta {
+                    assert!(bytes == &tb[name], "{what}: {name} differs");
+                }
+                std::fs::remove_dir_all(&mem).unwrap();
+                std::fs::remove_dir_all(&src).unwrap();
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use zarrs::array::{Array, ArrayBytes, ArrayMetadata, CodecOptions};
 use zarrs::storage::WritableStorageTraits;
 
 use super::array::ZarrArray;
+use super::cascade::Cascade;
 use super::codecs::{ArraySpec, zarr_json_v3, zarray_v2};
 use super::shard::{InnerCodecs, encode_shard};
 use super::staging::StagingStore;
@@ -112,7 +113,7 @@ pub(crate) struct Plan {
     version: NgffVersion,
     dtype: DType,
     /// Per level from 1 on: the level it is computed from and the per-axis factor.
-    steps: Vec<(usize, Vec<u64>)>,
+    pub(super) steps: Vec<(usize, Vec<u64>)>,
     /// How the coordinate transformations are derived.
     transforms: LevelTransforms,
     pub(crate) level_shapes: Vec<Vec<u64>>,
@@ -317,7 +318,7 @@ enum LevelTransforms {
 }
 
 /// Per-channel running minimum and maximum of level 0, for omero windows.
-struct ChannelRange {
+pub(super) struct ChannelRange {
     axis: Option<usize>,
     ranges: Mutex<Vec<(f64, f64)>>,
 }
@@ -330,7 +331,7 @@ impl ChannelRange {
         }
     }
 
-    fn update<T: Element>(&self, start: &[u64], block: &ArrayViewD<'_, T>) {
+    pub(super) fn update<T: Element>(&self, start: &[u64], block: &ArrayViewD<'_, T>) {
         let fold = |v: ArrayViewD<'_, T>| {
             // Integers in memory order: a native minimum and maximum the compiler vectorises.
             if !T::DTYPE.is_float()
@@ -404,7 +405,7 @@ fn int_min_max<T: Element>(s: &[T]) -> Option<(T, T)> {
 }
 
 /// Indices of every chunk of a regular grid.
-fn grid_indices(shape: &[u64], chunk: &[u64]) -> Vec<Vec<u64>> {
+pub(super) fn grid_indices(shape: &[u64], chunk: &[u64]) -> Vec<Vec<u64>> {
     let counts: Vec<u64> = shape
         .iter()
         .zip(chunk)
@@ -441,24 +442,21 @@ fn crop_to<T: Element>(array: ArrayD<T>, shape: &[u64]) -> ArrayD<T> {
         .to_owned()
 }
 
-/// Pads an edge block to the full chunk shape with zeros (the fill value).
-fn pad_to<T: Element>(block: ArrayD<T>, full: &[usize]) -> ArrayD<T> {
-    if block.shape() == full {
-        return block;
-    }
+/// An edge block padded to the full chunk shape with zeros (the fill value).
+fn pad_to<T: Element>(block: &ArrayViewD<'_, T>, full: &[usize]) -> ArrayD<T> {
     let mut out = ArrayD::<T>::default(IxDyn(full));
     out.slice_each_axis_mut(|ax| Slice::from(0..block.shape()[ax.axis.index()]))
-        .assign(&block);
+        .assign(block);
     out
 }
 
-type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
+pub(super) type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
 
 /// Chunks that [`super::fast_blosc`] encodes exactly as the array's codecs would (NGFF 0.5,
 /// `bytes(little)` then blosc zstd with no or byte shuffle), without `zarrs`' per-block
 /// zstd contexts.
 #[derive(Debug, Clone, Copy)]
-struct FastBlosc {
+pub(super) struct FastBlosc {
     clevel: u8,
     byte_shuffle: bool,
     typesize: usize,
@@ -484,112 +482,149 @@ impl FastBlosc {
     }
 }
 
+/// Where the storage chunks (shards, when sharded) of one level go, and how they are encoded.
+pub(super) struct LevelSink<'a> {
+    pub(super) array: &'a Array<StagingStore>,
+    pub(super) inner: Option<&'a InnerCodecs>,
+    pub(super) level_shape: &'a [u64],
+    pub(super) storage_chunk: Vec<u64>,
+    pub(super) fast: Option<FastBlosc>,
+    pub(super) location: Location,
+}
+
+impl LevelSink<'_> {
+    /// Start and clipped shape of the storage chunk `idx`.
+    pub(super) fn region(&self, idx: &[u64]) -> (Vec<u64>, Vec<u64>) {
+        let start: Vec<u64> = idx
+            .iter()
+            .zip(&self.storage_chunk)
+            .map(|(&i, &c)| i * c)
+            .collect();
+        let shape: Vec<u64> = start
+            .iter()
+            .zip(&self.storage_chunk)
+            .zip(self.level_shape)
+            .map(|((&s, &c), &n)| c.min(n - s))
+            .collect();
+        (start, shape)
+    }
+
+    /// Encodes and stores the storage chunk `idx`, whose data (clipped at the array edge)
+    /// is `block`; a chunk (or shard) holding only the fill value is not stored.
+    pub(super) fn store<T: Element>(
+        &self,
+        idx: &[u64],
+        block: &ArrayD<T>,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let location = &self.location;
+        let array = self.array;
+        let options = CodecOptions::default().with_concurrent_target(1);
+        let full: Vec<usize> = self.storage_chunk.iter().map(|&c| c as usize).collect();
+        let bytes = block.len() as u64 * T::DTYPE.size() as u64;
+        // Producers hand out standard-layout blocks; an edge block is padded (and anything
+        // else copied) once here.
+        let padded;
+        let block = if block.shape() == full.as_slice() && block.is_standard_layout() {
+            block
+        } else {
+            padded = if block.shape() == full.as_slice() {
+                block.as_standard_layout().into_owned()
+            } else {
+                pad_to(&block.view(), &full)
+            };
+            &padded
+        };
+        let slice = block
+            .as_slice()
+            .ok_or_else(|| Error::format(location.clone(), "block is not contiguous"))?;
+        if let Some(inner) = self.inner {
+            let shard = encode_shard(
+                &block.view(),
+                inner,
+                array.data_type(),
+                array.fill_value(),
+                location,
+            )?;
+            if let Some(shard) = shard {
+                array
+                    .storage()
+                    .set(&array.chunk_key(idx), shard.into())
+                    .map_err(|e| {
+                        Error::storage(location.clone(), format!("cannot write shard {idx:?}: {e}"))
+                    })?;
+            }
+        } else {
+            let raw = bytemuck::cast_slice::<T, u8>(slice);
+            let data = ArrayBytes::new_flen(Cow::Borrowed(raw));
+            let err = |e: zarrs::array::ArrayError| {
+                Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
+            };
+            // As `store_chunk_opt` does: a chunk of fill value only is not stored.
+            let encoded = self
+                .fast
+                .filter(|_| options.store_empty_chunks() || !data.is_fill_value(array.fill_value()))
+                .and_then(|f| {
+                    super::fast_blosc::compress_zstd(raw, f.clevel, f.byte_shuffle, f.typesize)
+                });
+            match encoded {
+                // SAFETY: encoded exactly as the array's codec chain encodes it (see
+                // `FastBlosc`; the bytes codec is the identity on little-endian hosts).
+                #[allow(unsafe_code)]
+                Some(encoded) => {
+                    unsafe { array.store_encoded_chunk(idx, encoded.into()) }.map_err(err)?
+                }
+                None => array.store_chunk_opt(idx, data, &options).map_err(err)?,
+            }
+        }
+        progress.advance(bytes);
+        Ok(())
+    }
+}
+
 /// Encodes and stores every storage chunk (shard, when sharded) of one level.
-#[allow(clippy::too_many_arguments)]
 fn write_level<T: Element>(
-    array: &Array<StagingStore>,
-    inner: Option<&InnerCodecs>,
-    level_shape: &[u64],
-    storage_chunk: &[u64],
+    sink: &LevelSink<'_>,
     produce: &Producer<'_, T>,
     range: Option<&ChannelRange>,
-    fast: Option<FastBlosc>,
     progress: &dyn Progress,
-    location: &Location,
 ) -> Result<()> {
     // Outer parallelism over chunks; the codecs of one chunk run on one thread, so the
     // pools are never nested (see zarrs' concurrency notes).
-    let options = CodecOptions::default().with_concurrent_target(1);
-    let full: Vec<usize> = storage_chunk.iter().map(|&c| c as usize).collect();
-    grid_indices(level_shape, storage_chunk)
+    grid_indices(sink.level_shape, &sink.storage_chunk)
         .par_iter()
         .try_for_each(|idx| {
-            let start: Vec<u64> = idx
-                .iter()
-                .zip(storage_chunk)
-                .map(|(&i, &c)| i * c)
-                .collect();
-            let shape: Vec<u64> = start
-                .iter()
-                .zip(storage_chunk)
-                .zip(level_shape)
-                .map(|((&s, &c), &n)| c.min(n - s))
-                .collect();
+            let (start, shape) = sink.region(idx);
             let block = produce(&start, &shape)?;
-            if block
-                .shape()
-                .iter()
-                .map(|&d| d as u64)
-                .ne(shape.iter().copied())
-            {
-                return Err(Error::format(
-                    location.clone(),
-                    format!(
-                        "the source returned a block of shape {:?} for a region of shape {shape:?}",
-                        block.shape()
-                    ),
-                ));
-            }
+            check_block(&block, &shape, &sink.location)?;
             if let Some(range) = range {
                 range.update(&start, &block.view());
             }
-            let bytes = block.len() as u64 * T::DTYPE.size() as u64;
-            let block = pad_to(block, &full);
-            // Producers hand out standard-layout blocks; anything else is copied once here.
-            let block = if block.is_standard_layout() {
-                block
-            } else {
-                block.as_standard_layout().into_owned()
-            };
-            let slice = block
-                .as_slice()
-                .ok_or_else(|| Error::format(location.clone(), "block is not contiguous"))?;
-            if let Some(inner) = inner {
-                let shard = encode_shard(
-                    &block.view(),
-                    inner,
-                    array.data_type(),
-                    array.fill_value(),
-                    location,
-                )?;
-                if let Some(shard) = shard {
-                    array
-                        .storage()
-                        .set(&array.chunk_key(idx), shard.into())
-                        .map_err(|e| {
-                            Error::storage(
-                                location.clone(),
-                                format!("cannot write shard {idx:?}: {e}"),
-                            )
-                        })?;
-                }
-            } else {
-                let raw = bytemuck::cast_slice::<T, u8>(slice);
-                let data = ArrayBytes::new_flen(Cow::Borrowed(raw));
-                let err = |e: zarrs::array::ArrayError| {
-                    Error::storage(location.clone(), format!("cannot write chunk {idx:?}: {e}"))
-                };
-                // As `store_chunk_opt` does: a chunk of fill value only is not stored.
-                let encoded = fast
-                    .filter(|_| {
-                        options.store_empty_chunks() || !data.is_fill_value(array.fill_value())
-                    })
-                    .and_then(|f| {
-                        super::fast_blosc::compress_zstd(raw, f.clevel, f.byte_shuffle, f.typesize)
-                    });
-                match encoded {
-                    // SAFETY: encoded exactly as the array's codec chain encodes it (see
-                    // `FastBlosc`; the bytes codec is the identity on little-endian hosts).
-                    #[allow(unsafe_code)]
-                    Some(encoded) => {
-                        unsafe { array.store_encoded_chunk(idx, encoded.into()) }.map_err(err)?
-                    }
-                    None => array.store_chunk_opt(idx, data, &options).map_err(err)?,
-                }
-            }
-            progress.advance(bytes);
-            Ok(())
+            sink.store(idx, &block, progress)
         })
+}
+
+/// A format error unless a source handed out a block of the shape asked for.
+pub(super) fn check_block<T: Element>(
+    block: &ArrayD<T>,
+    shape: &[u64],
+    location: &Location,
+) -> Result<()> {
+    if block
+        .shape()
+        .iter()
+        .map(|&d| d as u64)
+        .ne(shape.iter().copied())
+    {
+        return Err(Error::format(
+            location.clone(),
+            format!(
+                "the source returned a block of shape {:?} for a region of shape {shape:?}",
+                block.shape()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn array_document(plan: &Plan, level: usize, compression: Compression) -> Value {
@@ -847,20 +882,20 @@ fn write_pyramid<T: Element>(
     let level_loc = |k: usize| Location::file(dir.join(k.to_string()));
 
     let fast = FastBlosc::of(plan.version, opts.compression, plan.dtype);
+    let sinks: Vec<LevelSink<'_>> = (0..arrays.len())
+        .map(|k| LevelSink {
+            array: &arrays[k],
+            inner: inners[k].as_ref(),
+            level_shape: &plan.level_shapes[k],
+            storage_chunk: storage_chunk(k),
+            fast,
+            location: level_loc(k),
+        })
+        .collect();
     // Level `k` written from blocks that `produce` hands out.
     // Level `k` is on disk when this returns: the next level may read it back.
     let write_k = |k: usize, produce: &Producer<'_, T>, range: Option<&ChannelRange>| {
-        write_level(
-            &arrays[k],
-            inners[k].as_ref(),
-            &plan.level_shapes[k],
-            &storage_chunk(k),
-            produce,
-            range,
-            fast,
-            progress,
-            &level_loc(k),
-        )?;
+        write_level(&sinks[k], produce, range, progress)?;
         store.flush()
     };
     match level0 {
@@ -904,6 +939,15 @@ fn write_pyramid<T: Element>(
                     )
                 })
             };
+            // One pass: every level-0 chunk is downsampled as it streams through, and the
+            // lower levels are carried in partial chunks until complete (see `cascade`).
+            if let Some(cascade) = Cascade::new(&sinks, &plan.steps, opts.downsample) {
+                cascade.run(&produce, &range, progress)?;
+                store.flush()?;
+                return Ok((range.take(), store.bytes_written()));
+            }
+            // Otherwise (a gaussian halo, or chunks that are not a multiple of the factors)
+            // each next level is read back from the level above.
             write_k(0, &produce, Some(&range))?;
             // Each next level reads back regions of the level above from the store: memory
             // stays bounded by the regions in flight, whatever the image size.
