@@ -14,6 +14,8 @@ mod scene;
 mod shard;
 mod staging;
 mod store;
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod threadless;
 mod write;
 
 pub use hierarchy::OmeZarr;

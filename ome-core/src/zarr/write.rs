@@ -501,9 +501,12 @@ fn write_level<T: Element>(
     // pools are never nested (see zarrs' concurrency notes).
     let options = CodecOptions::default().with_concurrent_target(1);
     let full: Vec<usize> = storage_chunk.iter().map(|&c| c as usize).collect();
+    // zarrs arrays are not `Send + Sync` on wasm32 (`crate::single_thread`).
+    let array = crate::single_thread::OneThread::new(array);
     grid_indices(level_shape, storage_chunk)
         .par_iter()
         .try_for_each(|idx| {
+            let array = *array.get();
             let start: Vec<u64> = idx
                 .iter()
                 .zip(storage_chunk)
