@@ -42,7 +42,11 @@ pub(crate) fn check_levels(
             stats.push(None);
             continue;
         };
-        check_keys(sink, h.root(), scope, level, options);
+        // Stray chunk files are found by listing a local directory; a remote store or a
+        // caller's source (the browser page) has none to list.
+        if let Some(root) = h.local_root() {
+            check_keys(sink, root, scope, level, options);
+        }
         let want_labels = colors.is_some() && i == 0;
         stats.push(decode(sink, h, scope, level, options, want_labels));
     }
