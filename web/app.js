@@ -38,25 +38,41 @@ function rooted(files) {
 const METADATA = new Set(["zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"]);
 const METADATA_MAX = 16 << 20;
 
+// Many small files are read as one Blob made of them (one read for the browser instead of
+// one per file), in batches, and cut apart by their sizes.
+const BATCH_FILES = 1024;
+const BATCH_BYTES = 64 << 20;
+
 async function withMetadata(files) {
-  const out = new Array(files.length);
-  const buffers = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < files.length) {
-      const i = next++;
-      const [key, file] = files[i];
-      const name = key.slice(key.lastIndexOf("/") + 1);
-      if (METADATA.has(name) && file.size <= METADATA_MAX) {
-        const b = await file.arrayBuffer();
-        buffers.push(b);
-        out[i] = [key, b];
-      } else {
-        out[i] = [key, file];
-      }
+  const out = files.map(([key, file]) => [key, file]);
+  const wanted = [];
+  files.forEach(([key, file], i) => {
+    const name = key.slice(key.lastIndexOf("/") + 1);
+    if (METADATA.has(name) && file.size <= METADATA_MAX) wanted.push(i);
+  });
+  const batches = [];
+  for (let start = 0; start < wanted.length;) {
+    let end = start, bytes = 0;
+    while (end < wanted.length && end - start < BATCH_FILES &&
+           (end === start || bytes + files[wanted[end]][1].size <= BATCH_BYTES)) {
+      bytes += files[wanted[end]][1].size;
+      end++;
     }
-  };
-  await Promise.all(Array.from({ length: 256 }, lane));
+    batches.push(wanted.slice(start, end));
+    start = end;
+  }
+  const buffers = [];
+  await Promise.all(batches.map(async (batch) => {
+    const whole = await new Blob(batch.map((i) => files[i][1])).arrayBuffer();
+    let offset = 0;
+    for (const i of batch) {
+      const size = files[i][1].size;
+      out[i] = [files[i][0], new Uint8Array(whole, offset, size)];
+      offset += size;
+    }
+    buffers.push(whole);
+    if (offset !== whole.byteLength) throw new Error("a file changed while it was read");
+  }));
   return { files: out, buffers };
 }
 

@@ -25,14 +25,14 @@ function folderSource(files) {
     }
   }
   const reader = new FileReaderSync();
-  // A value is an ArrayBuffer (a metadata document the page read already) or a File.
-  const sizeOf = (v) => (v instanceof ArrayBuffer ? v.byteLength : v.size);
+  // A value is a Uint8Array (a metadata document the page read already) or a File.
+  const sizeOf = (v) => (v instanceof Uint8Array ? v.byteLength : v.size);
   return {
     size(key) { const f = byKey.get(key); return f === undefined ? null : sizeOf(f); },
     read(key, offset, len) {
       const f = byKey.get(key);
       if (f === undefined) throw new Error("the file is gone");
-      if (f instanceof ArrayBuffer) return new Uint8Array(f, offset, Math.max(0, Math.min(len, f.byteLength - offset)));
+      if (f instanceof Uint8Array) return f.subarray(offset, offset + len);
       return new Uint8Array(reader.readAsArrayBuffer(f.slice(offset, offset + len)));
     },
     list(prefix) { return [...(dirs.get(prefix) || [])].sort(); },
