@@ -173,7 +173,12 @@ mod tests {
             Ok(v[offset as usize..end].to_vec())
         }
         fn list_dirs(&self, _prefix: &str) -> Result<Option<Vec<String>>, String> {
-            Ok(Some(vec!["b".into(), "../up".into(), "a".into(), "x/y".into()]))
+            Ok(Some(vec![
+                "b".into(),
+                "../up".into(),
+                "a".into(),
+                "x/y".into(),
+            ]))
         }
     }
 

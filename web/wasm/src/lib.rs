@@ -21,8 +21,13 @@ unsafe extern "C" {
     /// The size of a key: `-1` absent, `-2` an error (message through `error_message`).
     fn source_size(key_ptr: *const u8, key_len: usize) -> f64;
     /// Reads `len` bytes of a key at `offset` into `dst`: the number of bytes read, or `-2`.
-    fn source_read(key_ptr: *const u8, key_len: usize, offset: f64, len: usize, dst: *mut u8)
-    -> f64;
+    fn source_read(
+        key_ptr: *const u8,
+        key_len: usize,
+        offset: f64,
+        len: usize,
+        dst: *mut u8,
+    ) -> f64;
     /// The child directories of a prefix as a JSON array of names written to `dst` when it
     /// fits in `cap` bytes: the length of that text, `-1` when the source cannot list, `-2`
     /// on an error.
@@ -99,9 +104,8 @@ impl ByteSource for PageSource {
 
     fn list_dirs(&self, prefix: &str) -> Result<Option<Vec<String>>, String> {
         // SAFETY: the page reads the prefix and writes at most `cap` bytes at `dst`.
-        let text = take_text(|dst, cap| unsafe {
-            source_list(prefix.as_ptr(), prefix.len(), dst, cap)
-        });
+        let text =
+            take_text(|dst, cap| unsafe { source_list(prefix.as_ptr(), prefix.len(), dst, cap) });
         match text {
             Err(-1.0) => Ok(None),
             Err(_) => Err(last_error()),
@@ -143,7 +147,10 @@ pub unsafe extern "C" fn dealloc(ptr: *mut u8, len: usize) {
 /// The result of the last [`validate`] (a JSON report or an error message).
 #[unsafe(no_mangle)]
 pub extern "C" fn result_ptr() -> *const u8 {
-    RESULT.lock().map(|r| r.as_ptr()).unwrap_or(std::ptr::null())
+    RESULT
+        .lock()
+        .map(|r| r.as_ptr())
+        .unwrap_or(std::ptr::null())
 }
 
 /// The length of [`result_ptr`]'s bytes.
@@ -160,11 +167,19 @@ fn run(request: &[u8]) -> Result<String, String> {
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
         .ok_or("the request names no dataset")?;
-    let depth = match req.get("depth").and_then(Value::as_str).unwrap_or("hierarchy") {
+    let depth = match req
+        .get("depth")
+        .and_then(Value::as_str)
+        .unwrap_or("hierarchy")
+    {
         "attributes" => Depth::Attributes,
         "hierarchy" => Depth::Hierarchy,
         "data" => Depth::Data,
-        other => return Err(format!("expected a depth attributes, hierarchy or data, found {other:?}")),
+        other => {
+            return Err(format!(
+                "expected a depth attributes, hierarchy or data, found {other:?}"
+            ));
+        }
     };
     let options = Options::with_depth(depth);
     let report = ome_validate::validate_source(name, Arc::new(PageSource), &options)
