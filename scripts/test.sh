@@ -43,6 +43,18 @@ bash scripts/check-feature-parity.sh
 echo "== ome-py: build the bindings into .venv (dev profile = test profile: reuses cargo test's artifacts)"
 (cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
 
+# The validator in the browser (web/): its WebAssembly build, Debian's chromium and the
+# pinned browser driver, for tests/interop/test_web.py. The fast profile: same code, less
+# compile time than the published, optimised build.
+echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/setup-web.sh)"
+if ! OME_WEB_FAST=1 bash scripts/setup-web.sh; then
+  if [ "${CI:-}" = true ]; then
+    echo "ERROR: scripts/setup-web.sh failed; CI needs the browser test" >&2
+    exit 1
+  fi
+  echo "NOTE: the web page could not be built: tests/interop/test_web.py will say SKIPPED"
+fi
+
 echo "== pytest interop"
 export OME_BIN="$PWD/target/debug/ome"
 .venv/bin/python -m pytest tests/interop -q -p no:cacheprovider

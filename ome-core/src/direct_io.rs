@@ -10,7 +10,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The alignment `O_DIRECT` needs on every filesystem Linux has (the page size).
@@ -85,16 +84,32 @@ pub(crate) fn set_buffered(file: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes all of `data` at `offset` of `file` (`pwrite` on Unix; elsewhere, such as the
+/// WebAssembly build, which has no files, seek and write).
+pub(crate) fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.write_all(data)
+    }
+}
+
 /// Writes `data` (a multiple of `ALIGN` bytes from an aligned buffer when `*direct`) at
 /// `offset`; a filesystem that opened with `O_DIRECT` but refuses its writes makes the file
 /// buffered (`*direct` becomes false) and the write is repeated.
 pub(crate) fn write_at(file: &File, direct: &mut bool, data: &[u8], offset: u64) -> io::Result<()> {
-    match file.write_all_at(data, offset) {
+    match write_all_at(file, data, offset) {
         #[cfg(target_os = "linux")]
         Err(e) if *direct && e.raw_os_error() == Some(libc::EINVAL) => {
             set_buffered(file)?;
             *direct = false;
-            file.write_all_at(data, offset)
+            write_all_at(file, data, offset)
         }
         r => r,
     }
@@ -110,7 +125,7 @@ pub(crate) fn write_file(path: &Path, data: &[u8]) -> io::Result<()> {
     }
     let (file, mut direct) = create(path, true)?;
     if !direct {
-        return file.write_all_at(data, 0);
+        return write_all_at(&file, data, 0);
     }
     // Data that already starts on a block boundary (large allocations usually do) goes out
     // in place, whole blocks of it; only the tail is copied.

@@ -37,6 +37,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `remote` | yes | `https://` and `s3://` datasets ([`storage`]): `object_store`, one tokio runtime |
+//! | `native` | yes | blosc chunks (the C library, through zarrs) and zarrs' filesystem store; off for the `wasm32-unknown-unknown` build of the browser page (`web/`), where a blosc array is an error naming the codec |
 //!
 //! ## Where data lives
 //! A path may be a URL: `Image::open("s3://bucket/img.ome.zarr")` and
@@ -65,6 +66,7 @@ mod output;
 pub mod pyramid;
 mod regular_file;
 mod selection;
+mod single_thread;
 mod source;
 pub mod storage;
 pub mod tiff;

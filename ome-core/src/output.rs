@@ -105,7 +105,7 @@ fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> std::io::Result<()>
 
 #[cfg(not(target_os = "linux"))]
 fn renameat2(_from: &Path, _to: &Path, _flags: u32) -> std::io::Result<()> {
-    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(target_os = "linux")]
@@ -120,16 +120,24 @@ const EXCHANGE: u32 = 2;
 /// Whether an error says the filesystem or kernel does not offer the call (so the
 /// portable fallback applies), not that the move itself failed.
 fn unsupported(e: &std::io::Error) -> bool {
-    matches!(
+    #[cfg(unix)]
+    let os = matches!(
         e.raw_os_error(),
         Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
-    )
+    );
+    // No errno elsewhere (the WebAssembly build has no files at all).
+    #[cfg(not(unix))]
+    let os = e.kind() == std::io::ErrorKind::Unsupported;
+    os
 }
 
 /// Whether a failed move says the target is there.
 fn target_exists(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::AlreadyExists
-        || matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST))
+    #[cfg(unix)]
+    let os = matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST));
+    #[cfg(not(unix))]
+    let os = false;
+    e.kind() == std::io::ErrorKind::AlreadyExists || os
 }
 
 /// Moves `temp` to `target`, failing when `target` exists: `renameat2(RENAME_NOREPLACE)`,

@@ -12,7 +12,7 @@ use crate::context::{Filter, Scope, Sink};
 use crate::error::Result;
 use crate::finding::Finding;
 use crate::options::Options;
-use crate::report::{Report, TargetReport, Verdict};
+use crate::report::{Report, TargetKind, TargetReport, Verdict};
 use crate::rule::version_str;
 use crate::rules::ngff::{self, AttrInput, hierarchy};
 use crate::rules::tiff;
@@ -37,6 +37,45 @@ pub fn validate(targets: &[PathBuf], options: &Options) -> Result<Report> {
         .map(|t| run_target(t, options, &filter))
         .collect();
     Ok(Report::new(options.depth, reports))
+}
+
+/// Validates one Zarr hierarchy whose bytes the caller supplies (the browser page's dropped
+/// folder or URL, see [`ome_core::storage::ByteSource`]), as [`validate`] validates a
+/// directory: the same rules, codes and report; `name` is the target's name in the report.
+/// Stray chunk files are not looked for (a source is not listed file by file), and
+/// profiles, which read the dataset as files, are refused.
+///
+/// # Errors
+/// As [`validate`] for bad options; [`Error::Usage`](crate::Error::Usage) when
+/// [`Options::profiles`] is not empty.
+pub fn validate_source(
+    name: &str,
+    source: std::sync::Arc<dyn ome_core::storage::ByteSource>,
+    options: &Options,
+) -> Result<Report> {
+    let filter = options.filter()?;
+    if !options.profiles.is_empty() {
+        return Err(crate::Error::Usage(
+            "profiles are not available for a caller-supplied source".into(),
+        ));
+    }
+    let path = PathBuf::from(name);
+    let h = ome_core::zarr::Hierarchy::from_source(name, source, options.limits);
+    let mut sink = Sink::new(&path, &filter);
+    let (version, nodes) = hierarchy::walk_hierarchy(&mut sink, h, options);
+    let mut findings = sink.findings;
+    sort(&mut findings);
+    findings
+        .dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);
+    let report = TargetReport {
+        target: path.clone(),
+        kind: TargetKind::Zarr,
+        ngff_version: version.map(version_str),
+        verdict: Verdict::of(&findings),
+        nodes_checked: nodes,
+        findings,
+    };
+    Ok(Report::new(options.depth, vec![report]))
 }
 
 /// The targets without repeats, in their first order. Two paths are one target when they

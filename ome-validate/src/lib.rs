@@ -94,7 +94,7 @@ pub use baseline::{Baseline, BaselineDiff, BaselineFinding, BaselineLocation, wr
 pub use batch::Batch;
 pub use codes::Code;
 pub use discover::{WalkLimits, discover};
-pub use engine::{validate, validate_attributes, validate_path};
+pub use engine::{validate, validate_attributes, validate_path, validate_source};
 pub use error::{Error, Result};
 pub use finding::{Finding, FindingLocation, SpecReference};
 pub use ome_core::metadata::NgffVersion;

@@ -30,7 +30,10 @@ pub(crate) mod fs;
 #[cfg(feature = "remote")]
 pub(crate) mod remote;
 mod scratch;
+mod source;
 pub(crate) use scratch::Scratch;
+pub use source::ByteSource;
+pub(crate) use source::SourceStore;
 
 /// Where a dataset is: a local path or a remote URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

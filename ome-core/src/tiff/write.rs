@@ -213,8 +213,7 @@ impl Output {
     }
 
     fn write_at(&self, b: &[u8], offset: u64) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.write_all_at(b, offset)
+        direct_io::write_all_at(&self.file, b, offset)
     }
 }
 

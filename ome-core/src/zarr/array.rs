@@ -328,7 +328,8 @@ impl ZarrArray {
             }
             let decode = || catch_unwind(AssertUnwindSafe(|| self.decode_into_new::<T>(&subset, shape, out, options)));
             let result = match pool {
-                Some(p) => p.install(decode),
+                // (`OneThread`: zarrs' errors are not `Send` on wasm32, which has no pool.)
+                Some(p) => p.install(|| crate::single_thread::OneThread::new(decode())).into_inner(),
                 None => decode(),
             };
             if !prefetched.is_empty() {

@@ -16,6 +16,8 @@ mod scene;
 mod shard;
 mod staging;
 mod store;
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod threadless;
 mod write;
 
 pub use fields::FieldArrays;

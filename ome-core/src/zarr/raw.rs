@@ -55,9 +55,28 @@ impl Hierarchy {
         })
     }
 
+    /// Opens a hierarchy whose bytes the caller supplies (the browser page's dropped
+    /// folder or URL); `name` stands for the root in locations. The same limits and key
+    /// rules as a directory apply; there are no symbolic links to follow.
+    pub fn from_source(
+        name: &str,
+        source: Arc<dyn crate::storage::ByteSource>,
+        limits: Limits,
+    ) -> Self {
+        Hierarchy {
+            store: Arc::new(Store::from_source(name, source, limits)),
+        }
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         self.store.root()
+    }
+
+    /// The canonical root directory when the hierarchy is a local directory; `None` for a
+    /// remote store or a caller-supplied source, which have no files to list.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.store.canonical_root()
     }
 
     /// The location of a node, for findings.

@@ -82,6 +82,7 @@ pub(crate) fn encode_shard<T: Element>(
         .collect::<Result<_>>()?;
     let options = CodecOptions::default().with_concurrent_target(1);
     let zero = T::default();
+    let data_type = crate::single_thread::OneThread::new(data_type);
     let encoded: Vec<Option<Vec<u8>>> = (0..total)
         .into_par_iter()
         .map(|linear| {
@@ -108,7 +109,7 @@ pub(crate) fn encode_shard<T: Element>(
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(&buf)));
             let out = inner
                 .chain
-                .encode(bytes, &chunk_shape, data_type, fill_value, &options)
+                .encode(bytes, &chunk_shape, data_type.get(), fill_value, &options)
                 .map_err(|e| {
                     Error::format(
                         location.clone(),

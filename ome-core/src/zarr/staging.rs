@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -207,7 +206,7 @@ impl WritableStorageTraits for StagingStore {
             .open(&path)
             .map_err(io_err)?;
         for (offset, bytes) in offset_values {
-            file.write_all_at(&bytes, offset).map_err(io_err)?;
+            crate::direct_io::write_all_at(&file, &bytes, offset).map_err(io_err)?;
             self.bytes_written
                 .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         }

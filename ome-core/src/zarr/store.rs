@@ -112,6 +112,27 @@ impl Store {
         })
     }
 
+    /// A hierarchy whose keys a caller supplies (see [`crate::storage::ByteSource`]);
+    /// `name` stands for the root in messages and locations.
+    pub(crate) fn from_source(
+        name: &str,
+        source: Arc<dyn crate::storage::ByteSource>,
+        limits: Limits,
+    ) -> Self {
+        Store {
+            root: PathBuf::from(name),
+            canonical_root: None,
+            backend: Arc::new(crate::storage::SourceStore::new(source)),
+            limits,
+            documents: Some(std::sync::Mutex::new(std::collections::HashMap::new())),
+        }
+    }
+
+    /// The canonical root directory of a local store.
+    pub(crate) fn canonical_root(&self) -> Option<&Path> {
+        self.canonical_root.as_deref()
+    }
+
     pub(crate) fn root(&self) -> &Path {
         &self.root
     }

@@ -591,9 +591,12 @@ fn write_level<T: Element>(
 ) -> Result<()> {
     // Outer parallelism over chunks; the codecs of one chunk run on one thread, so the
     // pools are never nested (see zarrs' concurrency notes).
-    grid_indices(sink.level_shape, &sink.storage_chunk)
+    // zarrs arrays are not `Send + Sync` on wasm32 (`crate::single_thread`).
+    let sink = crate::single_thread::OneThread::new(sink);
+    grid_indices(sink.get().level_shape, &sink.get().storage_chunk)
         .par_iter()
         .try_for_each(|idx| {
+            let sink = *sink.get();
             let (start, shape) = sink.region(idx);
             let block = produce(&start, &shape)?;
             check_block(&block, &shape, &sink.location)?;

@@ -243,6 +243,9 @@ fn check_keys(sink: &mut Sink<'_>, h: &Hierarchy, scope: &Scope, level: &Level, 
             Ok(Some(keys)) => chunk_keys_of(keys, max),
             Ok(None) | Err(_) => return,
         }
+    } else if h.local_root().is_none() {
+        // A caller's source (the browser page): nothing to list.
+        return;
     } else {
         let mut files = Vec::new();
         list_files(&dir, &dir, &mut files, max, 0, grid.len() + 2);

@@ -69,6 +69,15 @@ pub(crate) fn walk(
             return (None, 0);
         }
     };
+    walk_hierarchy(sink, h, options)
+}
+
+/// [`walk`] of an opened hierarchy (a directory, a remote store or a caller's source).
+pub(crate) fn walk_hierarchy(
+    sink: &mut Sink<'_>,
+    h: Hierarchy,
+    options: &Options,
+) -> (Option<NgffVersion>, usize) {
     let w = Walker {
         h,
         options,
