@@ -130,17 +130,21 @@ impl<'s, 'a> Cascade<'s, 'a> {
             .map(|_| Mutex::new(HashMap::new()))
             .collect();
         let root = &self.sinks[0];
+        // zarrs arrays are not `Send + Sync` on wasm32 (`crate::single_thread`).
+        let this = crate::single_thread::OneThread::new(self);
         // `par_bridge` hands the indices out in order to whichever worker is free, so the
         // chunks in flight are neighbours and the partial chunks few.
         grid_indices(root.level_shape, &root.storage_chunk)
             .into_iter()
             .par_bridge()
             .try_for_each(|idx| {
+                let this = *this.get();
+                let root = &this.sinks[0];
                 let (start, shape) = root.region(&idx);
                 let block = produce(&start, &shape)?;
                 check_block(&block, &shape, &root.location)?;
                 range.update(&start, &block.view());
-                self.complete(0, &idx, &start, block, &pending, progress)
+                this.complete(0, &idx, &start, block, &pending, progress)
             })?;
         for (k, p) in pending.iter().enumerate() {
             let left = p.lock().unwrap_or_else(PoisonError::into_inner).len();
