@@ -21,6 +21,15 @@ if ! command -v xmllint >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-
   (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null 2>&1 || echo "NOTE: could not install xmllint"
 fi
 
+# The validator in the browser (web/): its WebAssembly build, Debian's chromium and the
+# pinned browser driver, for tests/interop/test_web.py (the fast profile: same code, less
+# compile time than the published build). It runs beside cargo test, whose build leaves a
+# core idle in its serial stretches (linking, the last crates); its own target directory.
+web_log="$(mktemp)"
+echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/setup-web.sh, in the background)"
+OME_WEB_FAST=1 bash scripts/setup-web.sh >"$web_log" 2>&1 &
+web_pid=$!
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked 2>&1
 
@@ -43,16 +52,17 @@ bash scripts/check-feature-parity.sh
 echo "== ome-py: build the bindings into .venv (dev profile = test profile: reuses cargo test's artifacts)"
 (cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
 
-# The validator in the browser (web/): its WebAssembly build, Debian's chromium and the
-# pinned browser driver, for tests/interop/test_web.py. The fast profile: same code, less
-# compile time than the published, optimised build.
-echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/setup-web.sh)"
-if ! OME_WEB_FAST=1 bash scripts/setup-web.sh; then
+# The browser page's build (started above, beside cargo test) must be done before pytest.
+echo "== web: waiting for scripts/setup-web.sh"
+if ! wait "$web_pid"; then
+  cat "$web_log"
   if [ "${CI:-}" = true ]; then
     echo "ERROR: scripts/setup-web.sh failed; CI needs the browser test" >&2
     exit 1
   fi
   echo "NOTE: the web page could not be built: tests/interop/test_web.py will say SKIPPED"
+else
+  cat "$web_log"
 fi
 
 echo "== pytest interop"
