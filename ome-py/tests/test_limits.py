@@ -76,18 +76,26 @@ def test_validate_convert_and_writers_take_limits(tmp_path, image, czyx):
     with pytest.raises(ome_py.LimitsError):
         ome_py.convert(image, tmp_path / "c.ome.zarr", limits=tight)
     ome_py.convert(image, tmp_path / "c.ome.zarr")
-    # A writer reads its levels back from the store under its limits, in any process.
+    # A writer whose pyramid reads its levels back from the store (a gaussian kernel: the
+    # one-pass pyramid covers the other methods) does so under its limits, in any process;
+    # the one-pass pyramid reads no chunk back and finishes under the same limits.
     small = ome_py.Limits(max_chunk_bytes=1000)
-    w = ome_py.RegionWriter.create(tmp_path / "w.ome.zarr", czyx.shape, czyx.dtype, axes="czyx",
-                                   chunks=[1, 5, 128, 128], levels=2, limits=small)
-    for c in range(2):
-        for y in range(0, 300, 128):
-            for x in range(0, 260, 128):
-                w.write_region([c, 0, y, x], czyx[c:c + 1, :, y:y + 128, x:x + 128])
-    reopened = pickle.loads(pickle.dumps(w))
-    with pytest.raises(ome_py.LimitsError):
-        reopened.finish()
-    reopened.abort()
+    for method, fails in (("gaussian", True), ("mean", False)):
+        out = tmp_path / f"w-{method}.ome.zarr"
+        w = ome_py.RegionWriter.create(out, czyx.shape, czyx.dtype, axes="czyx", method=method,
+                                       chunks=[1, 5, 128, 128], levels=2, limits=small)
+        for c in range(2):
+            for y in range(0, 300, 128):
+                for x in range(0, 260, 128):
+                    w.write_region([c, 0, y, x], czyx[c:c + 1, :, y:y + 128, x:x + 128])
+        reopened = pickle.loads(pickle.dumps(w))
+        if fails:
+            with pytest.raises(ome_py.LimitsError):
+                reopened.finish()
+            reopened.abort()
+        else:
+            reopened.finish()
+            assert np.array_equal(np.asarray(ome_py.open(out).read(0)), czyx)
     tif = tmp_path / "a.ome.tif"
     ome_py.write_ome_tiff(tif, czyx, axes="czyx")
     doc = ome_py.open(tif).ome_xml
