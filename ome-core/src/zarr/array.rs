@@ -34,6 +34,44 @@ pub(crate) struct ZarrArray {
     limits: Limits,
     /// The array is on a remote store: region reads run on [`crate::storage::io_pool`].
     remote: bool,
+    /// Unsharded, little-endian bytes then Blosc only: a region inside one chunk may be
+    /// read from the Blosc blocks it touches ([`super::blosc_tiles`]).
+    blosc_blocks: bool,
+}
+
+/// Whether the array's chunks are the little-endian bytes of its elements, compressed by
+/// Blosc and nothing else (Zarr v3 `bytes` + `blosc`; v2 compressor `blosc`, no filters, C
+/// order, a little-endian or one-byte dtype), unsharded.
+fn blosc_only(doc: &Value, format: ZarrFormat) -> bool {
+    match format {
+        ZarrFormat::V3 => {
+            let Some(codecs) = doc.get("codecs").and_then(Value::as_array) else {
+                return false;
+            };
+            let name = |c: &Value| c.get("name").and_then(Value::as_str).map(str::to_owned);
+            matches!(&codecs[..], [bytes, blosc]
+                if name(bytes).as_deref() == Some("bytes")
+                    && bytes
+                        .pointer("/configuration/endian")
+                        .and_then(Value::as_str)
+                        .is_none_or(|e| e == "little")
+                    && name(blosc).as_deref() == Some("blosc"))
+        }
+        ZarrFormat::V2 => {
+            doc.pointer("/compressor/id").and_then(Value::as_str) == Some("blosc")
+                && doc
+                    .get("filters")
+                    .is_none_or(|f| f.is_null() || f.as_array().is_some_and(Vec::is_empty))
+                && doc
+                    .get("order")
+                    .and_then(Value::as_str)
+                    .is_none_or(|o| o == "C")
+                && doc
+                    .get("dtype")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.starts_with('<') || d.starts_with('|'))
+        }
+    }
 }
 
 impl std::fmt::Debug for ZarrArray {
@@ -255,6 +293,9 @@ impl ZarrArray {
                 };
                 Error::new(kind, loc.clone(), format!("cannot open the array: {msg}"))
             })?;
+        let blosc_blocks = layout.shards.is_none()
+            && cfg!(target_endian = "little")
+            && blosc_only(doc, meta.format);
         Ok(ZarrArray {
             array,
             store: guarded,
@@ -264,6 +305,7 @@ impl ZarrArray {
             location: store.location(node),
             limits,
             remote,
+            blosc_blocks,
         })
     }
 
@@ -295,6 +337,11 @@ impl ZarrArray {
                     self.limits.max_read_bytes
                 ),
             ));
+        }
+        if self.blosc_blocks
+            && let Some(a) = self.read_from_blocks(start, shape)?
+        {
+            return Ok(a);
         }
         let subset =
             ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec()).map_err(|e| {
@@ -340,6 +387,70 @@ impl ZarrArray {
                 Ok(Err(e)) => Err(Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"))),
                 Err(_) => Err(Error::format(self.location.clone(), format!("the decoder failed on the region {start:?}+{shape:?}"))),
             }
+        })
+    }
+
+    /// A region inside one Blosc chunk, read from the blocks it touches (a viewer's tile of
+    /// a deep chunk); `None` where the usual path is as good or must decide: a region across
+    /// chunks or taking half of one, an absent chunk (fill value), a chunk this path does
+    /// not decode (see [`super::blosc_tiles`]).
+    fn read_from_blocks(&self, start: &[u64], shape: &[u64]) -> Result<Option<DynArray>> {
+        use zarrs::storage::ReadableStorageTraits;
+        let chunk = &self.layout.chunks;
+        let n = shape.len();
+        if n == 0 || chunk.len() != n || shape.contains(&0) || chunk.contains(&0) {
+            return Ok(None);
+        }
+        let index: Vec<u64> = start.iter().zip(chunk).map(|(s, c)| s / c).collect();
+        let one_chunk = (0..n).all(|d| (start[d] + shape[d] - 1) / chunk[d] == index[d]);
+        let size = self.dtype.size() as u64;
+        let (Some(region), Some(whole)) = (product(shape), product(chunk)) else {
+            return Ok(None);
+        };
+        let rows = region / shape[n - 1];
+        if !one_chunk || region.saturating_mul(2) > whole || rows > 1 << 20 {
+            return Ok(None);
+        }
+        let key = self.array.chunk_key(&index);
+        let Some(data) = self
+            .store
+            .get(&key)
+            .map_err(|e| Error::storage(self.location.clone(), e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        // The region's rows as runs of bytes of the decoded chunk (C order).
+        let mut strides = vec![1u64; n];
+        for d in (0..n - 1).rev() {
+            strides[d] = strides[d + 1] * chunk[d + 1];
+        }
+        let local: Vec<u64> = (0..n).map(|d| start[d] - index[d] * chunk[d]).collect();
+        let row_len = (shape[n - 1] * size) as usize;
+        let mut runs = Vec::with_capacity(rows as usize);
+        let mut at = vec![0u64; n];
+        for _ in 0..rows {
+            let elem: u64 = (0..n).map(|d| (local[d] + at[d]) * strides[d]).sum();
+            runs.push(((elem * size) as usize, row_len));
+            for d in (0..n - 1).rev() {
+                at[d] += 1;
+                if at[d] < shape[d] {
+                    break;
+                }
+                at[d] = 0;
+            }
+        }
+        with_dtype!(self.dtype, T => {
+            let Some(mut out) = crate::dtype::zeroed_output::<T>(region as usize) else {
+                return Ok(None);
+            };
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
+            if super::blosc_tiles::read_runs(&data, &runs, bytes).is_none() {
+                return Ok(None);
+            }
+            let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+            Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
+                .ok()
+                .map(T::into_dyn_array))
         })
     }
 

@@ -2,6 +2,7 @@
 //! `zarrs`, written with chunks encoded in parallel and metadata last.
 
 mod array;
+mod blosc_tiles;
 mod cascade;
 mod codecs;
 mod fast_blosc;
