@@ -306,27 +306,25 @@ impl TiffFile {
         let TiffBytes::Remote(r) = &self.data else {
             return Ok(());
         };
-        let len = self.len();
-        let inside: Vec<(u64, u64)> = spans
-            .iter()
-            .copied()
-            .filter(|&(o, n)| o.checked_add(n).is_some_and(|e| e <= len))
-            .collect();
-        r.prefetch(&inside)
+        r.prefetch(&self.inside(spans))
             .map_err(|m| Error::storage(self.loc(None, None, None), m))
     }
 
     /// Ends a [`TiffFile::prefetch`] of the same `spans`.
     pub fn release(&self, spans: &[(u64, u64)]) {
         if let TiffBytes::Remote(r) = &self.data {
-            let len = self.len();
-            let inside: Vec<(u64, u64)> = spans
-                .iter()
-                .copied()
-                .filter(|&(o, n)| o.checked_add(n).is_some_and(|e| e <= len))
-                .collect();
-            r.release(&inside);
+            r.release(&self.inside(spans));
         }
+    }
+
+    /// The spans `(offset, length)` that lie inside the file.
+    fn inside(&self, spans: &[(u64, u64)]) -> Vec<(u64, u64)> {
+        let len = self.len();
+        spans
+            .iter()
+            .copied()
+            .filter(|&(o, n)| o.checked_add(n).is_some_and(|e| e <= len))
+            .collect()
     }
 
     fn u16_at(&self, offset: u64, ifd: Option<u64>, tag: Option<u16>) -> Result<u16> {

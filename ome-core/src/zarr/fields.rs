@@ -23,6 +23,17 @@ use crate::selection::Selection;
 /// Most samples (vector components) of a field read into memory, as `f64`: 128 MiB.
 const MAX_FIELD_VALUES: u64 = 1 << 24;
 
+/// The transformation types this module serves, for errors.
+const KIND: &str = "displacements/coordinates";
+
+/// An error about the field at `path`.
+fn field_error(path: &str, reason: String) -> TransformError {
+    TransformError::Malformed {
+        kind: KIND.into(),
+        reason: format!("the field {path:?}: {reason}"),
+    }
+}
+
 /// The fields of the image at a path, opened on first use and kept.
 #[derive(Debug)]
 pub struct FieldArrays {
@@ -54,10 +65,7 @@ impl FieldArrays {
         if let Some(f) = self.fields.lock().ok().and_then(|m| m.get(path).cloned()) {
             return Ok(f);
         }
-        let bad = |reason: String| TransformError::Malformed {
-            kind: "displacements/coordinates".into(),
-            reason: format!("the field {path:?}: {reason}"),
-        };
+        let bad = |reason: String| field_error(path, reason);
         let escapes = Path::new(path)
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)));
@@ -134,11 +142,8 @@ impl Field {
         interpolation: Option<&str>,
         point: &[f64],
     ) -> Result<Vec<f64>, TransformError> {
-        let kind = || "displacements/coordinates".to_string();
-        let bad = |reason: String| TransformError::Malformed {
-            kind: kind(),
-            reason: format!("the field {path:?}: {reason}"),
-        };
+        let kind = || KIND.to_string();
+        let bad = |reason: String| field_error(path, reason);
         let grid: Vec<usize> = (0..self.shape.len())
             .filter(|&i| i != self.vector_axis)
             .collect();
