@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::image::Image;
+use super::OmeZarr;
 use crate::metadata::{CoordinateTransformation, TransformError, VectorFields};
 use crate::selection::Selection;
 
@@ -73,10 +73,13 @@ impl FieldArrays {
             return Err(bad("expected a relative path inside the dataset".into()));
         }
         let here = self.base.join(path);
-        let image = match Image::open(&here) {
+        // A field is an OME-Zarr multiscale group: opened by this adapter, not through the
+        // format-detecting `Image::open` above it.
+        let open = |p: &Path| OmeZarr::open(p).and_then(|z| z.image());
+        let image = match open(&here) {
             Ok(i) => i,
             Err(first) => match self.base.parent().map(|p| p.join(path)) {
-                Some(next) => Image::open(&next).map_err(|_| bad(first.to_string()))?,
+                Some(next) => open(&next).map_err(|_| bad(first.to_string()))?,
                 None => return Err(bad(first.to_string())),
             },
         };
