@@ -39,6 +39,13 @@ pub(crate) struct ZarrArray {
     blosc_blocks: bool,
 }
 
+/// Whether [`super::blosc_tiles`] decodes chunks of this Blosc compressor and shuffle
+/// (zstd or zlib, not bitshuffle), so that a region read does not fetch a chunk it then
+/// hands to the full decode.
+fn blocks_decodable(cname: Option<&Value>, not_bitshuffle: bool) -> bool {
+    not_bitshuffle && matches!(cname.and_then(Value::as_str), Some("zstd" | "zlib"))
+}
+
 /// Whether the array's chunks are the little-endian bytes of its elements, compressed by
 /// Blosc and nothing else (Zarr v3 `bytes` + `blosc`; v2 compressor `blosc`, no filters, C
 /// order, a little-endian or one-byte dtype), unsharded.
@@ -50,15 +57,24 @@ fn blosc_only(doc: &Value, format: ZarrFormat) -> bool {
             };
             let name = |c: &Value| c.get("name").and_then(Value::as_str).map(str::to_owned);
             matches!(&codecs[..], [bytes, blosc]
-                if name(bytes).as_deref() == Some("bytes")
-                    && bytes
-                        .pointer("/configuration/endian")
-                        .and_then(Value::as_str)
-                        .is_none_or(|e| e == "little")
-                    && name(blosc).as_deref() == Some("blosc"))
+            if name(bytes).as_deref() == Some("bytes")
+                && bytes
+                    .pointer("/configuration/endian")
+                    .and_then(Value::as_str)
+                    .is_none_or(|e| e == "little")
+                && name(blosc).as_deref() == Some("blosc")
+                && blocks_decodable(
+                    blosc.pointer("/configuration/cname"),
+                    blosc.pointer("/configuration/shuffle").and_then(Value::as_str)
+                        != Some("bitshuffle"),
+                ))
         }
         ZarrFormat::V2 => {
             doc.pointer("/compressor/id").and_then(Value::as_str) == Some("blosc")
+                && blocks_decodable(
+                    doc.pointer("/compressor/cname"),
+                    doc.pointer("/compressor/shuffle").and_then(Value::as_i64) != Some(2),
+                )
                 && doc
                     .get("filters")
                     .is_none_or(|f| f.is_null() || f.as_array().is_some_and(Vec::is_empty))

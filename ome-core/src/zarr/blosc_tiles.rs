@@ -68,10 +68,6 @@ impl<'a> Chunk<'a> {
         })
     }
 
-    fn nblocks(&self) -> usize {
-        self.nbytes.div_ceil(self.blocksize)
-    }
-
     /// The decoded size of block `i`.
     fn block_len(&self, i: usize) -> usize {
         (self.nbytes - i * self.blocksize).min(self.blocksize)
@@ -147,13 +143,11 @@ impl<'a> Chunk<'a> {
 }
 
 /// Copies the byte `runs` (`(offset, length)` in the decoded chunk, in order) of the Blosc
-/// chunk `data` into `dst`, one after another, decoding only the blocks they touch; `None`
-/// (nothing to rely on in `dst`) when the chunk is not one this module decodes, is
-/// malformed, or the runs touch more than half of its blocks (a full decode is then as
-/// cheap).
+/// chunk `data` into `dst`, one after another, decoding only the blocks they touch (all of
+/// them, at worst: the work of a full decode); `None` (nothing to rely on in `dst`) when
+/// the chunk is not one this module decodes or is malformed.
 pub(crate) fn read_runs(data: &[u8], runs: &[(usize, usize)], dst: &mut [u8]) -> Option<()> {
     let chunk = Chunk::parse(data)?;
-    let nblocks = chunk.nblocks();
     let mut needed = std::collections::BTreeSet::new();
     for &(off, len) in runs {
         if len == 0 {
@@ -164,9 +158,6 @@ pub(crate) fn read_runs(data: &[u8], runs: &[(usize, usize)], dst: &mut [u8]) ->
             return None;
         }
         needed.extend(off / chunk.blocksize..=(end - 1) / chunk.blocksize);
-        if needed.len() * 2 > nblocks {
-            return None;
-        }
     }
     let mut blocks = std::collections::HashMap::new();
     for &i in &needed {
