@@ -274,6 +274,62 @@ pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
     }
 }
 
+/// Values fetched ahead and held while any of their holders needs them: the prefetches of
+/// [`KeyRead::prefetch`] (by key) and of a remote TIFF's tiles (by byte span). Holds nest:
+/// each [`Holds::hold`] or [`Holds::insert`] of a key is ended by one [`Holds::release`].
+#[derive(Debug)]
+pub(crate) struct Holds<K, V>(std::sync::Mutex<std::collections::HashMap<K, (V, usize)>>);
+
+impl<K: Eq + std::hash::Hash + Clone, V: Clone> Holds<K, V> {
+    pub(crate) fn new() -> Self {
+        Holds(std::sync::Mutex::new(std::collections::HashMap::new()))
+    }
+
+    /// The value held for `key`.
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        self.0.lock().ok()?.get(key).map(|(v, _)| v.clone())
+    }
+
+    /// Holds the keys that are held already once more; returns the others, each once, for
+    /// the caller to fetch and [`Holds::insert`].
+    pub(crate) fn hold(&self, keys: &[K]) -> Vec<K> {
+        let mut todo: Vec<K> = Vec::new();
+        if let Ok(mut held) = self.0.lock() {
+            for k in keys {
+                match held.get_mut(k) {
+                    Some((_, n)) => *n += 1,
+                    None if !todo.contains(k) => todo.push(k.clone()),
+                    None => {}
+                }
+            }
+        }
+        todo
+    }
+
+    /// Holds `value` for `key` (once more, if another holder inserted it meanwhile).
+    pub(crate) fn insert(&self, key: K, value: V) {
+        if let Ok(mut held) = self.0.lock() {
+            held.entry(key)
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((value, 1));
+        }
+    }
+
+    /// Ends one hold of each of `keys`; a value no longer held is dropped.
+    pub(crate) fn release(&self, keys: &[K]) {
+        if let Ok(mut held) = self.0.lock() {
+            for k in keys {
+                if let Some((_, n)) = held.get_mut(k) {
+                    *n -= 1;
+                    if *n == 0 {
+                        held.remove(k);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The threads that read regions of remote arrays: one blocking request each, so as many
 /// as [`RemoteOptions::max_concurrency`] (read at first use) requests are in flight while
 /// the chunks that arrived decode. `None` when the pool cannot be built (reads then run on

@@ -95,7 +95,7 @@ pub(crate) struct RemoteStore {
     heads: Mutex<HashMap<String, Head>>,
     /// Whole values fetched ahead by [`KeyRead::prefetch`], with the number of prefetches
     /// that hold each (`None`: the key is absent).
-    prefetched: Mutex<HashMap<String, (Held, usize)>>,
+    prefetched: super::Holds<String, Held>,
 }
 
 impl std::fmt::Debug for RemoteStore {
@@ -188,7 +188,7 @@ impl RemoteStore {
             concurrency: opts.max_concurrency.max(1),
             coalesce: opts.coalesce_bytes,
             heads: Mutex::new(HashMap::new()),
-            prefetched: Mutex::new(HashMap::new()),
+            prefetched: super::Holds::new(),
         })
     }
 
@@ -292,10 +292,7 @@ impl RemoteStore {
 
     /// A prefetched value of `key`: `Some(None)` when it was found absent.
     fn held(&self, key: &str) -> Option<Held> {
-        self.prefetched
-            .lock()
-            .ok()
-            .and_then(|h| h.get(key).map(|(v, _)| v.clone()))
+        self.prefetched.get(&key.to_string())
     }
 
     /// [`KeyRead::get_bounded`], and the value's head when it was read.
@@ -554,15 +551,7 @@ impl KeyRead for RemoteStore {
     }
 
     fn prefetch(&self, keys: &[String], max: u64) {
-        let mut todo = Vec::new();
-        if let Ok(mut held) = self.prefetched.lock() {
-            for k in keys {
-                match held.get_mut(k) {
-                    Some((_, n)) => *n += 1,
-                    None => todo.push(k.clone()),
-                }
-            }
-        }
+        let todo = self.prefetched.hold(keys);
         let fetched = block_on(
             futures::stream::iter(
                 todo.iter()
@@ -572,32 +561,19 @@ impl KeyRead for RemoteStore {
             .collect::<Vec<_>>(),
         );
         let Ok(fetched) = fetched else { return };
-        if let Ok(mut held) = self.prefetched.lock() {
-            for (k, got) in fetched {
-                let value = match got {
-                    Ok((Got::Bytes(b), Some(head))) => Some((head, b)),
-                    Ok((Got::Absent, _)) => None,
-                    // Too big or failed: the read itself reports it.
-                    _ => continue,
-                };
-                held.entry(k.clone())
-                    .and_modify(|(_, n)| *n += 1)
-                    .or_insert((value, 1));
-            }
+        for (k, got) in fetched {
+            let value = match got {
+                Ok((Got::Bytes(b), Some(head))) => Some((head, b)),
+                Ok((Got::Absent, _)) => None,
+                // Too big or failed: the read itself reports it.
+                _ => continue,
+            };
+            self.prefetched.insert(k.clone(), value);
         }
     }
 
     fn release(&self, keys: &[String]) {
-        if let Ok(mut held) = self.prefetched.lock() {
-            for k in keys {
-                if let Some((_, n)) = held.get_mut(k) {
-                    *n -= 1;
-                    if *n == 0 {
-                        held.remove(k);
-                    }
-                }
-            }
-        }
+        self.prefetched.release(keys);
     }
 
     fn list_dirs(

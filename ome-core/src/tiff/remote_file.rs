@@ -18,7 +18,7 @@ use zarrs::storage::byte_range::ByteRange;
 
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::storage::{Address, Head, KeyRead};
+use crate::storage::{Address, Head, Holds, KeyRead};
 
 /// The size of a cached page.
 const PAGE: u64 = 64 << 10;
@@ -34,7 +34,7 @@ pub(crate) struct RemoteFile {
     pages: Mutex<HashMap<u64, Bytes>>,
     /// Ranges fetched ahead by [`RemoteFile::prefetch`], by `(offset, length)`, with the
     /// number of prefetches that hold each.
-    held: Mutex<HashMap<(u64, u64), (Bytes, usize)>>,
+    held: Holds<(u64, u64), Bytes>,
 }
 
 impl std::fmt::Debug for RemoteFile {
@@ -68,7 +68,7 @@ impl RemoteFile {
             key,
             head,
             pages: Mutex::new(HashMap::new()),
-            held: Mutex::new(HashMap::new()),
+            held: Holds::new(),
         })
     }
 
@@ -93,12 +93,7 @@ impl RemoteFile {
         if n == 0 {
             return Ok(Bytes::new());
         }
-        if let Some((b, _)) = self
-            .held
-            .lock()
-            .ok()
-            .and_then(|h| h.get(&(offset, n)).cloned())
-        {
+        if let Some(b) = self.held.get(&(offset, n)) {
             return Ok(b);
         }
         if n > PAGE {
@@ -157,40 +152,18 @@ impl RemoteFile {
     /// Fetches `spans` (`(offset, length)`, inside the file) at once, and serves reads of
     /// exactly those spans from memory until [`RemoteFile::release`] of the same spans.
     pub(crate) fn prefetch(&self, spans: &[(u64, u64)]) -> std::result::Result<(), String> {
-        let mut todo = Vec::new();
-        if let Ok(mut held) = self.held.lock() {
-            for s in spans {
-                match held.get_mut(s) {
-                    Some((_, k)) => *k += 1,
-                    None => todo.push(*s),
-                }
-            }
-        }
-        todo.sort_unstable();
-        todo.dedup();
+        let todo = self.held.hold(spans);
         if todo.is_empty() {
             return Ok(());
         }
-        let fetched = self.fetch(&todo)?;
-        if let Ok(mut held) = self.held.lock() {
-            for (s, b) in todo.into_iter().zip(fetched) {
-                held.entry(s).and_modify(|(_, k)| *k += 1).or_insert((b, 1));
-            }
+        for (s, b) in todo.iter().zip(self.fetch(&todo)?) {
+            self.held.insert(*s, b);
         }
         Ok(())
     }
 
     /// Ends a [`RemoteFile::prefetch`] of `spans`.
     pub(crate) fn release(&self, spans: &[(u64, u64)]) {
-        if let Ok(mut held) = self.held.lock() {
-            for s in spans {
-                if let Some((_, k)) = held.get_mut(s) {
-                    *k -= 1;
-                    if *k == 0 {
-                        held.remove(s);
-                    }
-                }
-            }
-        }
+        self.held.release(spans);
     }
 }
