@@ -10,82 +10,30 @@ let started = 0;
 
 function status(text) { $("status").textContent = text; }
 
-// Files of a dropped directory entry, with paths relative to it.
-async function entryFiles(entry, prefix, out) {
-  if (entry.isFile) {
-    const file = await new Promise((ok, ko) => entry.file(ok, ko));
-    out.push([prefix + entry.name, file]);
-    return;
-  }
-  const reader = entry.createReader();
-  const base = prefix + entry.name + "/";
-  for (;;) {
-    const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
-    if (batch.length === 0) break;
-    await Promise.all(batch.map((e) => entryFiles(e, base, out)));
-  }
-}
-
-// [[key relative to the dataset root, File]] from [[path with the root folder, File]].
-function rooted(files) {
-  const root = files.length ? files[0][0].split("/")[0] : "";
-  return { root, files: files.map(([p, f]) => [p.slice(root.length + 1), f]) };
-}
-
-// Metadata documents are read here, all at once (asynchronous reads overlap, where the
-// worker's synchronous ones would wait one by one), and moved to the worker as buffers;
-// everything else (chunks) stays a File the worker slices when the validator asks.
-const METADATA = new Set(["zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"]);
-const METADATA_MAX = 16 << 20;
-
-// Many small files are read as one Blob made of them (one read for the browser instead of
-// one per file), in batches, and cut apart by their sizes.
-const BATCH_FILES = 1024;
-const BATCH_BYTES = 64 << 20;
-
-async function withMetadata(files) {
-  const out = files.map(([key, file]) => [key, file]);
-  const wanted = [];
-  files.forEach(([key, file], i) => {
-    const name = key.slice(key.lastIndexOf("/") + 1);
-    if (METADATA.has(name) && file.size <= METADATA_MAX) wanted.push(i);
-  });
-  const batches = [];
-  for (let start = 0; start < wanted.length;) {
-    let end = start, bytes = 0;
-    while (end < wanted.length && end - start < BATCH_FILES &&
-           (end === start || bytes + files[wanted[end]][1].size <= BATCH_BYTES)) {
-      bytes += files[wanted[end]][1].size;
-      end++;
-    }
-    batches.push(wanted.slice(start, end));
-    start = end;
-  }
-  const buffers = [];
-  await Promise.all(batches.map(async (batch) => {
-    const whole = await new Blob(batch.map((i) => files[i][1])).arrayBuffer();
-    let offset = 0;
-    for (const i of batch) {
-      const size = files[i][1].size;
-      out[i] = [files[i][0], new Uint8Array(whole, offset, size)];
-      offset += size;
-    }
-    buffers.push(whole);
-    if (offset !== whole.byteLength) throw new Error("a file changed while it was read");
-  }));
-  return { files: out, buffers };
-}
-
 async function run(message) {
+  try {
+    await runOrFail(message);
+  } catch (e) {
+    status(`Could not read ${message.name ?? "the folder"}: ${e && e.message || e}`);
+    document.body.dataset.state = "error";
+  }
+}
+
+async function runOrFail(message) {
   $("result").hidden = true;
   delete document.body.dataset.state;
-  status(`Validating ${message.name} …`);
   message.depth = $("depth").value;
+  if (message.folder) {
+    const { folder } = message;
+    delete message.folder;
+    message.name = folder.name;
+    status(`Reading ${folder.name} …`);
+    message.files = await withMetadata(await folder.files());
+  }
+  status(`Validating ${message.name} …`);
   if (message.files) {
-    const { files, buffers } = await withMetadata(message.files);
     document.body.dataset.readMs = String(performance.now() - started);
-    message.files = files;
-    worker.postMessage(message, buffers);
+    worker.postMessage(message, buffers(message.files));
   } else {
     worker.postMessage(message);
   }
@@ -161,29 +109,23 @@ $("download").onclick = () => {
 
 $("pick").onchange = () => {
   started = performance.now();
-  const picked = [...$("pick").files].map((f) => [f.webkitRelativePath, f]);
-  if (picked.length === 0) return;
-  const { root, files } = rooted(picked);
-  run({ name: root, files });
+  const folder = pickedFolder($("pick").files);
+  if (folder) run({ folder });
 };
 
 const drop = $("drop");
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
 drop.ondragleave = () => drop.classList.remove("over");
-drop.ondrop = async (e) => {
+drop.ondrop = (e) => {
   e.preventDefault();
   drop.classList.remove("over");
   started = performance.now();
-  const entry = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry()).find(Boolean);
-  if (!entry || !entry.isDirectory) {
-    status("Drop a folder (an OME-Zarr directory); single files are not validated here yet.");
+  const folder = droppedFolder(e);
+  if (!folder) {
+    status("Drop one folder (an OME-Zarr directory); single files are not validated here yet.");
     return;
   }
-  const out = [];
-  status(`Reading the folder ${entry.name} …`);
-  await entryFiles(entry, "", out);
-  const { root, files } = rooted(out);
-  run({ name: root, files });
+  run({ folder });
 };
 
 $("url-form").onsubmit = (e) => {

@@ -1,7 +1,8 @@
 """The validator in the browser (web/): the page, built as WebAssembly by
 scripts/setup-web.sh, run in headless Debian chromium (web/test/drive.mjs, through the
-pinned npm package playwright-core) against datasets picked as folders and read from a
-loopback URL. The page must show the verdict, codes and nodes of the CLI, and its JSON
+pinned npm package playwright-core) against datasets dropped on the page as folders (a
+real drag-and-drop of a directory, through CDP's Input.dispatchDragEvent, as the desktop
+does it), picked as folders, and read from a loopback URL. The page must show the verdict, codes and nodes of the CLI, and its JSON
 report must equal `ome-validate --format json` on the same input.
 
 Under CI=true a missing piece (the .wasm, chromium, node, the driver) fails the test.
@@ -23,7 +24,7 @@ from servers import RangeServer
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 CHROMIUM = Path(os.environ.get("OME_CHROMIUM", "/usr/bin/chromium"))
-PAGE_FILES = ["index.html", "app.js", "worker.js", "style.css", "ome_web.wasm"]
+PAGE_FILES = ["index.html", "folder.js", "app.js", "worker.js", "style.css", "ome_web.wasm"]
 
 
 def _binary(name: str) -> Path | None:
@@ -95,10 +96,11 @@ def web_run(tmp_path_factory, shared_dir):
     shots.mkdir(parents=True, exist_ok=True)
     cases = {
         "broken": {"dir": str(ds / "missing_dataset_array.ome.zarr"), "depth": "hierarchy",
-                   "screenshot": str(shots / "page-broken.png")},
+                   "drop": True, "screenshot": str(shots / "page-broken.png")},
         "valid": {"dir": str(ds / "plate_1x2.ome.zarr"), "depth": "data",
                   "screenshot": str(shots / "page-valid.png")},
-        "plate384": {"dir": str(ds / "plate384.ome.zarr"), "depth": "hierarchy"},
+        "plate384": {"dir": str(ds / "plate384.ome.zarr"), "depth": "hierarchy", "drop": True},
+        "plate384-picked": {"dir": str(ds / "plate384.ome.zarr"), "depth": "hierarchy"},
         "blosc": {"dir": str(ds / "blosc_v2.zarr"), "depth": "data"},
     }
     with RangeServer(site) as server:
@@ -108,6 +110,9 @@ def web_run(tmp_path_factory, shared_dir):
         cli = {}
         for name, job in cases.items():
             target = job.get("url") or Path(job["dir"]).name
+            if name == "plate384-picked":
+                cli[name] = cli["plate384"]
+                continue
             cli[name] = _cli(validator, ds, target, job["depth"])
     return page, cli
 
@@ -116,7 +121,7 @@ def _findings(report: dict) -> list[dict]:
     return [f for t in report["targets"] for f in t["findings"]]
 
 
-@pytest.mark.parametrize("case", ["broken", "valid", "plate384", "url"])
+@pytest.mark.parametrize("case", ["broken", "valid", "plate384", "plate384-picked", "url"])
 def test_page_report_equals_the_cli_report(web_run, case):
     page, cli = web_run
     got = page[case]
