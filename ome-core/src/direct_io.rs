@@ -103,6 +103,8 @@ pub(crate) fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<
 /// Writes `data` (a multiple of `ALIGN` bytes from an aligned buffer when `*direct`) at
 /// `offset`; a filesystem that opened with `O_DIRECT` but refuses its writes makes the file
 /// buffered (`*direct` becomes false) and the write is repeated.
+// (`direct` is read on Linux only, the one system with `O_DIRECT` here.)
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
 pub(crate) fn write_at(file: &File, direct: &mut bool, data: &[u8], offset: u64) -> io::Result<()> {
     match write_all_at(file, data, offset) {
         #[cfg(target_os = "linux")]

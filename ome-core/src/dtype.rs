@@ -382,6 +382,7 @@ impl DynArray {
 /// `prlimit --as`): the caller reports that as an error instead of the process aborting.
 pub(crate) fn zeroed_output<T: Element>(len: usize) -> Option<Vec<T>> {
     let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))] // (madvise below: Linux only)
     let mut v: Vec<T> = if layout.size() == 0 {
         Vec::new()
     } else {

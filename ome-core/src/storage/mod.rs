@@ -380,11 +380,13 @@ pub(crate) fn outside(key: &str, len: u64, range: &ByteRange) -> StorageError {
 /// The most bytes one merged request spans: larger reads (a whole level of a TIFF, many
 /// inner chunks of a shard) go as several requests in flight at once rather than one
 /// long one. A single range larger than this stays one request.
+#[cfg(feature = "remote")]
 const MAX_MERGED: u64 = 8 << 20;
 
 /// Merges the non-empty ranges `spans` (start, end) whose gaps are at most `gap` bytes,
 /// up to [`MAX_MERGED`] bytes per request: the requests to make, each with the indexes of
 /// the spans it covers.
+#[cfg(feature = "remote")]
 pub(crate) fn coalesce(spans: &[(u64, u64)], gap: u64) -> Vec<((u64, u64), Vec<usize>)> {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| spans[i]);
@@ -630,6 +632,7 @@ mod tests {
         assert_eq!(Address::parse("s3://b/p").to_string(), "s3://b/p");
     }
 
+    #[cfg(feature = "remote")]
     #[test]
     fn close_ranges_are_merged_and_far_ones_are_not() {
         let spans = [(100, 200), (0, 50), (60, 90), (5000, 6000), (150, 300)];
@@ -646,6 +649,7 @@ mod tests {
         assert_eq!(coalesce(&spans, 1 << 20).len(), 1);
     }
 
+    #[cfg(feature = "remote")]
     #[test]
     fn merged_requests_stop_at_the_cap_and_big_ranges_stay_whole() {
         let mib = 1u64 << 20;

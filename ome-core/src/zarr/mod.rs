@@ -2,6 +2,7 @@
 //! `zarrs`, written with chunks encoded in parallel and metadata last.
 
 mod array;
+mod blosc_codec;
 mod blosc_tiles;
 mod cascade;
 mod codecs;
