@@ -30,6 +30,13 @@ echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/se
 OME_WEB_FAST=1 bash scripts/setup-web.sh >"$web_log" 2>&1 &
 web_pid=$!
 
+# The pinned Python environment (downloads and unpacking: I/O more than CPU) is made
+# beside cargo test too.
+venv_log="$(mktemp)"
+echo "== python environment (scripts/setup-venv.sh, in the background)"
+bash scripts/setup-venv.sh >"$venv_log" 2>&1 &
+venv_pid=$!
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked 2>&1
 
@@ -42,8 +49,13 @@ for bin in ome ome-validate; do
   fi
 done
 
-echo "== python environment"
-bash scripts/setup-venv.sh
+echo "== python environment: waiting for scripts/setup-venv.sh"
+if ! wait "$venv_pid"; then
+  cat "$venv_log"
+  echo "ERROR: scripts/setup-venv.sh failed" >&2
+  exit 1
+fi
+cat "$venv_log"
 
 bash scripts/check-feature-parity.sh
 
