@@ -14,6 +14,7 @@ mod plate;
 mod raw;
 mod region_writer;
 mod scene;
+mod scene_write;
 mod shard;
 mod staging;
 mod store;
@@ -28,6 +29,7 @@ pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
 pub use region_writer::RegionWriter;
 pub use scene::SceneView;
+pub use scene_write::write_scene;
 pub use store::ZarrFormat;
 pub use write::{
     INTRINSIC_SYSTEM, ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr,
