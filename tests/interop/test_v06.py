@@ -3,7 +3,10 @@
 Peer support as pinned (scripts/requirements-test.txt); "tested" means a test below,
 "source" what was read in the peer's code:
 - ngff-zarr 0.50.0 reads and writes 0.6 (`version="0.6"`, intrinsic system `intrinsic`):
-  tested both ways, pixel-exact, scales and translations. No scene, labels or plate at 0.6.
+  images tested both ways, pixel-exact, scales and translations; scenes (`NgffScene`)
+  and plates (`from_hcs_zarr`, `HCSPlateWriter`) tested both ways; it reads our label
+  image as a multiscale. Source: it has no `labels` / `image-label` model (no label writing), and its
+  v06 model types every transformation (identity ... byDimension, bijection, sequence).
 - ome-zarr-models 1.8.0rc0 (`ome_zarr_models.v06`: Image, Labels/ImageLabel, HCS/Well,
   Scene, every transformation type but `projectAxis`) accepts (tested): our 0.6 image, one
   with a second system linked by an affine, our label image, our scene, ngff-zarr's 0.6
@@ -19,7 +22,8 @@ Peer support as pinned (scripts/requirements-test.txt); "tested" means a test be
   `datasets[].path`, but reports its default axes `tczyx`, not our coordinate systems.
 
 So: we write 0.6 and ngff-zarr reads it pixel-exact with our scales and translations;
-ngff-zarr writes 0.6 and we read every level pixel-exact; 0.5 -> 0.6 -> 0.5 keeps pixels
+ngff-zarr writes 0.6 and we read every level pixel-exact; scenes and plates go both ways
+between ngff-zarr and us; 0.5 -> 0.6 -> 0.5 keeps pixels
 and scales; a 0.6 image whose transformation is no scale + translation refuses to go
 back to 0.5 with an error naming it; our 0.6 metadata (image, label image, plate, well,
 field, scene, written through the ome-core API by `examples/v06_hierarchy.rs`) passes the
@@ -555,3 +559,34 @@ def test_ngff_zarr_reads_our_06_plate(ome, tmp_path):
     for k, (row, col) in enumerate([("A", "1"), ("B", "2")]):
         ms = plate.get_well(row, col).get_image(0)
         assert_same(np.asarray(ms.images[0].data), api_field(k), f"ngff-zarr field {row}/{col}/0")
+
+
+def test_we_read_an_ngff_zarr_06_plate(ome, tmp_path):
+    import ngff_zarr as nz
+    from ngff_zarr.hcs import HCSPlateWriter
+
+    plate_meta = nz.Plate(
+        columns=[nz.PlateColumn(name="1"), nz.PlateColumn(name="2")],
+        rows=[nz.PlateRow(name="A"), nz.PlateRow(name="B")],
+        wells=[nz.PlateWell(path="A/1", rowIndex=0, columnIndex=0),
+               nz.PlateWell(path="B/2", rowIndex=1, columnIndex=1)],
+        version="0.6")
+    fields = {w: (np.arange(24 * 20, dtype=np.uint16).reshape(24, 20) * (k + 3)) % 1009
+              for k, w in enumerate(["A/1", "B/2"])}
+    path = tmp_path / "nz-plate.ome.zarr"
+    with HCSPlateWriter(str(path), plate_meta) as writer:
+        for w, a in fields.items():
+            row, col = w.split("/")
+            ms = nz.to_multiscales(nz.to_ngff_image(a, dims=["y", "x"]), scale_factors=[2], chunks=16)
+            writer.write_well_image(multiscales=ms, row_name=row, column_name=col, field_index=0)
+
+    assert group_attrs(path)["version"] == "0.6"
+    info = ome.info(path)
+    assert info["kind"] == "plate" and info["version"] == "0.6"
+    for w, a in fields.items():
+        field = path / w / "0"
+        assert_same(ome.to_npy(field, tmp_path / "f.npy"), a, f"ngff-zarr field {w}/0")
+    validate = ome.binary.parent / "ome-validate"
+    p = subprocess.run([str(validate), str(path), "--format", "json"], capture_output=True, text=True)
+    report = json.loads(p.stdout)
+    assert report["summary"]["errors"] == 0, p.stdout[-3000:]
