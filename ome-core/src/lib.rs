@@ -85,4 +85,5 @@ pub use source::{ArraySource, RegionSource};
 pub use zarr::{
     ImageMetadata, LabelOptions, OmeZarr, PlateWriter, RegionWriter, SceneView, WriteOptions,
     WriteSummary, ZarrFormat, write_labels, write_ome_zarr, write_ome_zarr_from_source,
+    write_scene,
 };

@@ -2,7 +2,8 @@
 //! multiscale references into child labels, dimensionality against the intrinsic system,
 //! scale ratios through `sequence`, parameters stored in Zarr arrays, and graph
 //! connectedness across a scene. Fixtures are written by hand (`zarr.json` documents,
-//! no chunks: this depth reads array metadata only) into a temporary directory.
+//! no chunks: this depth reads array metadata only) into a temporary directory, or built
+//! from the official 0.6rc0 examples and the scene sample in `../shared/spec-data`.
 
 use std::path::Path;
 
@@ -594,4 +595,156 @@ fn rotation_values_in_an_array_at_data_depth() {
         got.contains(&(String::from("NGFF-DATA-001"), node)),
         "{got:?}"
     );
+}
+
+/// A JSON document of the spec data, read in place.
+fn spec_json(spec: &Path, relative: &str) -> Value {
+    let path = spec.join(relative);
+    let text = std::fs::read_to_string(&path).expect("a spec-data file");
+    serde_json::from_str(&text).expect("a JSON spec-data file")
+}
+
+/// Copies a metadata-only hierarchy (directories and `zarr.json` files).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// (code, pointer) of the errors and scene / reference findings: the official samples
+/// carry warnings (no `type` / `metadata` on their multiscales) that are not the point.
+fn reference_findings(root: &Path) -> Vec<(String, String, String)> {
+    findings(root)
+        .into_iter()
+        .filter(|(c, _, _)| {
+            ["NGFF-SC-", "NGFF-HIER-", "NGFF-CS-003", "NGFF-CT-014"]
+                .iter()
+                .any(|p| c.starts_with(p))
+        })
+        .collect()
+}
+
+/// The official scene sample (ome-zarr-models-py `tests/data/examples/v06/
+/// stitched_tiles_2d.zarr`, 0.6.dev4, metadata only) resolves at hierarchy depth: both
+/// tiles are found and name their `physical` systems. A copy with a tile renamed, or a
+/// reference naming a system the tile lacks, gets NGFF-SC-004 at that reference.
+#[test]
+fn official_scene_sample_resolves_and_broken_copies_do_not() {
+    let Some(spec) = testkit::spec_data() else {
+        return;
+    };
+    let sample = spec.join("ngff/samples/ome-zarr-models-py/v06/stitched_tiles_2d.zarr");
+    assert_eq!(reference_findings(&sample), vec![]);
+
+    let dir = tmp();
+    copy_tree(&sample, dir.path());
+    std::fs::rename(dir.path().join("tile_1"), dir.path().join("tile_9")).expect("rename");
+    has(dir.path(), "NGFF-SC-004", "", &format!("{CT}/1/input/path"));
+
+    let dir = tmp();
+    copy_tree(&sample, dir.path());
+    let mut doc = spec_json(&sample, "zarr.json");
+    doc["attributes"]["ome"]["scene"]["coordinateTransformations"][1]["input"]["name"] =
+        json!("nope");
+    write(dir.path(), "", &doc);
+    has(dir.path(), "NGFF-SC-004", "", &format!("{CT}/1/input/name"));
+}
+
+/// The 0.6rc0 scene example (`examples/scene/scene_stitching.json`, four tiles placed in
+/// `world`) as the root of a hierarchy whose tiles are the sample's tile (retagged
+/// 0.6rc0): every reference resolves and the graph is connected. Without `tile_3` the
+/// reference to it is NGFF-SC-004; with `tile_3` no image the same.
+#[test]
+fn official_06rc0_scene_example_resolves_over_real_tiles() {
+    let Some(spec) = testkit::spec_data() else {
+        return;
+    };
+    let tile = spec.join("ngff/samples/ome-zarr-models-py/v06/stitched_tiles_2d.zarr/tile_0");
+    let build = |root: &Path| {
+        write(
+            root,
+            "",
+            &spec_json(&spec, "ngff/0.6rc0/examples/scene/scene_stitching.json"),
+        );
+        for t in 0..4 {
+            let node = format!("tile_{t}");
+            copy_tree(&tile, &root.join(&node));
+            let mut doc = spec_json(&tile, "zarr.json");
+            doc["attributes"]["ome"]["version"] = json!("0.6rc0");
+            write(root, &node, &doc);
+        }
+    };
+    let dir = tmp();
+    build(dir.path());
+    assert_eq!(reference_findings(dir.path()), vec![]);
+
+    let dir = tmp();
+    build(dir.path());
+    std::fs::remove_dir_all(dir.path().join("tile_3")).expect("rm");
+    has(dir.path(), "NGFF-SC-004", "", &format!("{CT}/3/input/path"));
+
+    let dir = tmp();
+    build(dir.path());
+    group(dir.path(), "tile_3", json!({"version": "0.6rc0"}));
+    has(dir.path(), "NGFF-SC-004", "", &format!("{CT}/3/input/path"));
+}
+
+/// The 0.6rc0 example of a multiscale linked to its label image
+/// (`examples/multiscales_strict/multiscales_reference_to_label.json`, with the label
+/// image of `examples/label_strict/colors_properties.json` at `labels/cell_segmentation`):
+/// the reference into labels resolves; without the label image, or with the label image
+/// lacking the system, it is NGFF-CT-014.
+#[test]
+fn official_06rc0_reference_to_label_resolves() {
+    const AT: &str = "/attributes/ome/multiscales/0/coordinateTransformations/0/input";
+    let Some(spec) = testkit::spec_data() else {
+        return;
+    };
+    let build = |root: &Path, label: bool| {
+        let image = spec_json(
+            &spec,
+            "ngff/0.6rc0/examples/multiscales_strict/multiscales_reference_to_label.json",
+        );
+        group(root, "", image["ome"].clone());
+        array(root, "s0", &[16, 32, 32], "uint16");
+        group(
+            root,
+            "labels",
+            json!({"version": "0.6rc0", "labels": ["cell_segmentation"]}),
+        );
+        if label {
+            let doc = spec_json(
+                &spec,
+                "ngff/0.6rc0/examples/label_strict/colors_properties.json",
+            );
+            write(root, "labels/cell_segmentation", &doc);
+            array(root, "labels/cell_segmentation/s0", &[16, 32, 32], "uint8");
+        }
+    };
+    let dir = tmp();
+    build(dir.path(), true);
+    assert_eq!(reference_findings(dir.path()), vec![]);
+
+    let dir = tmp();
+    build(dir.path(), false);
+    has(dir.path(), "NGFF-CT-014", "", &format!("{AT}/path"));
+
+    let dir = tmp();
+    build(dir.path(), true);
+    let mut doc = spec_json(
+        &spec,
+        "ngff/0.6rc0/examples/label_strict/colors_properties.json",
+    );
+    doc["attributes"]["ome"]["multiscales"][0]["coordinateSystems"][0]["name"] = json!("other");
+    doc["attributes"]["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["output"]
+        ["name"] = json!("other");
+    write(dir.path(), "labels/cell_segmentation", &doc);
+    has(dir.path(), "NGFF-CT-014", "", &format!("{AT}/name"));
 }

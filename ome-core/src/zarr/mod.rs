@@ -15,6 +15,7 @@ mod plate;
 mod raw;
 mod region_writer;
 mod scene;
+mod scene_write;
 mod shard;
 mod staging;
 mod store;
@@ -29,6 +30,7 @@ pub use plate::PlateWriter;
 pub use raw::{Hierarchy, RawArray, RawNode};
 pub use region_writer::RegionWriter;
 pub use scene::SceneView;
+pub use scene_write::write_scene;
 pub use store::ZarrFormat;
 pub use write::{
     INTRINSIC_SYSTEM, ImageMetadata, WriteOptions, WriteSummary, write_ome_zarr,

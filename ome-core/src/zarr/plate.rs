@@ -171,8 +171,15 @@ impl PlateWriter {
             rows: self.rows.iter().map(NamedEntry::new).collect(),
             columns: self.columns.iter().map(NamedEntry::new).collect(),
             wells,
+            // One acquisition for the whole plate, with the `name` and `maximumfieldcount`
+            // each acquisition SHOULD have (0.4-0.6rc0 "plate" metadata).
             acquisitions: Some(vec![Acquisition {
                 id: 0,
+                name: Some(
+                    self.name
+                        .clone()
+                        .unwrap_or_else(|| "acquisition 0".to_owned()),
+                ),
                 maximum_field_count: Some(field_count),
                 ..Acquisition::default()
             }]),

@@ -1136,6 +1136,12 @@ mod tests {
             ) else {
                 return;
             };
+            let (Some(strict_plate), Some(strict_well)) = (
+                validator(v, "strict_plate.schema"),
+                validator(v, "strict_well.schema"),
+            ) else {
+                return;
+            };
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("img.ome.zarr");
             let data =
@@ -1169,10 +1175,19 @@ mod tests {
             pw.write_field("B", "1", data.view(), &meta).unwrap();
             pw.finish().unwrap();
             assert_valid(&plate, &group_attributes(&plate_path, version), "plate");
+            // The strict plate schema asks for what SHOULD be there, such as an acquisition
+            // name.
+            let plate_attrs = group_attributes(&plate_path, version);
+            assert_valid(&strict_plate, &plate_attrs, "strict plate");
             assert_valid(
                 &well,
                 &group_attributes(&plate_path.join("B/1"), version),
                 "well",
+            );
+            assert_valid(
+                &strict_well,
+                &group_attributes(&plate_path.join("B/1"), version),
+                "strict well",
             );
             assert_valid(
                 &image,
