@@ -21,15 +21,6 @@ if ! command -v xmllint >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-
   (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null 2>&1 || echo "NOTE: could not install xmllint"
 fi
 
-# The validator in the browser (web/): its WebAssembly build, Debian's chromium and the
-# pinned browser driver, for tests/interop/test_web.py (the fast profile: same code, less
-# compile time than the published build). It runs beside cargo test, whose build leaves a
-# core idle in its serial stretches (linking, the last crates); its own target directory.
-web_log="$(mktemp)"
-echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/setup-web.sh, in the background)"
-OME_WEB_FAST=1 bash scripts/setup-web.sh >"$web_log" 2>&1 &
-web_pid=$!
-
 # The pinned Python environment (downloads and unpacking: I/O more than CPU) is made
 # beside cargo test too.
 venv_log="$(mktemp)"
@@ -64,7 +55,24 @@ bash scripts/check-feature-parity.sh
 echo "== ome-py: build the bindings into .venv (dev profile = test profile: reuses cargo test's artifacts)"
 (cd ome-py && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --locked -q)
 
-# The browser page's build (started above, beside cargo test) must be done before pytest.
+# The validator in the browser (web/): its WebAssembly build (the fast profile: the same
+# code, unoptimised, a fraction of the compile time), Debian's chromium and the pinned
+# browser driver, for tests/interop/test_web.py. It is built while the other Python tests
+# run (they wait on servers and subprocesses more than on the CPU), in its own target
+# directory, not beside cargo test, whose build keeps both of CI's cores busy.
+web_log="$(mktemp)"
+echo "== web: ome-validate as WebAssembly, chromium, playwright-core (scripts/setup-web.sh, in the background)"
+OME_WEB_FAST=1 bash scripts/setup-web.sh >"$web_log" 2>&1 &
+web_pid=$!
+
+echo "== pytest interop (all but the browser's tests)"
+export OME_BIN="$PWD/target/debug/ome"
+.venv/bin/python -m pytest tests/interop -q -p no:cacheprovider --ignore=tests/interop/test_web.py
+
+echo "== ome-py: test the bindings"
+.venv/bin/python -m pytest ome-py/tests -q -p no:cacheprovider
+.venv/bin/python -m mypy.stubtest ome_py
+
 echo "== web: waiting for scripts/setup-web.sh"
 if ! wait "$web_pid"; then
   cat "$web_log"
@@ -77,10 +85,5 @@ else
   cat "$web_log"
 fi
 
-echo "== pytest interop"
-export OME_BIN="$PWD/target/debug/ome"
-.venv/bin/python -m pytest tests/interop -q -p no:cacheprovider
-
-echo "== ome-py: test the bindings"
-.venv/bin/python -m pytest ome-py/tests -q -p no:cacheprovider
-.venv/bin/python -m mypy.stubtest ome_py
+echo "== pytest: the page in headless chromium"
+.venv/bin/python -m pytest tests/interop/test_web.py -q -p no:cacheprovider
