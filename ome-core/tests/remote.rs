@@ -18,6 +18,9 @@ use ome_core::{
     DynArray, ErrorKind, Image, ImageMetadata, Selection, WriteOptions, write_ome_zarr,
 };
 
+/// One request answered: (method, path, Range header, body bytes sent).
+type Answered = (String, String, Option<String>, usize);
+
 #[derive(Default)]
 struct Faults {
     /// Answer this many requests with 503.
@@ -29,6 +32,8 @@ struct Faults {
     delay_ms: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Every request answered: (method, path, Range header, body bytes sent).
+    log: Mutex<Vec<Answered>>,
 }
 
 /// Counts a request in flight until dropped.
@@ -129,6 +134,12 @@ fn handle(stream: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()
             None => ("200 OK", 0, size),
         };
         let body = &data[start..end];
+        faults.log.lock().unwrap().push((
+            method.clone(),
+            rel.to_string(),
+            range.clone(),
+            if method == "HEAD" { 0 } else { body.len() },
+        ));
         let mut head = format!(
             "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nETag: \"{size}\"\r\n",
             body.len()
@@ -435,4 +446,82 @@ fn many_chunks_are_fetched_concurrently() {
         most >= 16,
         "expected many of the 64 chunk requests in flight at once, found at most {most}"
     );
+}
+
+/// A viewer's tiles of a deep Blosc chunk: the first read of the chunk fetches it whole, in
+/// one request; every later tile of it fetches only the blocks it touches (one ranged
+/// request, a fraction of the chunk's bytes), from the block table kept from that first
+/// read. The pixels are those of the local read.
+#[test]
+fn later_tiles_of_a_blosc_chunk_fetch_only_their_blocks() {
+    options();
+    let dir = tempfile::tempdir().unwrap();
+    let shape = vec![16usize, 256, 256];
+    // Noise-like values: each 32 KiB Blosc block compresses to a few KiB, not to nothing.
+    let data = ArrayD::from_shape_fn(shape.clone(), |ix| {
+        let h = (ix[0] * 65_536 + ix[1] * 256 + ix[2]) as u64;
+        let h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52;
+        (100 + h + (ix[1] as u64 / 8)) as u16
+    });
+    let meta = ImageMetadata::from_axis_letters("zyx").unwrap();
+    let mut opts = WriteOptions::default();
+    opts.chunks = Some(vec![16, 256, 256]);
+    opts.compression = "blosc-zstd:1:shuffle".parse().unwrap();
+    opts.levels = ome_core::pyramid::LevelCount::Exactly(1);
+    write_ome_zarr(
+        dir.path().join("deep.ome.zarr"),
+        data.view(),
+        &meta,
+        &opts,
+        None,
+    )
+    .unwrap();
+    let chunk_key = "deep.ome.zarr/0/c/0/0/0";
+    let chunk_len = std::fs::metadata(dir.path().join(chunk_key)).unwrap().len() as usize;
+    let faults = Arc::new(Faults::default());
+    let url = serve(dir.path().to_path_buf(), Arc::clone(&faults));
+    let image = Image::open(format!("{url}/deep.ome.zarr")).unwrap();
+    let local = Image::open(dir.path().join("deep.ome.zarr")).unwrap();
+    let chunk_requests = |from: usize| -> Vec<(Option<String>, usize)> {
+        faults.log.lock().unwrap()[from..]
+            .iter()
+            .filter(|(_, path, _, _)| path == chunk_key)
+            .map(|(_, _, range, n)| (range.clone(), *n))
+            .collect()
+    };
+    let tiles: [([u64; 3], [u64; 3]); 4] = [
+        ([3, 0, 0], [1, 256, 256]),
+        ([9, 0, 0], [1, 256, 256]),
+        ([15, 0, 0], [1, 256, 256]),
+        ([5, 10, 3], [1, 40, 197]),
+    ];
+    for (k, (start, size)) in tiles.iter().enumerate() {
+        let before = faults.log.lock().unwrap().len();
+        let got = as_u16(image.read_region(0, start, size).unwrap());
+        assert_eq!(
+            got,
+            as_u16(local.read_region(0, start, size).unwrap()),
+            "tile {k}"
+        );
+        let made = chunk_requests(before);
+        assert_eq!(
+            made.len(),
+            1,
+            "tile {k}: expected one request, found {made:?}"
+        );
+        let (range, bytes) = &made[0];
+        if k == 0 {
+            assert_eq!(range, &None, "the first read fetches the chunk whole");
+            assert_eq!(*bytes, chunk_len);
+        } else {
+            assert!(range.is_some(), "tile {k}: expected a ranged request");
+            assert!(
+                *bytes * 4 < chunk_len,
+                "tile {k}: expected a fraction of the chunk's {chunk_len} bytes, fetched {bytes}"
+            );
+        }
+    }
+    // A region of the chunk too big for the block path still reads right.
+    let half = as_u16(image.read_region(0, &[0, 0, 0], &[16, 256, 256]).unwrap());
+    assert_eq!(half, data);
 }

@@ -260,22 +260,31 @@ pub(crate) trait KeyRead: fmt::Debug + Send + Sync {
     fn is_remote(&self) -> bool {
         false
     }
-    /// Fetches the whole values of `keys` (each at most `max` bytes; larger ones and
-    /// failures are left to the reads that follow, which report them) with many requests
-    /// in flight, and serves the reads of those keys from memory until
-    /// [`KeyRead::release`] of the same keys. For stores where a request costs a round
-    /// trip; a no-op elsewhere. Calls nest: a value stays while any prefetch holds it.
-    fn prefetch(&self, keys: &[String], max: u64) {
-        let _ = (keys, max);
+    /// Fetches the whole values of `keys` (distinct; each at most `max` bytes; larger ones
+    /// and failures are left to the reads that follow, which report them) with many
+    /// requests in flight, and serves the reads of those keys from memory until
+    /// [`KeyRead::release`] of the same keys. `ready(i)` is called as soon as the value of
+    /// `keys[i]` is held, or its fetch ended without one, so that the caller can decode it
+    /// while the other fetches are in flight; once `ready` returns false no further fetch
+    /// starts. Returns when every fetch started has ended. For stores where a request
+    /// costs a round trip; elsewhere nothing is fetched and every key is ready at once.
+    /// Calls nest: a value stays while any prefetch holds it.
+    fn prefetch_each(&self, keys: &[String], max: u64, ready: &(dyn Fn(usize) -> bool + Sync)) {
+        let _ = max;
+        for i in 0..keys.len() {
+            if !ready(i) {
+                break;
+            }
+        }
     }
-    /// Ends a [`KeyRead::prefetch`] of `keys`.
+    /// Ends a [`KeyRead::prefetch_each`] of `keys`.
     fn release(&self, keys: &[String]) {
         let _ = keys;
     }
 }
 
 /// Values fetched ahead and held while any of their holders needs them: the prefetches of
-/// [`KeyRead::prefetch`] (by key) and of a remote TIFF's tiles (by byte span). Holds nest:
+/// [`KeyRead::prefetch_each`] (by key) and of a remote TIFF's tiles (by byte span). Holds nest:
 /// each [`Holds::hold`] or [`Holds::insert`] of a key is ended by one [`Holds::release`].
 #[derive(Debug)]
 pub(crate) struct Holds<K, V>(std::sync::Mutex<std::collections::HashMap<K, (V, usize)>>);

@@ -93,7 +93,7 @@ pub(crate) struct RemoteStore {
     concurrency: usize,
     coalesce: u64,
     heads: Mutex<HashMap<String, Head>>,
-    /// Whole values fetched ahead by [`KeyRead::prefetch`], with the number of prefetches
+    /// Whole values fetched ahead by [`KeyRead::prefetch_each`], with the number of prefetches
     /// that hold each (`None`: the key is absent).
     prefetched: super::Holds<String, Held>,
 }
@@ -550,26 +550,45 @@ impl KeyRead for RemoteStore {
             .map_err(|e| StorageError::Other(e.message().to_string()))
     }
 
-    fn prefetch(&self, keys: &[String], max: u64) {
-        let todo = self.prefetched.hold(keys);
-        let fetched = block_on(
-            futures::stream::iter(
-                todo.iter()
-                    .map(|k| async move { (k, self.get_bounded_async(k, max).await) }),
-            )
-            .buffer_unordered(self.concurrency)
-            .collect::<Vec<_>>(),
-        );
-        let Ok(fetched) = fetched else { return };
-        for (k, got) in fetched {
-            let value = match got {
-                Ok((Got::Bytes(b), Some(head))) => Some((head, b)),
-                Ok((Got::Absent, _)) => None,
-                // Too big or failed: the read itself reports it.
-                _ => continue,
-            };
-            self.prefetched.insert(k.clone(), value);
+    fn prefetch_each(&self, keys: &[String], max: u64, ready: &(dyn Fn(usize) -> bool + Sync)) {
+        let todo: std::collections::HashSet<String> =
+            self.prefetched.hold(keys).into_iter().collect();
+        // Values held already (by another prefetch) are ready now; the others are fetched,
+        // at most `concurrency` at once, in the order of `keys`, and each is ready as it
+        // arrives.
+        let mut fetch = Vec::with_capacity(todo.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, k) in keys.iter().enumerate() {
+            if !todo.contains(k) {
+                if !ready(i) {
+                    return;
+                }
+            } else if seen.insert(k) {
+                fetch.push(i);
+            }
         }
+        let _ = block_on(async {
+            let mut arrivals = futures::stream::iter(
+                fetch
+                    .into_iter()
+                    .map(|i| async move { (i, self.get_bounded_async(&keys[i], max).await) }),
+            )
+            .buffer_unordered(self.concurrency);
+            while let Some((i, got)) = arrivals.next().await {
+                let value = match got {
+                    Ok((Got::Bytes(b), Some(head))) => Some(Some((head, b))),
+                    Ok((Got::Absent, _)) => Some(None),
+                    // Too big or failed: the read itself reports it.
+                    _ => None,
+                };
+                if let Some(value) = value {
+                    self.prefetched.insert(keys[i].clone(), value);
+                }
+                if !ready(i) {
+                    break;
+                }
+            }
+        });
     }
 
     fn release(&self, keys: &[String]) {
@@ -820,4 +839,122 @@ pub(crate) fn upload(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::AtomicUsize;
+    use std::time::{Duration, Instant};
+
+    /// An HTTP/1.1 server on loopback whose value `/k{i}` (100 bytes of `i`) is answered
+    /// after `i * step`; it counts the requests it answered.
+    fn slow_server(step: Duration) -> (String, Arc<AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&count);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let counted = Arc::clone(&counted);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut out = stream;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            let mut h = String::new();
+                            if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                                break;
+                            }
+                        }
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                        let Some(i) = path.strip_prefix("/k").and_then(|i| i.parse::<u8>().ok())
+                        else {
+                            let _ = out
+                                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                            continue;
+                        };
+                        std::thread::sleep(step * u32::from(i));
+                        let head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nETag: \"x\"\r\n\r\n";
+                        let _ = out.write_all(head.as_bytes());
+                        let _ = out.write_all(&[i; 100]);
+                    }
+                });
+            }
+        });
+        (url, count)
+    }
+
+    /// `prefetch_each` hands each value over as it arrives, not once all arrived: the first
+    /// is ready while the slowest is still in flight. Every value is then held (reads of it
+    /// make no request) until it is released.
+    #[test]
+    fn prefetched_values_are_ready_as_they_arrive() {
+        let step = Duration::from_millis(150);
+        let (url, requests) = slow_server(step);
+        let store = RemoteStore::open(&Address::Http(url), &RemoteOptions::default()).unwrap();
+        let keys: Vec<String> = (0..4).map(|i| format!("k{i}")).collect();
+        let t0 = Instant::now();
+        let ready = Mutex::new(Vec::new());
+        store.prefetch_each(&keys, 1 << 20, &|i| {
+            ready.lock().unwrap().push((i, t0.elapsed()));
+            true
+        });
+        let done = t0.elapsed();
+        let ready = ready.into_inner().unwrap();
+        let order: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
+        assert_eq!(order, vec![0, 1, 2, 3], "in the order they arrived");
+        assert!(done >= step * 3, "the slowest value takes {:?}", step * 3);
+        assert!(
+            ready[0].1 + step * 2 <= done,
+            "the first value was ready at {:?}, the last fetch ended at {done:?}",
+            ready[0].1
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 4);
+        for (i, k) in keys.iter().enumerate() {
+            match store.get_bounded(k, 1 << 20).unwrap() {
+                Got::Bytes(b) => assert_eq!(&b[..], &[i as u8; 100][..]),
+                other => panic!("{k}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            4,
+            "held values cost no request"
+        );
+        store.release(&keys);
+        assert!(matches!(
+            store.get_bounded("k0", 1 << 20).unwrap(),
+            Got::Bytes(_)
+        ));
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            5,
+            "a released value is fetched again"
+        );
+        // Stopped after the first arrival: no further fetch starts.
+        let before = requests.load(Ordering::SeqCst);
+        let few = RemoteStore::open(
+            &Address::Http(store.address.clone()),
+            &RemoteOptions {
+                max_concurrency: 1,
+                ..RemoteOptions::default()
+            },
+        )
+        .unwrap();
+        let calls = AtomicUsize::new(0);
+        few.prefetch_each(&keys, 1 << 20, &|_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            false
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(requests.load(Ordering::SeqCst) - before, 1);
+    }
 }

@@ -39,11 +39,14 @@ pub(crate) struct ZarrArray {
     blosc_blocks: bool,
 }
 
-/// Whether [`super::blosc_tiles`] decodes chunks of this Blosc compressor and shuffle
-/// (zstd or zlib, not bitshuffle), so that a region read does not fetch a chunk it then
-/// hands to the full decode.
-fn blocks_decodable(cname: Option<&Value>, not_bitshuffle: bool) -> bool {
-    not_bitshuffle && matches!(cname.and_then(Value::as_str), Some("zstd" | "zlib"))
+/// Whether [`super::blosc_tiles`] decodes chunks of this Blosc compressor (every one but
+/// snappy; any shuffle), so that a region read does not fetch a chunk it then hands to the
+/// full decode.
+fn blocks_decodable(cname: Option<&Value>) -> bool {
+    matches!(
+        cname.and_then(Value::as_str),
+        Some("zstd" | "zlib" | "lz4" | "lz4hc" | "blosclz")
+    )
 }
 
 /// Whether the array's chunks are the little-endian bytes of its elements, compressed by
@@ -63,18 +66,11 @@ fn blosc_only(doc: &Value, format: ZarrFormat) -> bool {
                     .and_then(Value::as_str)
                     .is_none_or(|e| e == "little")
                 && name(blosc).as_deref() == Some("blosc")
-                && blocks_decodable(
-                    blosc.pointer("/configuration/cname"),
-                    blosc.pointer("/configuration/shuffle").and_then(Value::as_str)
-                        != Some("bitshuffle"),
-                ))
+                && blocks_decodable(blosc.pointer("/configuration/cname")))
         }
         ZarrFormat::V2 => {
             doc.pointer("/compressor/id").and_then(Value::as_str) == Some("blosc")
-                && blocks_decodable(
-                    doc.pointer("/compressor/cname"),
-                    doc.pointer("/compressor/shuffle").and_then(Value::as_i64) != Some(2),
-                )
+                && blocks_decodable(doc.pointer("/compressor/cname"))
                 && doc
                     .get("filters")
                     .is_none_or(|f| f.is_null() || f.as_array().is_some_and(Vec::is_empty))
@@ -371,13 +367,27 @@ impl ZarrArray {
                 crate::dtype::output_alloc_error(self.location.clone(), shape, bytes.unwrap_or(u64::MAX))
             })?;
             // A remote array waits on requests, not on the CPU. When the region needs most
-            // of every chunk it touches, those chunks are fetched whole first, all at once
-            // (at most `max_concurrency` requests in flight), and decoded from memory on the
-            // usual threads. Otherwise (a tile of a big chunk or shard: partial reads) the
-            // decode runs on the threads of the I/O pool, each waiting on its own request.
-            let prefetched = if self.remote { self.prefetch_keys(&subset, bytes) } else { Vec::new() };
+            // of every chunk it touches, those chunks are fetched whole, all at once (at most
+            // `max_concurrency` requests in flight), and each is decoded on the usual threads
+            // as soon as it arrived. Otherwise (a tile of a big chunk or shard: partial
+            // reads) the decode runs on the threads of the I/O pool, each waiting on its own
+            // request.
+            let failed = |e: String| Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"));
+            let panicked = || Error::format(self.location.clone(), format!("the decoder failed on the region {start:?}+{shape:?}"));
+            // (Not on wasm32, which has no threads and no remote store.)
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let prefetched = if self.remote { self.prefetch_keys(&subset, bytes) } else { Vec::new() };
+                if !prefetched.is_empty() {
+                    return match catch_unwind(AssertUnwindSafe(|| self.decode_streamed::<T>(&subset, shape, out, &prefetched, options))) {
+                        Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
+                        Ok(Err(e)) => Err(failed(e)),
+                        Err(_) => Err(panicked()),
+                    };
+                }
+            }
             let pool = crate::storage::io_pool()
-                .filter(|_| self.remote && prefetched.is_empty() && options.concurrent_target() > 1);
+                .filter(|_| self.remote && options.concurrent_target() > 1);
             let remote_options;
             let options = match pool {
                 Some(p) => {
@@ -386,22 +396,16 @@ impl ZarrArray {
                 }
                 None => options,
             };
-            if !prefetched.is_empty() {
-                self.store.prefetch(&prefetched);
-            }
             let decode = || catch_unwind(AssertUnwindSafe(|| self.decode_into_new::<T>(&subset, shape, out, options)));
             let result = match pool {
                 // (`OneThread`: zarrs' errors are not `Send` on wasm32, which has no pool.)
                 Some(p) => p.install(|| crate::single_thread::OneThread::new(decode())).into_inner(),
                 None => decode(),
             };
-            if !prefetched.is_empty() {
-                self.store.release(&prefetched);
-            }
             match result {
                 Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
-                Ok(Err(e)) => Err(Error::format(self.location.clone(), format!("cannot decode the region {start:?}+{shape:?}: {e}"))),
-                Err(_) => Err(Error::format(self.location.clone(), format!("the decoder failed on the region {start:?}+{shape:?}"))),
+                Ok(Err(e)) => Err(failed(e.to_string())),
+                Err(_) => Err(panicked()),
             }
         })
     }
@@ -427,14 +431,8 @@ impl ZarrArray {
         if !one_chunk || region.saturating_mul(2) > whole || rows > 1 << 20 {
             return Ok(None);
         }
-        let key = self.array.chunk_key(&index);
-        let Some(data) = self
-            .store
-            .get(&key)
-            .map_err(|e| Error::storage(self.location.clone(), e.to_string()))?
-        else {
-            return Ok(None);
-        };
+        let store_key = self.array.chunk_key(&index);
+        let key = store_key.as_str();
         // The region's rows as runs of bytes of the decoded chunk (C order).
         let mut strides = vec![1u64; n];
         for d in (0..n - 1).rev() {
@@ -455,26 +453,63 @@ impl ZarrArray {
                 at[d] = 0;
             }
         }
-        with_dtype!(self.dtype, T => {
-            let Some(mut out) = crate::dtype::zeroed_output::<T>(region as usize) else {
-                return Ok(None);
-            };
-            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
-            if super::blosc_tiles::read_runs(&data, &runs, bytes).is_none() {
-                return Ok(None);
+        let storage =
+            |e: zarrs::storage::StorageError| Error::storage(self.location.clone(), e.to_string());
+        // A chunk read before on a remote store: its block table was kept, so only the
+        // blocks the region touches are fetched (one request for neighbouring blocks).
+        if let Some((head, table)) = self.store.blosc_table(key)
+            && let Some(blocks) = table.blocks_for(&runs)
+        {
+            let spans: Vec<(usize, usize)> = blocks.iter().map(|&i| table.span(i)).collect();
+            if let Some(parts) = self.store.read_spans(key, &head, &spans).map_err(storage)? {
+                let parts: std::collections::HashMap<usize, zarrs::storage::Bytes> =
+                    blocks.into_iter().zip(parts).collect();
+                let got = self.decode_runs(region, shape, &|dst| {
+                    table.read_runs(|i| parts.get(&i).map(|b| &b[..]), &runs, dst)
+                });
+                if got.is_some() {
+                    return Ok(got);
+                }
             }
+        }
+        let Some(data) = self.store.get(&store_key).map_err(storage)? else {
+            return Ok(None);
+        };
+        self.store.keep_blosc_table(key, &data);
+        Ok(self.decode_runs(region, shape, &|dst| {
+            super::blosc_tiles::read_runs(&data, &runs, dst)
+        }))
+    }
+
+    /// A new array of `shape` (`region` elements) whose bytes `fill` writes; `None` when
+    /// `fill` fails (or the output cannot be allocated).
+    fn decode_runs(
+        &self,
+        region: u64,
+        shape: &[u64],
+        fill: &dyn Fn(&mut [u8]) -> Option<()>,
+    ) -> Option<DynArray> {
+        with_dtype!(self.dtype, T => {
+            let mut out = crate::dtype::zeroed_output::<T>(region as usize)?;
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
+            fill(bytes)?;
             let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-            Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
+            ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
                 .ok()
-                .map(T::into_dyn_array))
+                .map(T::into_dyn_array)
         })
     }
 
-    /// The keys of the chunks (shards) a region read of `subset` (`region_bytes` decoded)
-    /// should fetch whole and at once: all of them when there are several and the region
-    /// needs most of their bytes (at most twice the region's size plus 64 MiB, which also
-    /// bounds the memory they take), else none.
-    fn prefetch_keys(&self, subset: &ArraySubset, region_bytes: Option<u64>) -> Vec<String> {
+    /// The chunks (shards) a region read of `subset` (`region_bytes` decoded) should fetch
+    /// whole and at once, as (chunk indices, key): all of them when there are several and
+    /// the region needs most of their bytes (at most twice the region's size plus 64 MiB,
+    /// which also bounds the memory they take), else none.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn prefetch_keys(
+        &self,
+        subset: &ArraySubset,
+        region_bytes: Option<u64>,
+    ) -> Vec<(Vec<u64>, String)> {
         let Some(region_bytes) = region_bytes else {
             return Vec::new();
         };
@@ -493,8 +528,126 @@ impl ZarrArray {
         chunks
             .indices()
             .into_iter()
-            .map(|idx| self.array.chunk_key(&idx).as_str().to_string())
+            .map(|idx| {
+                let key = self.array.chunk_key(&idx).as_str().to_string();
+                (idx.to_vec(), key)
+            })
             .collect()
+    }
+
+    /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the
+    /// `chunks` it touches (all of them, as (indices, key)), each as soon as its fetch
+    /// ended: the fetches run on one thread ([`GuardedStore::prefetch_each`]) while
+    /// `options.concurrent_target()` threads decode the chunks that arrived, in the order
+    /// they arrived, each straight into its part of `out`; a chunk's bytes are let go once
+    /// it is decoded. After an error no further fetch starts; the first error is returned.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn decode_streamed<T: Element>(
+        &self,
+        subset: &ArraySubset,
+        shape: &[u64],
+        mut out: Vec<T>,
+        chunks: &[(Vec<u64>, String)],
+        options: &CodecOptions,
+    ) -> std::result::Result<ArrayD<T>, String> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Mutex, mpsc};
+        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        let keys: Vec<String> = chunks.iter().map(|(_, k)| k.clone()).collect();
+        let workers = options.concurrent_target().clamp(1, chunks.len().max(1));
+        // Few big chunks (shards) on many cores: each decode gets a share of the rest.
+        let one = (*options).with_concurrent_target((options.concurrent_target() / workers).max(1));
+        let failed = AtomicBool::new(false);
+        let panicked = AtomicBool::new(false);
+        let first_error: Mutex<Option<String>> = Mutex::new(None);
+        let taken: Vec<AtomicBool> = chunks.iter().map(|_| AtomicBool::new(false)).collect();
+        {
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
+            let cells = UnsafeCellSlice::new(bytes);
+            let decode_one = |i: usize| -> std::result::Result<(), String> {
+                let chunk = self
+                    .array
+                    .chunk_subset(&chunks[i].0)
+                    .map_err(|e| e.to_string())?;
+                let part = chunk.overlap(subset).map_err(|e| e.to_string())?;
+                let in_out = part
+                    .relative_to(subset.start())
+                    .map_err(|e| e.to_string())?;
+                // SAFETY: chunks are disjoint, so are their parts of `out`; each chunk is
+                // decoded once.
+                let mut view = unsafe {
+                    ArrayBytesFixedDisjointView::new(cells, T::DTYPE.size(), shape, in_out)
+                }
+                .map_err(|e| e.to_string())?;
+                self.array
+                    .retrieve_array_subset_into_opt(
+                        &part,
+                        ArrayBytesDecodeIntoTarget::Fixed(&mut view),
+                        &one,
+                    )
+                    .map_err(|e| e.to_string())
+            };
+            let (tx, rx) = mpsc::channel::<usize>();
+            let rx = Mutex::new(rx);
+            let work = || {
+                loop {
+                    let next = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(i) = next else { break };
+                    taken[i].store(true, Ordering::Relaxed);
+                    if !failed.load(Ordering::Relaxed) {
+                        let error = match catch_unwind(AssertUnwindSafe(|| decode_one(i))) {
+                            Ok(Ok(())) => None,
+                            Ok(Err(e)) => Some(e),
+                            Err(_) => {
+                                panicked.store(true, Ordering::Relaxed);
+                                Some(String::new())
+                            }
+                        };
+                        if let Some(e) = error {
+                            failed.store(true, Ordering::Relaxed);
+                            if let Ok(mut first) = first_error.lock() {
+                                first.get_or_insert(e);
+                            }
+                        }
+                    }
+                    self.store.release(std::slice::from_ref(&chunks[i].1));
+                }
+            };
+            std::thread::scope(|s| {
+                let (keys, failed) = (&keys, &failed);
+                s.spawn(move || {
+                    self.store.prefetch_each(keys, &|i| {
+                        !failed.load(Ordering::Relaxed) && tx.send(i).is_ok()
+                    });
+                    // `tx` is dropped here: the workers stop once every arrival is decoded.
+                });
+                for _ in 1..workers {
+                    s.spawn(work);
+                }
+                work();
+            });
+        }
+        // Chunks that never reached a worker (fetching stopped after an error) are let go.
+        let left: Vec<String> = chunks
+            .iter()
+            .zip(&taken)
+            .filter(|(_, t)| !t.load(Ordering::Relaxed))
+            .map(|((_, k), _)| k.clone())
+            .collect();
+        if !left.is_empty() {
+            self.store.release(&left);
+        }
+        if panicked.load(Ordering::Relaxed) {
+            std::panic::resume_unwind(Box::new("a chunk decoder panicked"));
+        }
+        if let Some(e) = first_error.into_inner().ok().flatten() {
+            return Err(e);
+        }
+        Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
+            .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(&dims))))
     }
 
     /// Decodes `subset` straight into `out` (zeroed, one element per element of `shape`): no

@@ -29,6 +29,7 @@ use serde_json::Value;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey};
 
+use super::blosc_tiles::BlockTable;
 use super::store::ZarrFormat;
 use crate::storage::{Got, Head, KeyRead, Stamp};
 
@@ -380,7 +381,18 @@ pub(crate) struct GuardedStore {
     /// decoder reads a chunk's header, then its block offsets, then the blocks it needs;
     /// over a network each is a round trip, so the chunk is fetched once, whole, instead.
     recent: Mutex<Vec<(String, Bytes)>>,
+    /// Remote stores: the block tables of unsharded Blosc chunks read whole before, with the
+    /// head of the chunk each came from and the bytes they take (bounded by
+    /// [`BLOSC_TABLE_BYTES`]), so that a later tile of the same chunk fetches only the
+    /// blocks it touches ([`GuardedStore::read_spans`]).
+    blosc_tables: Mutex<(HashMap<String, KeptTable>, usize)>,
 }
+
+/// A Blosc block table kept for a chunk, with the head of the chunk it was read from.
+type KeptTable = (Head, Arc<BlockTable>);
+
+/// Bytes of Blosc block tables kept per array (about 600 bytes for a chunk of 64 blocks).
+const BLOSC_TABLE_BYTES: usize = 4 << 20;
 
 /// Whole chunks kept for partial reads of a remote store (per array).
 const RECENT_CHUNKS: usize = 8;
@@ -392,15 +404,77 @@ fn product(shape: &[u64]) -> Option<u64> {
 
 impl GuardedStore {
     /// Fetches the chunks (shards) `keys` whole, ahead of a region read that needs all of
-    /// them (see [`KeyRead::prefetch`]); the checks of this module still apply to every
-    /// read, which then comes from memory.
-    pub(crate) fn prefetch(&self, keys: &[String]) {
-        self.inner.prefetch(keys, self.max_encoded);
+    /// them, calling `ready(i)` as soon as `keys[i]` arrived, so that its decode overlaps
+    /// the fetches still in flight (see [`KeyRead::prefetch_each`]); the checks of this
+    /// module still apply to every read, which then comes from memory.
+    pub(crate) fn prefetch_each(&self, keys: &[String], ready: &(dyn Fn(usize) -> bool + Sync)) {
+        self.inner.prefetch_each(keys, self.max_encoded, ready);
     }
 
-    /// Ends [`GuardedStore::prefetch`].
+    /// Ends [`GuardedStore::prefetch_each`] of `keys`.
     pub(crate) fn release(&self, keys: &[String]) {
         self.inner.release(keys);
+    }
+
+    /// The block table kept for the Blosc chunk `key` (see [`GuardedStore::keep_blosc_table`])
+    /// and the head of the chunk it was read from.
+    pub(crate) fn blosc_table(&self, key: &str) -> Option<(Head, Arc<BlockTable>)> {
+        let tables = self.blosc_tables.lock().ok()?;
+        tables.0.get(key).map(|(h, t)| (*h, Arc::clone(t)))
+    }
+
+    /// Keeps the block table of the unsharded Blosc chunk `key`, read whole and checked as
+    /// `data`, where a request costs a round trip (a remote store): a later read of part of
+    /// the chunk then fetches only the blocks it needs. Nothing for a local store, a sharded
+    /// array or a chunk whose table does not parse.
+    pub(crate) fn keep_blosc_table(&self, key: &str, data: &[u8]) {
+        if self.shard.is_some() || !self.inner.is_remote() {
+            return;
+        }
+        let Some(table) = BlockTable::parse(data).filter(|t| t.chunk_len() == data.len()) else {
+            return;
+        };
+        // The value was just read: its head comes from the store's cache, not a request.
+        let Ok(Some(head)) = self.inner.head(key) else {
+            return;
+        };
+        if head.len != data.len() as u64 {
+            return;
+        }
+        let size = table.footprint() + key.len();
+        if let Ok(mut tables) = self.blosc_tables.lock() {
+            if tables.1 + size > BLOSC_TABLE_BYTES {
+                tables.0.clear();
+                tables.1 = 0;
+            }
+            if size <= BLOSC_TABLE_BYTES
+                && tables
+                    .0
+                    .insert(key.to_string(), (head, Arc::new(table)))
+                    .is_none()
+            {
+                tables.1 += size;
+            }
+        }
+    }
+
+    /// Reads the byte `spans` (`(start, end)`) of the unsharded chunk `key` whose head is
+    /// `head`: exactly those bytes (close spans in one request), or an error naming the key;
+    /// `None` when the chunk is gone.
+    pub(crate) fn read_spans(
+        &self,
+        key: &str,
+        head: &Head,
+        spans: &[(usize, usize)],
+    ) -> Result<Option<Vec<Bytes>>, StorageError> {
+        if head.len > self.max_encoded {
+            return Err(self.too_big("chunk", key, head.len));
+        }
+        let ranges: Vec<ByteRange> = spans
+            .iter()
+            .map(|&(s, e)| ByteRange::FromStart(s as u64, Some(e.saturating_sub(s) as u64)))
+            .collect();
+        self.inner.read_ranges(key, head, &ranges)
     }
 
     /// The store for the array document `doc` whose chunk (inner chunk when sharded) shape
@@ -477,6 +551,7 @@ impl GuardedStore {
             max_encoded,
             indexes: Mutex::new(HashMap::new()),
             recent: Mutex::new(Vec::new()),
+            blosc_tables: Mutex::new((HashMap::new(), 0)),
         })
     }
 
