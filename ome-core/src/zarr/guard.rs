@@ -381,8 +381,8 @@ pub(crate) struct GuardedStore {
     /// decoder reads a chunk's header, then its block offsets, then the blocks it needs;
     /// over a network each is a round trip, so the chunk is fetched once, whole, instead.
     recent: Mutex<Vec<(String, Bytes)>>,
-    /// Remote stores: the block tables of unsharded Blosc chunks read whole before, with the
-    /// head of the chunk each came from and the bytes they take (bounded by
+    /// The block tables of unsharded Blosc chunks read whole before, with the head of the
+    /// chunk each came from and the bytes they take (bounded by
     /// [`BLOSC_TABLE_BYTES`]), so that a later tile of the same chunk fetches only the
     /// blocks it touches ([`GuardedStore::read_spans`]).
     blosc_tables: Mutex<(HashMap<String, KeptTable>, usize)>,
@@ -423,18 +423,29 @@ impl GuardedStore {
         tables.0.get(key).map(|(h, t)| (*h, Arc::clone(t)))
     }
 
+    /// Drops the block table kept for `key` (its chunk changed).
+    pub(crate) fn forget_blosc_table(&self, key: &str) {
+        if let Ok(mut tables) = self.blosc_tables.lock()
+            && let Some((_, table)) = tables.0.remove(key)
+        {
+            tables.1 = tables.1.saturating_sub(table.footprint() + key.len());
+        }
+    }
+
     /// Keeps the block table of the unsharded Blosc chunk `key`, read whole and checked as
-    /// `data`, where a request costs a round trip (a remote store): a later read of part of
-    /// the chunk then fetches only the blocks it needs. Nothing for a local store, a sharded
-    /// array or a chunk whose table does not parse.
+    /// `data`: a later read of part of the chunk then reads only the blocks it needs (one
+    /// request on a remote store; on a local one, a few small reads instead of the whole
+    /// file, a viewer's tile of a 64-deep chunk being a sixteenth of it or less). Nothing for
+    /// a sharded array or a chunk whose table does not parse.
     pub(crate) fn keep_blosc_table(&self, key: &str, data: &[u8]) {
-        if self.shard.is_some() || !self.inner.is_remote() {
+        if self.shard.is_some() {
             return;
         }
         let Some(table) = BlockTable::parse(data).filter(|t| t.chunk_len() == data.len()) else {
             return;
         };
-        // The value was just read: its head comes from the store's cache, not a request.
+        // The value was just read: a remote head comes from the store's cache, not a
+        // request; a local one is a stat.
         let Ok(Some(head)) = self.inner.head(key) else {
             return;
         };
