@@ -455,8 +455,8 @@ impl ZarrArray {
         }
         let storage =
             |e: zarrs::storage::StorageError| Error::storage(self.location.clone(), e.to_string());
-        // A chunk read before on a remote store: its block table was kept, so only the
-        // blocks the region touches are fetched (one request for neighbouring blocks).
+        // A chunk read before: its block table was kept, so only the blocks the region
+        // touches are read (on a remote store, one request for neighbouring blocks).
         if let Some((head, table)) = self.store.blosc_table(key)
             && let Some(blocks) = table.blocks_for(&runs)
         {

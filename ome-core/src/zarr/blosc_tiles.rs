@@ -511,34 +511,32 @@ mod tests {
                     .collect();
                 let mut got = vec![0u8; want.len()];
                 let r = read_runs(&chunk, &runs, &mut got);
-                {
-                    assert!(r.is_some(), "{dtype} {compression}: not decoded");
-                    assert_eq!(got, want, "{dtype} {compression}");
-                    // From the table (the chunk's first bytes) and the bytes of the blocks
-                    // the runs touch, each alone (as range reads return them).
-                    let head = &chunk[..BlockTable::table_len(&chunk).unwrap()];
-                    let table = BlockTable::parse(head).unwrap();
-                    assert_eq!(table.chunk_len(), chunk.len());
-                    let needed = table.blocks_for(&runs).unwrap();
-                    let parts: HashMap<usize, Vec<u8>> = needed
-                        .iter()
-                        .map(|&i| {
-                            let (s, e) = table.span(i);
-                            (i, chunk[s..e].to_vec())
-                        })
-                        .collect();
-                    let mut from_parts = vec![0u8; want.len()];
-                    table
-                        .read_runs(|i| parts.get(&i).map(Vec::as_slice), &runs, &mut from_parts)
-                        .unwrap();
-                    assert_eq!(from_parts, want, "{dtype} {compression}: from the blocks");
-                    // The same chunk with its blocks stored in reverse order (as c-blosc's
-                    // threads may write them) decodes to the same bytes.
-                    let reversed = reverse_blocks(&chunk, &table);
-                    let mut from_reversed = vec![0u8; want.len()];
-                    read_runs(&reversed, &runs, &mut from_reversed).unwrap();
-                    assert_eq!(from_reversed, want, "{dtype} {compression}: reversed");
-                }
+                assert!(r.is_some(), "{dtype} {compression}: not decoded");
+                assert_eq!(got, want, "{dtype} {compression}");
+                // From the table (the chunk's first bytes) and the bytes of the blocks
+                // the runs touch, each alone (as range reads return them).
+                let head = &chunk[..BlockTable::table_len(&chunk).unwrap()];
+                let table = BlockTable::parse(head).unwrap();
+                assert_eq!(table.chunk_len(), chunk.len());
+                let needed = table.blocks_for(&runs).unwrap();
+                let parts: HashMap<usize, Vec<u8>> = needed
+                    .iter()
+                    .map(|&i| {
+                        let (s, e) = table.span(i);
+                        (i, chunk[s..e].to_vec())
+                    })
+                    .collect();
+                let mut from_parts = vec![0u8; want.len()];
+                table
+                    .read_runs(|i| parts.get(&i).map(Vec::as_slice), &runs, &mut from_parts)
+                    .unwrap();
+                assert_eq!(from_parts, want, "{dtype} {compression}: from the blocks");
+                // The same chunk with its blocks stored in reverse order (as c-blosc's
+                // threads may write them) decodes to the same bytes.
+                let reversed = reverse_blocks(&chunk, &table);
+                let mut from_reversed = vec![0u8; want.len()];
+                read_runs(&reversed, &runs, &mut from_reversed).unwrap();
+                assert_eq!(from_reversed, want, "{dtype} {compression}: reversed");
             }
             // The whole chunk (the codec of builds without C blosc).
             assert!(
