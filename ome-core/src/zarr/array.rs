@@ -37,6 +37,11 @@ pub(crate) struct ZarrArray {
     /// Unsharded, little-endian bytes then Blosc only: a region inside one chunk may be
     /// read from the Blosc blocks it touches ([`super::blosc_tiles`]).
     blosc_blocks: bool,
+    /// Sharded, one `sharding_indexed` codec whose inner chunks are little-endian bytes then
+    /// Blosc only: whole shards of a region read are decoded by [`super::direct`].
+    inner_blosc: bool,
+    /// The fill value is all zero bytes (the zeroed output of a read already holds it).
+    zero_fill: bool,
 }
 
 /// Whether [`super::blosc_tiles`] decodes chunks of this Blosc compressor (every one but
@@ -308,6 +313,20 @@ impl ZarrArray {
         let blosc_blocks = layout.shards.is_none()
             && cfg!(target_endian = "little")
             && blosc_only(doc, meta.format);
+        let inner_blosc = layout.shards.is_some()
+            && cfg!(target_endian = "little")
+            && meta.format == ZarrFormat::V3
+            && doc
+                .get("codecs")
+                .and_then(Value::as_array)
+                .is_some_and(|c| c.len() == 1)
+            && doc.pointer("/codecs/0/name").and_then(Value::as_str) == Some("sharding_indexed")
+            && doc
+                .pointer("/codecs/0/configuration/codecs")
+                .is_some_and(|inner| {
+                    blosc_only(&serde_json::json!({ "codecs": inner }), ZarrFormat::V3)
+                });
+        let zero_fill = array.fill_value().as_ne_bytes().iter().all(|&b| b == 0);
         Ok(ZarrArray {
             array,
             store: guarded,
@@ -318,6 +337,8 @@ impl ZarrArray {
             limits,
             remote,
             blosc_blocks,
+            inner_blosc,
+            zero_fill,
         })
     }
 
@@ -380,6 +401,19 @@ impl ZarrArray {
                 let prefetched = if self.remote { self.prefetch_keys(&subset, bytes) } else { Vec::new() };
                 if !prefetched.is_empty() {
                     return match catch_unwind(AssertUnwindSafe(|| self.decode_streamed::<T>(&subset, shape, out, &prefetched, options))) {
+                        Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
+                        Ok(Err(e)) => Err(failed(e)),
+                        Err(_) => Err(panicked()),
+                    };
+                }
+            }
+            // A local region over several Blosc chunks (shards): each decoded straight into
+            // the output ([`super::direct`]), one chunk per thread.
+            #[cfg(not(target_arch = "wasm32"))]
+            if !self.remote && self.direct() {
+                let chunks = self.chunk_list(&subset);
+                if chunks.len() >= 2 {
+                    return match catch_unwind(AssertUnwindSafe(|| self.decode_parallel::<T>(&subset, shape, out, &chunks, options))) {
                         Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
                         Ok(Err(e)) => Err(failed(e)),
                         Err(_) => Err(panicked()),
@@ -535,6 +569,15 @@ impl ZarrArray {
         if n < 2 || decoded.is_none_or(|d| d > budget) {
             return Vec::new();
         }
+        self.chunk_list(subset)
+    }
+
+    /// The chunks (shards) that `subset` touches, as (chunk indices, key).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn chunk_list(&self, subset: &ArraySubset) -> Vec<(Vec<u64>, String)> {
+        let Ok(Some(chunks)) = self.array.chunks_in_array_subset(subset) else {
+            return Vec::new();
+        };
         chunks
             .indices()
             .into_iter()
@@ -543,6 +586,156 @@ impl ZarrArray {
                 (idx.to_vec(), key)
             })
             .collect()
+    }
+
+    /// Whether the chunks (shards) of a region read are decoded by [`super::direct`].
+    fn direct(&self) -> bool {
+        self.blosc_blocks || self.inner_blosc
+    }
+
+    /// Decodes the chunk (shard) at `idx`, stored at `key`, straight into its part of
+    /// `region` ([`super::direct`]). `Ok(false)` when it is left to `zarrs`: absent (the fill
+    /// value), partly absent with a fill value that is not zero, or not a chunk that path
+    /// decodes (its part of the output may then be partly written).
+    ///
+    /// # Safety
+    ///
+    /// No other thread writes the part of `region.out` that this chunk covers meanwhile.
+    unsafe fn direct_into(
+        &self,
+        idx: &[u64],
+        key: &str,
+        region: &super::direct::Region,
+    ) -> std::result::Result<bool, String> {
+        use zarrs::storage::ReadableStorageTraits;
+        let chunk = &self.layout.chunks;
+        let n = chunk.len();
+        if idx.len() != n {
+            return Ok(false);
+        }
+        let Some(shard) = self.layout.shards.as_deref().filter(|_| self.inner_blosc) else {
+            let store_key = zarrs::storage::StoreKey::new(key).map_err(|e| e.to_string())?;
+            let Some(data) = self.store.get(&store_key).map_err(|e| e.to_string())? else {
+                return Ok(false);
+            };
+            let Some(at) = (0..n)
+                .map(|d| idx[d].checked_mul(chunk[d]))
+                .collect::<Option<Vec<u64>>>()
+            else {
+                return Ok(false);
+            };
+            // SAFETY: the caller's promise.
+            return Ok(
+                unsafe { super::direct::blosc_chunk_into(&data, &at, chunk, region) }.is_some(),
+            );
+        };
+        if shard.len() != n || (0..n).any(|d| chunk[d] == 0 || shard[d] % chunk[d] != 0) {
+            return Ok(false);
+        }
+        let Some((bytes, inner)) = self.store.shard_parts(key).map_err(|e| e.to_string())? else {
+            return Ok(false);
+        };
+        let counts: Vec<u64> = (0..n).map(|d| shard[d] / chunk[d]).collect();
+        if product(&counts).is_none_or(|c| inner.len() as u64 != c) && !self.zero_fill {
+            return Ok(false);
+        }
+        let mut at = vec![0u64; n];
+        for (number, range) in inner {
+            let mut rest = number as u64;
+            for d in (0..n).rev() {
+                let Some(a) = idx[d]
+                    .checked_mul(shard[d])
+                    .and_then(|s| s.checked_add(rest % counts[d] * chunk[d]))
+                else {
+                    return Ok(false);
+                };
+                at[d] = a;
+                rest /= counts[d];
+            }
+            let Some(data) = bytes.get(range) else {
+                return Ok(false);
+            };
+            // SAFETY: the caller's promise (inner chunks of one shard are disjoint).
+            if unsafe { super::direct::blosc_chunk_into(data, &at, chunk, region) }.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Decodes the part of `subset` in the chunk (shard) `(idx, key)` into `cells` (the
+    /// output, of `shape`): straight from its Blosc blocks where [`super::direct`] applies,
+    /// else through `zarrs` with `options`.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn decode_chunk<T: Element>(
+        &self,
+        (idx, key): (&[u64], &str),
+        subset: &ArraySubset,
+        shape: &[u64],
+        cells: &UnsafeCellSlice<u8>,
+        options: &CodecOptions,
+    ) -> std::result::Result<(), String> {
+        if self.direct() {
+            let region = super::direct::Region {
+                out: cells,
+                start: subset.start(),
+                shape,
+                size: size_of::<T>(),
+            };
+            // SAFETY: chunks are disjoint, so are their parts of the output; each chunk is
+            // decoded by one thread.
+            if unsafe { self.direct_into(idx, key, &region) }? {
+                return Ok(());
+            }
+        }
+        let chunk = self.array.chunk_subset(idx).map_err(|e| e.to_string())?;
+        let part = chunk.overlap(subset).map_err(|e| e.to_string())?;
+        let in_out = part
+            .relative_to(subset.start())
+            .map_err(|e| e.to_string())?;
+        // SAFETY: chunks are disjoint, so are their parts of `out`; each chunk is decoded
+        // once.
+        let mut view =
+            unsafe { ArrayBytesFixedDisjointView::new(*cells, T::DTYPE.size(), shape, in_out) }
+                .map_err(|e| e.to_string())?;
+        self.array
+            .retrieve_array_subset_into_opt(
+                &part,
+                ArrayBytesDecodeIntoTarget::Fixed(&mut view),
+                options,
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the
+    /// local `chunks` it touches (all of them), one chunk per thread of the current pool
+    /// (one thread when `options` asks for one).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn decode_parallel<T: Element>(
+        &self,
+        subset: &ArraySubset,
+        shape: &[u64],
+        mut out: Vec<T>,
+        chunks: &[(Vec<u64>, String)],
+        options: &CodecOptions,
+    ) -> std::result::Result<ArrayD<T>, String> {
+        use rayon::prelude::*;
+        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        let one = (*options).with_concurrent_target(1);
+        {
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
+            let cells = UnsafeCellSlice::new(bytes);
+            let each = |(idx, key): &(Vec<u64>, String)| {
+                self.decode_chunk::<T>((idx, key), subset, shape, &cells, &one)
+            };
+            if options.concurrent_target() > 1 {
+                chunks.par_iter().try_for_each(each)?;
+            } else {
+                chunks.iter().try_for_each(each)?;
+            }
+        }
+        Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
+            .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(&dims))))
     }
 
     /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the
@@ -574,28 +767,8 @@ impl ZarrArray {
         {
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
             let cells = UnsafeCellSlice::new(bytes);
-            let decode_one = |i: usize| -> std::result::Result<(), String> {
-                let chunk = self
-                    .array
-                    .chunk_subset(&chunks[i].0)
-                    .map_err(|e| e.to_string())?;
-                let part = chunk.overlap(subset).map_err(|e| e.to_string())?;
-                let in_out = part
-                    .relative_to(subset.start())
-                    .map_err(|e| e.to_string())?;
-                // SAFETY: chunks are disjoint, so are their parts of `out`; each chunk is
-                // decoded once.
-                let mut view = unsafe {
-                    ArrayBytesFixedDisjointView::new(cells, T::DTYPE.size(), shape, in_out)
-                }
-                .map_err(|e| e.to_string())?;
-                self.array
-                    .retrieve_array_subset_into_opt(
-                        &part,
-                        ArrayBytesDecodeIntoTarget::Fixed(&mut view),
-                        &one,
-                    )
-                    .map_err(|e| e.to_string())
+            let decode_one = |i: usize| {
+                self.decode_chunk::<T>((&chunks[i].0, &chunks[i].1), subset, shape, &cells, &one)
             };
             let (tx, rx) = mpsc::channel::<usize>();
             let rx = Mutex::new(rx);

@@ -174,6 +174,13 @@ impl BlockTable {
     /// Decodes block `i` from `src`, the bytes of its span ([`BlockTable::span`]), into
     /// `out` (exactly [`BlockTable::block_len`] bytes).
     fn block(&self, i: usize, src: &[u8], out: &mut Vec<u8>) -> Option<()> {
+        let mut raw = Vec::new();
+        self.block_with(i, src, &mut raw, out)
+    }
+
+    /// [`BlockTable::block`] with the scratch buffer `raw` for the streams before they
+    /// are unshuffled (kept by the caller from block to block: no allocation per block).
+    fn block_with(&self, i: usize, src: &[u8], raw: &mut Vec<u8>, out: &mut Vec<u8>) -> Option<()> {
         let bsize = self.block_len(i);
         let (start, end) = self.spans[i];
         if src.len() != end - start {
@@ -194,7 +201,11 @@ impl BlockTable {
             return None;
         }
         let neblock = bsize / nsplits;
-        let mut raw = Vec::with_capacity(bsize);
+        let shuffled = self.flags & (DOBITSHUFFLE | DOSHUFFLE) != 0 && self.typesize > 1
+            || self.flags & DOBITSHUFFLE != 0;
+        // Unshuffled blocks decode straight into `out`.
+        let target: &mut Vec<u8> = if shuffled { &mut *raw } else { &mut *out };
+        target.clear();
         let mut at = 0usize;
         let compressor = self.flags >> 5;
         for _ in 0..nsplits {
@@ -202,55 +213,79 @@ impl BlockTable {
             at += 4;
             let stream = src.get(at..at.checked_add(csize)?)?;
             at += csize;
-            let before = raw.len();
+            let before = target.len();
             if csize == neblock {
-                raw.extend_from_slice(stream);
+                target.extend_from_slice(stream);
             } else {
                 match compressor {
                     // blosclz
-                    0 => blosclz_decode(stream, neblock, &mut raw)?,
+                    0 => blosclz_decode(stream, neblock, target)?,
                     // lz4, lz4hc: LZ4 block format
                     1 => {
-                        raw.resize(before + neblock, 0);
+                        target.resize(before + neblock, 0);
                         let n =
-                            lz4_flex::block::decompress_into(stream, &mut raw[before..]).ok()?;
-                        raw.truncate(before + n);
+                            lz4_flex::block::decompress_into(stream, &mut target[before..]).ok()?;
+                        target.truncate(before + n);
                     }
                     // zlib
                     3 => {
                         flate2::read::ZlibDecoder::new(stream)
                             .take(neblock as u64 + 1)
-                            .read_to_end(&mut raw)
+                            .read_to_end(target)
                             .ok()?;
                     }
                     // zstd
                     4 => {
-                        let mut d = zstd::bulk::Decompressor::new().ok()?;
-                        let part = d.decompress(stream, neblock).ok()?;
-                        raw.extend_from_slice(&part);
+                        target.resize(before + neblock, 0);
+                        let n = zstd_into(stream, &mut target[before..])?;
+                        target.truncate(before + n);
                     }
                     _ => return None,
                 }
             }
-            if raw.len() - before != neblock {
+            if target.len() - before != neblock {
                 return None;
             }
         }
         if self.flags & DOBITSHUFFLE != 0 {
-            bitunshuffle(&raw, self.typesize, out);
-        } else if self.flags & DOSHUFFLE != 0 && self.typesize > 1 {
-            let n = bsize / self.typesize;
-            out.resize(bsize, 0);
-            for (b, plane) in raw[..n * self.typesize].chunks_exact(n).enumerate() {
-                for (e, &v) in plane.iter().enumerate() {
-                    out[e * self.typesize + b] = v;
-                }
-            }
-            out[n * self.typesize..].copy_from_slice(&raw[n * self.typesize..]);
-        } else {
-            *out = raw;
+            bitunshuffle(raw, self.typesize, out);
+        } else if shuffled {
+            unshuffle(raw, self.typesize, out);
         }
         Some(())
+    }
+
+    /// Decodes every block of the chunk `data` (the whole chunk this table was read from),
+    /// in order, handing each to `sink(offset in the decoded chunk, bytes)`; `None` when a
+    /// block does not decode to exactly its size (the blocks before it were handed over).
+    /// Scratch buffers are kept per thread.
+    pub(crate) fn for_each_block(
+        &self,
+        data: &[u8],
+        sink: &mut dyn FnMut(usize, &[u8]) -> Option<()>,
+    ) -> Option<()> {
+        if data.len() != self.cbytes {
+            return None;
+        }
+        SCRATCH.with(|scratch| {
+            let mut fresh = (Vec::new(), Vec::new());
+            let mut held = scratch.try_borrow_mut();
+            let (raw, out) = match held.as_deref_mut() {
+                Ok(s) => (&mut s.0, &mut s.1),
+                Err(_) => (&mut fresh.0, &mut fresh.1),
+            };
+            for i in 0..self.spans.len() {
+                let (s, e) = self.spans[i];
+                self.block_with(i, data.get(s..e)?, raw, out)?;
+                sink(i * self.blocksize, out)?;
+            }
+            Some(())
+        })
+    }
+
+    /// Decoded bytes of the chunk.
+    pub(crate) fn decoded_len(&self) -> usize {
+        self.nbytes
     }
 
     /// Copies the byte `runs` (`(offset, length)` in the decoded chunk, in order) into
@@ -389,6 +424,65 @@ fn bitunshuffle(raw: &[u8], typesize: usize, out: &mut Vec<u8>) {
         }
     }
     out[n * typesize..].copy_from_slice(&raw[n * typesize..]);
+}
+
+thread_local! {
+    /// Per thread: a zstd decompression context, reused from block to block (creating one
+    /// per block, as c-blosc 1 does, costs as much as decoding a small block).
+    static ZSTD: std::cell::RefCell<Option<zstd::zstd_safe::DCtx<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    /// Per thread: the scratch buffers of [`BlockTable::for_each_block`].
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Decodes the zstd frame `stream` into `dst`; the number of bytes written, `None` when the
+/// frame is malformed or does not fit.
+fn zstd_into(stream: &[u8], dst: &mut [u8]) -> Option<usize> {
+    ZSTD.with(|cell| {
+        let Ok(mut held) = cell.try_borrow_mut() else {
+            return zstd::zstd_safe::decompress(dst, stream).ok();
+        };
+        if held.is_none() {
+            *held = zstd::zstd_safe::DCtx::try_create();
+        }
+        held.as_mut()?.decompress(dst, stream).ok()
+    })
+}
+
+/// Undoes c-blosc's byte shuffle of one decoded block (`raw`, `typesize`-byte elements:
+/// byte `j` of every element together) into `out`; trailing bytes that do not make a whole
+/// element were stored as they are.
+fn unshuffle(raw: &[u8], typesize: usize, out: &mut Vec<u8>) {
+    let n = raw.len() / typesize;
+    out.clear();
+    out.resize(raw.len(), 0);
+    let whole = n * typesize;
+    match typesize {
+        2 => {
+            let (lo, hi) = raw[..whole].split_at(n);
+            for ((o, &l), &h) in out[..whole].chunks_exact_mut(2).zip(lo).zip(hi) {
+                o[0] = l;
+                o[1] = h;
+            }
+        }
+        4 => {
+            let (p0, rest) = raw[..whole].split_at(n);
+            let (p1, rest) = rest.split_at(n);
+            let (p2, p3) = rest.split_at(n);
+            for (e, o) in out[..whole].chunks_exact_mut(4).enumerate() {
+                o.copy_from_slice(&[p0[e], p1[e], p2[e], p3[e]]);
+            }
+        }
+        _ => {
+            for (e, o) in out[..whole].chunks_exact_mut(typesize).enumerate() {
+                for (b, v) in o.iter_mut().enumerate() {
+                    *v = raw[b * n + e];
+                }
+            }
+        }
+    }
+    out[whole..].copy_from_slice(&raw[whole..]);
 }
 
 /// The whole decoded chunk (a codec's decode, where C blosc is not built); `None` as for

@@ -388,6 +388,9 @@ pub(crate) struct GuardedStore {
     blosc_tables: Mutex<(HashMap<String, KeptTable>, usize)>,
 }
 
+/// A shard read whole and its non-empty inner chunks: (position in the index, byte range).
+pub(crate) type ShardParts = (Bytes, Vec<(usize, std::ops::Range<usize>)>);
+
 /// A Blosc block table kept for a chunk, with the head of the chunk it was read from.
 type KeptTable = (Head, Arc<BlockTable>);
 
@@ -486,6 +489,42 @@ impl GuardedStore {
             .map(|&(s, e)| ByteRange::FromStart(s as u64, Some(e.saturating_sub(s) as u64)))
             .collect();
         self.inner.read_ranges(key, head, &ranges)
+    }
+
+    /// The shard `key` read whole, with every inner chunk checked as a read through `zarrs`
+    /// checks it, and the non-empty inner chunks as (position in the index, byte range in
+    /// the shard); `None` when the shard is absent or the array is not sharded.
+    pub(crate) fn shard_parts(&self, key: &str) -> Result<Option<ShardParts>, StorageError> {
+        let Some(spec) = &self.shard else {
+            return Ok(None);
+        };
+        let Some(head) = self.inner.head(key)? else {
+            return Ok(None);
+        };
+        if head.len > self.max_encoded {
+            return Err(self.too_big("shard", key, head.len));
+        }
+        let store_key = StoreKey::new(key).map_err(|e| StorageError::Other(e.to_string()))?;
+        let whole = [ByteRange::FromStart(0, None)];
+        let Some(mut parts) = self.get_partial_many(&store_key, Box::new(whole.into_iter()))?
+        else {
+            return Ok(None);
+        };
+        let bytes = parts.next().transpose()?.unwrap_or_default();
+        // The index was validated and cached by that read, for this version of the shard.
+        let (entries, _) = self.shard_index(spec, key, &head)?;
+        if bytes.len() as u64 != head.len {
+            return Err(StorageError::Other(format!(
+                "shard {key}: expected {} bytes, read {}",
+                head.len,
+                bytes.len()
+            )));
+        }
+        let inner = entries
+            .iter()
+            .map(|c| (c.number, c.offset as usize..(c.offset + c.nbytes) as usize))
+            .collect();
+        Ok(Some((bytes, inner)))
     }
 
     /// The store for the array document `doc` whose chunk (inner chunk when sharded) shape

@@ -6,6 +6,7 @@ mod blosc_codec;
 mod blosc_tiles;
 mod cascade;
 mod codecs;
+mod direct;
 mod fast_blosc;
 mod fields;
 mod guard;
