@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -180,22 +181,32 @@ def main(argv=None) -> int:
             for delay in (0.0, args.delay_ms / 1000):
                 proxy = DelayProxy(weed.s3_port, delay) if delay else None
                 endpoint = f"http://127.0.0.1:{proxy.port}" if proxy else weed.endpoint
-                results = {}
-                for name, fn in [("ours (ome_py)", lambda u, s, t, e, sh: ours(u, s, t, e)), *PEERS.items()]:
-                    runs = []
-                    for _ in range(args.repeat):
+                readers = [("ours (ome_py)", lambda u, s, t, e, sh: ours(u, s, t, e)), *PEERS.items()]
+                runs = {name: [] for name, _ in readers}
+                # Repeats interleaved (ours, peers, ours, peers, ...), so that a change of the
+                # machine's load during the run falls on every reader alike.
+                for _ in range(args.repeat):
+                    for name, fn in readers:
+                        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
                         w3, w4, got = fn(url, shape, tl, endpoint, layout == "sharded")
+                        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+                        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
                         assert np.array_equal(np.asarray(got), a), f"{name} read wrong pixels"
-                        runs.append((w3, w4))
-                    results[name] = {"W3_s": statistics.median(r[0] for r in runs),
-                                     "W4_s": statistics.median(r[1] for r in runs)}
+                        runs[name].append((w3, w4, cpu))
+                results = {name: {"W3_s": statistics.median(r[0] for r in rs),
+                                  "W4_s": statistics.median(r[1] for r in rs),
+                                  "W3_runs_s": [r[0] for r in rs], "W4_runs_s": [r[1] for r in rs],
+                                  # CPU of this process over W3 and W4 (client side only).
+                                  "cpu_s": statistics.median(r[2] for r in rs)}
+                           for name, rs in runs.items()}
                 base = results["ours (ome_py)"]
                 for name, r in results.items():
+                    w4_ratio = r["W4_s"] / base["W4_s"] if base["W4_s"] > 0 else None
                     rows.append({"layout": layout, "delay_ms": delay * 1000, "reader": name, **r,
-                                 "W3_ratio": r["W3_s"] / base["W3_s"], "W4_ratio": r["W4_s"] / base["W4_s"]})
+                                 "W3_ratio": r["W3_s"] / base["W3_s"], "W4_ratio": w4_ratio})
                     print(f"{layout:9} +{delay * 1000:4.0f} ms  {name:18} W3 {r['W3_s']:7.2f} s "
                           f"({r['W3_s'] / base['W3_s']:5.2f}x)  W4[{args.tiles}] {r['W4_s']:7.2f} s "
-                          f"({r['W4_s'] / base['W4_s']:5.2f}x)", flush=True)
+                          f"({w4_ratio or 0:5.2f}x)  cpu {r['cpu_s']:6.2f} s", flush=True)
     finally:
         weed.stop()
     out = {"benchmark": "remote W3/W4 on SeaweedFS S3 (loopback)", "size": args.size, "shape": shape,

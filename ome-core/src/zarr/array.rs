@@ -23,6 +23,11 @@ use crate::options::Limits;
 use crate::source::check_region;
 use crate::with_dtype;
 
+/// Most inner chunks a region read fetches one by one from a shard (a viewer's tile of
+/// 256 x 256 inner chunks of 128 x 128 touches up to 9); a bigger region is read through
+/// `zarrs`, whose decode runs on several threads.
+const TILE_INNER_CHUNKS: u64 = 16;
+
 /// A Zarr array ready for region reads.
 pub(crate) struct ZarrArray {
     array: Array<GuardedStore>,
@@ -376,6 +381,11 @@ impl ZarrArray {
         {
             return Ok(a);
         }
+        if self.inner_blosc
+            && let Some(a) = self.read_from_inner_chunks(start, shape)?
+        {
+            return Ok(a);
+        }
         let subset =
             ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec()).map_err(|e| {
                 Error::usage(format!(
@@ -522,6 +532,90 @@ impl ZarrArray {
         self.store.keep_blosc_table(key, &data);
         Ok(self.decode_runs(region, shape, &|dst| {
             super::blosc_tiles::read_runs(&data, &runs, dst)
+        }))
+    }
+
+    /// A region inside one shard over a few inner chunks (a viewer's tile of a sharded
+    /// array): the shard's index (kept after the first read), then only those inner chunks,
+    /// by range, each decoded straight into the output ([`super::direct`]). `None` where the
+    /// usual path is as good or must decide: a region across shards or over more than
+    /// [`TILE_INNER_CHUNKS`] inner chunks, an absent shard, an empty inner chunk with a fill
+    /// value that is not zero, a chunk that path does not decode.
+    fn read_from_inner_chunks(&self, start: &[u64], shape: &[u64]) -> Result<Option<DynArray>> {
+        let (Some(shard), chunk) = (self.layout.shards.as_deref(), &self.layout.chunks) else {
+            return Ok(None);
+        };
+        let n = shape.len();
+        if n == 0
+            || shard.len() != n
+            || chunk.len() != n
+            || shape.contains(&0)
+            || (0..n).any(|d| chunk[d] == 0 || shard[d] % chunk[d] != 0)
+        {
+            return Ok(None);
+        }
+        let index: Vec<u64> = (0..n).map(|d| start[d] / shard[d]).collect();
+        if (0..n).any(|d| (start[d] + shape[d] - 1) / shard[d] != index[d]) {
+            return Ok(None);
+        }
+        // The inner chunks the region touches, by grid index inside the shard.
+        let first: Vec<u64> = (0..n).map(|d| start[d] % shard[d] / chunk[d]).collect();
+        let last: Vec<u64> = (0..n)
+            .map(|d| (start[d] + shape[d] - 1) % shard[d] / chunk[d])
+            .collect();
+        let touched = (0..n).try_fold(1u64, |acc, d| acc.checked_mul(last[d] - first[d] + 1));
+        if touched.is_none_or(|t| t > TILE_INNER_CHUNKS) {
+            return Ok(None);
+        }
+        let counts: Vec<u64> = (0..n).map(|d| shard[d] / chunk[d]).collect();
+        let mut inner: Vec<(usize, Vec<u64>)> = Vec::new();
+        let mut at = first.clone();
+        'grid: loop {
+            let number = (0..n).fold(0u64, |acc, d| acc * counts[d] + at[d]);
+            let origin = (0..n)
+                .map(|d| index[d] * shard[d] + at[d] * chunk[d])
+                .collect();
+            inner.push((number as usize, origin));
+            for d in (0..n).rev() {
+                at[d] += 1;
+                if at[d] <= last[d] {
+                    continue 'grid;
+                }
+                at[d] = first[d];
+            }
+            break;
+        }
+        let key = self.array.chunk_key(&index);
+        let numbers: Vec<usize> = inner.iter().map(|(k, _)| *k).collect();
+        let Some(parts) = self
+            .store
+            .shard_inner(key.as_str(), &numbers)
+            .map_err(|e| Error::storage(self.location.clone(), e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        if parts.iter().any(Option::is_none) && !self.zero_fill {
+            return Ok(None);
+        }
+        let Some(region) = product(shape) else {
+            return Ok(None);
+        };
+        let size = self.dtype.size();
+        Ok(self.decode_runs(region, shape, &|dst| {
+            let out = UnsafeCellSlice::new(dst);
+            let place = super::direct::Region {
+                out: &out,
+                start,
+                shape,
+                size,
+            };
+            for ((_, origin), part) in inner.iter().zip(&parts) {
+                if let Some(data) = part {
+                    // SAFETY: one thread writes the output, which nothing else sees yet.
+                    unsafe { super::direct::blosc_chunk_into(data, origin, chunk, &place) }?;
+                }
+            }
+            Some(())
         }))
     }
 

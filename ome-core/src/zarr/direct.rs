@@ -205,10 +205,14 @@ mod tests {
                 super::DECODED.load(std::sync::atomic::Ordering::Relaxed) > before,
                 "{compression} {shards:?}: the chunks were not decoded straight into the output"
             );
+            let before_tiles = super::DECODED.load(std::sync::atomic::Ordering::Relaxed);
             for (c, z, y, x, d, h, w) in [
                 (0, 1, 3, 5, 5, 61, 40),
                 (1, 0, 30, 0, 9, 3, 99),
                 (0, 7, 0, 31, 2, 70, 2),
+                // Inside one shard: one inner chunk, then four.
+                (1, 2, 33, 40, 1, 20, 20),
+                (0, 5, 10, 20, 2, 40, 30),
             ] {
                 let sel: Selection =
                     format!("c={c},z={z}:{},y={y}:{},x={x}:{}", z + d, y + h, x + w)
@@ -227,6 +231,10 @@ mod tests {
                     "{compression} {shards:?} c={c} z={z} y={y} x={x}"
                 );
             }
+            assert!(
+                super::DECODED.load(std::sync::atomic::Ordering::Relaxed) > before_tiles + 3,
+                "{compression} {shards:?}: regions were not decoded straight into the output"
+            );
         }
     }
 

@@ -527,6 +527,65 @@ impl GuardedStore {
         Ok(Some((bytes, inner)))
     }
 
+    /// The inner chunks `numbers` (positions in the index) of the shard `key`, each read by
+    /// range (one request for close ones on a remote store) and checked; `None` for an
+    /// empty inner chunk (the fill value), and `None` for all when the shard is absent or
+    /// the array is not sharded. The shard's index is read once per version and kept.
+    pub(crate) fn shard_inner(
+        &self,
+        key: &str,
+        numbers: &[usize],
+    ) -> Result<Option<Vec<Option<Bytes>>>, StorageError> {
+        let Some(spec) = &self.shard else {
+            return Ok(None);
+        };
+        let Some(head) = self.inner.head(key)? else {
+            return Ok(None);
+        };
+        if head.len > self.max_encoded {
+            return Err(self.too_big("shard", key, head.len));
+        }
+        let (entries, _) = self
+            .shard_index(spec, key, &head)
+            .map_err(|e| StorageError::Other(format!("shard {key}: {e}")))?;
+        let found: Vec<Option<InnerChunk>> = numbers
+            .iter()
+            .map(|&n| entries.iter().find(|c| c.number == n).copied())
+            .collect();
+        let ranges: Vec<ByteRange> = found
+            .iter()
+            .flatten()
+            .map(|c| ByteRange::FromStart(c.offset, Some(c.nbytes)))
+            .collect();
+        let parts = if ranges.is_empty() {
+            Vec::new()
+        } else {
+            match self.inner.read_ranges(key, &head, &ranges)? {
+                Some(parts) => parts,
+                None => return Ok(None),
+            }
+        };
+        let mut parts = parts.into_iter();
+        let mut out = Vec::with_capacity(numbers.len());
+        for c in found {
+            let Some(c) = c else {
+                out.push(None);
+                continue;
+            };
+            let bytes = parts.next().unwrap_or_default();
+            self.guard.check(&bytes).map_err(|e| {
+                StorageError::Other(format!(
+                    "shard {key}: inner chunk {} (bytes {}..{}): {e}",
+                    c.number,
+                    c.offset,
+                    c.offset + c.nbytes
+                ))
+            })?;
+            out.push(Some(bytes));
+        }
+        Ok(Some(out))
+    }
+
     /// The store for the array document `doc` whose chunk (inner chunk when sharded) shape
     /// is `chunks` and shard shape `shards`, of elements of `element_size` bytes. The error
     /// says what in the document is not supported.
