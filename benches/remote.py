@@ -45,6 +45,7 @@ class DelayProxy:
 
     def __init__(self, target_port: int, delay: float):
         self.target_port, self.delay = target_port, delay
+        self.requests = 0  # delays paid: requests, as the proxy sees them
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -62,6 +63,9 @@ class DelayProxy:
 
     def _pipe(self, client):
         server = socket.create_connection(("127.0.0.1", self.target_port))
+        # No Nagle on either leg: a relay must not hold back small segments.
+        for sock in (server, client):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         answered = threading.Event()
         answered.set()
 
@@ -80,6 +84,7 @@ class DelayProxy:
             while data := client.recv(1 << 20):
                 if answered.is_set():  # a new request: pay the latency once
                     answered.clear()
+                    self.requests += 1
                     time.sleep(self.delay)
                 server.sendall(data)
         except OSError:
@@ -183,13 +188,16 @@ def main(argv=None) -> int:
                 endpoint = f"http://127.0.0.1:{proxy.port}" if proxy else weed.endpoint
                 readers = [("ours (ome_py)", lambda u, s, t, e, sh: ours(u, s, t, e)), *PEERS.items()]
                 runs = {name: [] for name, _ in readers}
+                requests = {name: [] for name, _ in readers}
                 # Repeats interleaved (ours, peers, ours, peers, ...), so that a change of the
                 # machine's load during the run falls on every reader alike.
                 for _ in range(args.repeat):
                     for name, fn in readers:
                         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+                        req0 = proxy.requests if proxy else 0
                         w3, w4, got = fn(url, shape, tl, endpoint, layout == "sharded")
                         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+                        requests[name].append(proxy.requests - req0 if proxy else None)
                         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
                         assert np.array_equal(np.asarray(got), a), f"{name} read wrong pixels"
                         runs[name].append((w3, w4, cpu))
@@ -197,7 +205,9 @@ def main(argv=None) -> int:
                                   "W4_s": statistics.median(r[1] for r in rs),
                                   "W3_runs_s": [r[0] for r in rs], "W4_runs_s": [r[1] for r in rs],
                                   # CPU of this process over W3 and W4 (client side only).
-                                  "cpu_s": statistics.median(r[2] for r in rs)}
+                                  "cpu_s": statistics.median(r[2] for r in rs),
+                                  # Requests through the delaying proxy (W3 and W4 together).
+                                  "requests": requests[name]}
                            for name, rs in runs.items()}
                 base = results["ours (ome_py)"]
                 for name, r in results.items():
@@ -206,7 +216,7 @@ def main(argv=None) -> int:
                                  "W3_ratio": r["W3_s"] / base["W3_s"], "W4_ratio": w4_ratio})
                     print(f"{layout:9} +{delay * 1000:4.0f} ms  {name:18} W3 {r['W3_s']:7.2f} s "
                           f"({r['W3_s'] / base['W3_s']:5.2f}x)  W4[{args.tiles}] {r['W4_s']:7.2f} s "
-                          f"({w4_ratio or 0:5.2f}x)  cpu {r['cpu_s']:6.2f} s", flush=True)
+                          f"({w4_ratio or 0:5.2f}x)  cpu {r['cpu_s']:6.2f} s  requests {r['requests']}", flush=True)
     finally:
         weed.stop()
     out = {"benchmark": "remote W3/W4 on SeaweedFS S3 (loopback)", "size": args.size, "shape": shape,

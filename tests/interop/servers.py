@@ -275,8 +275,8 @@ class FaultProxy:
     (one upstream connection per request) after applying the faults queued in `self.plan`:
     a list of (predicate(method, path) -> bool, fault) consumed in order, where fault is
     "slowdown" (503 SlowDown), "internal" (500), "reset" (close without an answer),
-    "truncate" (forward, but send half the body and close) or "stall" (never answer, until
-    the proxy stops). `self.always` holds faults applied to every matching request."""
+    "truncate" (forward, but send half the body and close), "notfound" (404 NoSuchKey) or
+    "stall" (never answer, until the proxy stops). `self.always` holds faults applied to every matching request."""
 
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
@@ -284,6 +284,11 @@ class FaultProxy:
         self.plan: list = []
         self.always: list = []
         self.log: list = []          # (method, path, fault or None)
+        # Every request forwarded: (method, path, its If-None-Match header or None, status).
+        self.forwarded: list = []
+        # Request headers not passed on (lower case): e.g. {"if-none-match"} plays a server
+        # that ignores conditional writes.
+        self.strip: set = set()
         self.stop_event = threading.Event()
         proxy = self
 
@@ -320,6 +325,17 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(xml)
                     return
+                if fault == "notfound":
+                    # The key is not there (yet): what a look before another writer's put sees.
+                    xml = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code>"
+                           b"<Message>injected</Message></Error>")
+                    self.send_response(404)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(xml)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(xml)
+                    return
                 if fault == "reset":
                     self.close_connection = True
                     try:
@@ -336,10 +352,14 @@ class FaultProxy:
                 up = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 up.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 for k, v in self.headers.items():
-                    up.putheader(k, v)
+                    if k.lower() not in proxy.strip:
+                        up.putheader(k, v)
                 up.endheaders(body if body else None)
                 resp = up.getresponse()
                 data = resp.read()
+                with proxy.lock:
+                    proxy.forwarded.append((self.command, self.path,
+                                            self.headers.get("If-None-Match"), resp.status))
                 self.send_response(resp.status, resp.reason)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length"):

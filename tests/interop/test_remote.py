@@ -373,6 +373,44 @@ def _same_findings(remote: list, local: list, remote_base: str, local_base: str)
     assert norm(remote, remote_base) == norm(local, local_base)
 
 
+def test_no_clobber_is_our_look_first_then_the_servers_conditional_put(weed, monkeypatch):
+    """Creating an output that must not exist (here a region writer's plan, the first
+    document of the area): we look for the key first (HEAD), then put it with
+    `If-None-Match: *`, which SeaweedFS refuses with 412 when the key exists. The proxy
+    separates the two: a look that finds nothing (the other writer's put lands between look
+    and put) leaves the refusal to the server; a server that ignores the header (stripped by
+    the proxy) still meets our own look."""
+    ome_py = pytest.importorskip("ome_py")
+    weed.make_bucket("clobber")
+    for k, v in weed.env().items():
+        if k.startswith("AWS_"):
+            monkeypatch.setenv(k, v)
+    shape, kw = (1, 64, 64), dict(axes="zyx", chunks=[1, 32, 32])
+    is_plan = lambda m, p: p.split("?")[0].endswith("/plan.json")  # noqa: E731
+    with FaultProxy(weed.s3_port) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        ome_py.RegionWriter.create("s3://clobber/a.ome.zarr", shape, "uint16", **kw)
+        plan_puts = [f for f in proxy.forwarded if f[0] == "PUT" and is_plan(*f[:2])]
+        assert [(f[2], f[3]) for f in plan_puts] == [("*", 200)], proxy.forwarded
+
+        # The race: our look finds nothing, the server refuses the conditional put.
+        proxy.forwarded.clear()
+        proxy.plan.append((lambda m, p: m == "HEAD" and is_plan(m, p), "notfound"))
+        with pytest.raises(ome_py.UsageError, match="exists already"):
+            ome_py.RegionWriter.create("s3://clobber/a.ome.zarr", shape, "uint16", **kw)
+        assert "notfound" in proxy.faults_seen()
+        plan_puts = [f for f in proxy.forwarded if f[0] == "PUT" and is_plan(*f[:2])]
+        assert [(f[2], f[3]) for f in plan_puts] == [("*", 412)], proxy.forwarded
+
+        # A server that ignores conditional writes: our look refuses, nothing is put.
+        proxy.forwarded.clear()
+        proxy.strip.add("if-none-match")
+        with pytest.raises(ome_py.UsageError, match="exists already"):
+            ome_py.RegionWriter.create("s3://clobber/a.ome.zarr", shape, "uint16", **kw)
+        assert not [f for f in proxy.forwarded if f[0] == "PUT"], proxy.forwarded
+        assert [f[3] for f in proxy.forwarded if f[0] == "HEAD" and is_plan(*f[:2])] == [200]
+
+
 def test_ome_tiff_over_http_reads_and_validates_like_the_local_file(ome, shared_dir, tmp_path):
     """OME-TIFFs read by byte ranges over HTTP: a tifffile pyramid (SubIFDs, tiles, zlib)
     pixel-exact at every level, and the official synthetic samples (single file, SubIFD

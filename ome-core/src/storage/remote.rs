@@ -335,12 +335,25 @@ impl RemoteStore {
     }
 
     /// Writes `value` to `key`; with `no_clobber`, fails with [`PutOutcome::Exists`] when
-    /// the key exists (a conditional put where the server offers it, else a check first).
+    /// the key exists. That is two checks: a look first (a HEAD, never from the cache), which
+    /// refuses even where the server ignores conditional writes, then the put itself is
+    /// conditional (`If-None-Match: *`) where the server offers it, so that of two writers
+    /// racing past the look only one wins. A server that neither honours the header nor says
+    /// it does not leaves that window open.
     pub(crate) fn put(&self, key: &str, value: Bytes, no_clobber: bool) -> Result<PutOutcome> {
         let loc = || Location::file(format!("{}/{key}", self.address));
         let path = self
             .path(key)
             .map_err(|e| Error::storage(loc(), e.to_string()))?;
+        if no_clobber {
+            match block_on(self.store.head(&path))
+                .map_err(|e| Error::storage(loc(), e.to_string()))?
+            {
+                Ok(_) => return Ok(PutOutcome::Exists),
+                Err(e) if self.is_absent(&e) => {}
+                Err(e) => return Err(Error::storage(loc(), self.error(key, e).to_string())),
+            }
+        }
         let payload = PutPayload::from_bytes(value.clone());
         let mode = if no_clobber {
             PutMode::Create
@@ -355,15 +368,8 @@ impl RemoteStore {
                 object_store::Error::AlreadyExists { .. }
                 | object_store::Error::Precondition { .. },
             ) => Ok(PutOutcome::Exists),
+            // No conditional writes here: the look above is the only check.
             Err(object_store::Error::NotImplemented { .. }) if no_clobber => {
-                // No conditional writes here: check, then write (a window remains).
-                if self
-                    .head(key)
-                    .map_err(|e| Error::storage(loc(), e.to_string()))?
-                    .is_some()
-                {
-                    return Ok(PutOutcome::Exists);
-                }
                 self.put(key, value, false)
             }
             Err(e) => Err(Error::storage(loc(), self.error(key, e).to_string())),
