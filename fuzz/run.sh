@@ -7,7 +7,7 @@
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). On a stable toolchain RUSTC_BOOTSTRAP=1
 # unlocks the -Z flags cargo-fuzz passes. Seeds: the hostile corpus (testdata/hostile)
 # is generated into corpus-seed/ (git-ignored). Every crash found is copied to
-# testdata/fuzz-regressions/TARGET/, which `cargo test -p ome-cli --test hostile_corpus`
+# testdata/fuzz-regressions/TARGET/, which `cargo test -p ome-cli --test it hostile_corpus::`
 # replays.
 set -euo pipefail
 cd "$(dirname "$0")"

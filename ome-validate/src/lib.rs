@@ -54,9 +54,9 @@
 //! through them, so a misspelt code does not compile. Reports show the string
 //! (`NGFF-AX-003`), which never changes meaning. Each code has a page
 //! (`spec/rules/<CODE>.md`) with a failing and a passing fixture
-//! (`spec/rules/fixtures/<CODE>/`), run by `tests/rule_fixtures.rs`; every normative
+//! (`spec/rules/fixtures/<CODE>/`), run by `tests/it/rule_fixtures.rs`; every normative
 //! sentence of the NGFF prose is in `spec/coverage/ngff-<version>.tsv` with the codes that
-//! check it or why none does (`tests/spec_coverage.rs`).
+//! check it or why none does (`tests/it/spec_coverage.rs`).
 //!
 //! ## Layers
 //! `target` (what was given) → `rules/ngff`, `rules/tiff`, `rules/omexml` (attribute,

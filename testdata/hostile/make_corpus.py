@@ -5,7 +5,7 @@ Usage: make_corpus.py OUTDIR            writes every case under OUTDIR and OUTDI
        make_corpus.py --manifest FILE   writes only the manifest (testdata/hostile/manifest.json)
 
 Python 3.8+ standard library only (zlib, gzip, struct, json), so the corpus can be made on
-any machine; `ome-cli/tests/hostile_corpus.rs` runs this script into a temporary directory
+any machine; `ome-cli/tests/it/hostile_corpus.rs` runs this script into a temporary directory
 and checks the manifest it prints against the committed `manifest.json`.
 
 Each case has an expected outcome:

@@ -1,5 +1,5 @@
 //! The body of every fuzz target. `fuzz/fuzz_targets/NAME.rs` calls `NAME(data)`, and
-//! `ome-cli/tests/hostile_corpus.rs` replays each saved input of `testdata/fuzz-regressions/`
+//! `ome-cli/tests/it/hostile_corpus.rs` replays each saved input of `testdata/fuzz-regressions/`
 //! through [`run`], the same function. A body returns normally on any error of the library
 //! (bad input is expected) and panics only when an invariant breaks.
 

@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn runs_map_a_chunk_part_to_the_output_and_merge_where_both_follow() {
-        let mut buf = vec![0u8; 4 * 6 * 2];
+        let mut buf = [0u8; 4 * 6 * 2];
         let out = UnsafeCellSlice::new(&mut buf[..]);
         // A 4 x 6 region at (2, 1), u16; chunks of 4 x 4.
         let region = Region {

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use ndarray::{ArrayD, IxDyn};
 use ome_core::metadata::NodeKind;

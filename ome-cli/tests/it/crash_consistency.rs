@@ -20,8 +20,7 @@ const KILLS_ZARR: usize = 20;
 const KILLS_OVERWRITE: usize = 10;
 const KILLS_TIFF: usize = 20;
 
-mod common;
-use common::{ome, ome_validate};
+use crate::common::{ome, ome_validate};
 
 /// xorshift64*: enough randomness for kill moments without a dependency.
 struct Rng(u64);

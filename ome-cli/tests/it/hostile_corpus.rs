@@ -21,8 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod common;
-use common::{ome, ome_validate, repo_root};
+use crate::common::{ome, ome_validate, repo_root};
 
 const MAX_WALL: Duration = Duration::from_secs(5);
 const MAX_RSS_KIB: i64 = 512 * 1024;

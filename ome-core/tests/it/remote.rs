@@ -164,6 +164,13 @@ fn handle(stream: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()
     }
 }
 
+/// Sets the process-wide remote options (few retries, a short timeout, no `AWS_*` from the
+/// environment). This module shares its process with every other integration test of
+/// ome-core (`tests/it/main.rs`), so what it sets must not change what they see: every test
+/// here sets these same values, so the order the tests run in does not matter, and no other
+/// module opens a remote address. The one value the options give local reads too, the size
+/// of the remote read pool (`max_concurrency`, read at its first use, which a local region
+/// read can be), is the default either way.
 fn options() {
     let mut o = RemoteOptions::default();
     o.max_retries = 2;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use ndarray::{ArrayD, Dimension, IxDyn};
 use ome_core::tiff::{OmeTiff, TiffCompression, TiffWriteOptions, write_ome_tiff};
