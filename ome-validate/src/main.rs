@@ -8,6 +8,12 @@
 //! This file only parses arguments and prints: target discovery, summaries, baselines and
 //! every output format live in the library.
 
+// mimalloc, as in `ome`: glibc's malloc reserves 64 MiB of address space per thread arena,
+// which an address-space limit (an ingest sandbox's `ulimit -v`) turns into aborts on
+// inputs that need little memory.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
