@@ -532,3 +532,88 @@ fn later_tiles_of_a_blosc_chunk_fetch_only_their_blocks() {
     let half = as_u16(image.read_region(0, &[0, 0, 0], &[16, 256, 256]).unwrap());
     assert_eq!(half, data);
 }
+
+/// A remote read of most of several shards of Blosc inner chunks fetches each shard's index
+/// (once), then the inner chunks in groups of neighbours by range (never a whole shard, so
+/// that the first groups decode while the others are in flight); a later tile fetches only
+/// its inner chunk. The pixels are those of the local read.
+#[test]
+fn shards_are_read_by_groups_of_inner_chunks_and_tiles_by_one() {
+    options();
+    let dir = tempfile::tempdir().unwrap();
+    let shape = vec![8usize, 512, 1024];
+    let data = ArrayD::from_shape_fn(shape.clone(), |ix| {
+        // splitmix64's finaliser: noise that Blosc cannot squeeze much.
+        let mut h = (ix[0] * 524_288 + ix[1] * 1024 + ix[2]) as u64;
+        h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        (h ^ (h >> 33)) as u16
+    });
+    let meta = ImageMetadata::from_axis_letters("zyx").unwrap();
+    let mut opts = WriteOptions::default();
+    opts.chunks = Some(vec![1, 128, 128]);
+    opts.shards = Some(vec![8, 512, 512]);
+    opts.compression = "blosc-zstd:1:shuffle".parse().unwrap();
+    opts.levels = ome_core::pyramid::LevelCount::Exactly(1);
+    write_ome_zarr(
+        dir.path().join("sharded.ome.zarr"),
+        data.view(),
+        &meta,
+        &opts,
+        None,
+    )
+    .unwrap();
+    let shard_keys = ["sharded.ome.zarr/0/c/0/0/0", "sharded.ome.zarr/0/c/0/0/1"];
+    let shard_len = std::fs::metadata(dir.path().join(shard_keys[0]))
+        .unwrap()
+        .len() as usize;
+    assert!(
+        shard_len > 2 << 20,
+        "expected shards of several groups, found {shard_len} bytes"
+    );
+    let faults = Arc::new(Faults::default());
+    let url = serve(dir.path().to_path_buf(), Arc::clone(&faults));
+    let image = Image::open(format!("{url}/sharded.ome.zarr")).unwrap();
+    let local = Image::open(dir.path().join("sharded.ome.zarr")).unwrap();
+    let shard_requests = |from: usize| -> Vec<(String, Option<String>, usize)> {
+        faults.log.lock().unwrap()[from..]
+            .iter()
+            .filter(|(method, path, _, _)| method == "GET" && shard_keys.contains(&path.as_str()))
+            .map(|(_, path, range, n)| (path.clone(), range.clone(), *n))
+            .collect()
+    };
+    let before = faults.log.lock().unwrap().len();
+    assert_eq!(as_u16(image.read(0, &Selection::default()).unwrap()), data);
+    let made = shard_requests(before);
+    for key in shard_keys {
+        let of_key: Vec<_> = made.iter().filter(|(p, _, _)| p == key).collect();
+        // The index's range, then at least three groups.
+        assert!(
+            of_key.len() >= 4,
+            "{key}: expected the index and several groups, found {of_key:?}"
+        );
+        assert!(
+            of_key
+                .iter()
+                .all(|(_, range, n)| range.is_some() && *n < (3 << 20) / 2),
+            "{key}: expected ranged requests of about 1 MiB, found {of_key:?}"
+        );
+    }
+    // A tile: one inner chunk, one request (the index is kept).
+    let before = faults.log.lock().unwrap().len();
+    let (start, size) = ([5u64, 130, 700], [1u64, 100, 90]);
+    assert_eq!(
+        as_u16(image.read_region(0, &start, &size).unwrap()),
+        as_u16(local.read_region(0, &start, &size).unwrap())
+    );
+    let made = shard_requests(before);
+    assert_eq!(
+        made.len(),
+        1,
+        "expected one request for the tile, found {made:?}"
+    );
+    assert!(
+        made[0].2 < shard_len / 16,
+        "expected one inner chunk's bytes, found {made:?}"
+    );
+}
