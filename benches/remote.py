@@ -160,6 +160,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tiles", type=int, default=100, help="W4 tiles per run (BENCHMARK.md: 1000)")
     ap.add_argument("--delay-ms", type=float, default=20.0)
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell (median)")
+    ap.add_argument("--layouts", default="unsharded,sharded", help="which layouts to run")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
 
@@ -178,6 +179,8 @@ def main(argv=None) -> int:
         env = weed.env()
         for layout, extra in (("unsharded", ["--chunks", "1,1,64,256,256"]),
                               ("sharded", ["--chunks", "1,1,1,256,256", "--shards", "1,1,64,1024,1024"])):
+            if layout not in args.layouts.split(","):
+                continue
             url = f"s3://public/{args.size}-{layout}.ome.zarr"
             subprocess.run([ome, "convert", str(work / "vol.npy"), url, "--ngff-version", "0.5",
                             "--compression", "blosc-zstd:1:shuffle", "--overwrite", *extra],

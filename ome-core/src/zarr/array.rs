@@ -28,12 +28,6 @@ use crate::with_dtype;
 /// `zarrs`, whose decode runs on several threads.
 const TILE_INNER_CHUNKS: u64 = 16;
 
-/// Stored bytes of neighbouring inner chunks fetched in one request when a remote region
-/// read takes most of several shards: small enough that the first groups arrive, and
-/// decode, while the others are in flight; big enough that requests stay few.
-#[cfg(not(target_arch = "wasm32"))]
-const INNER_GROUP_BYTES: u64 = 1 << 20;
-
 /// A Zarr array ready for region reads.
 pub(crate) struct ZarrArray {
     array: Array<GuardedStore>,
@@ -400,8 +394,7 @@ impl ZarrArray {
             })?;
         with_dtype!(self.dtype, T => {
             let len: usize = shape.iter().map(|&d| d as usize).product();
-            #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
-            let mut out = crate::dtype::zeroed_output::<T>(len).ok_or_else(|| {
+            let out = crate::dtype::zeroed_output::<T>(len).ok_or_else(|| {
                 crate::dtype::output_alloc_error(self.location.clone(), shape, bytes.unwrap_or(u64::MAX))
             })?;
             // A remote array waits on requests, not on the CPU. When the region needs most
@@ -416,17 +409,6 @@ impl ZarrArray {
             #[cfg(not(target_arch = "wasm32"))]
             {
                 let prefetched = if self.remote { self.prefetch_keys(&subset, bytes) } else { Vec::new() };
-                // Sharded Blosc: the inner chunks, fetched in groups as they are stored and
-                // decoded as each group arrives (whole shards would all land at the end).
-                if !prefetched.is_empty() && self.inner_blosc {
-                    match catch_unwind(AssertUnwindSafe(|| self.decode_inner_streamed::<T>(&subset, shape, out, &prefetched))) {
-                        Ok(Ok(Ok(a))) => return Ok(T::into_dyn_array(a)),
-                        // Left to the whole-shard path below, which writes every element.
-                        Ok(Ok(Err(back))) => out = back,
-                        Ok(Err(e)) => return Err(e),
-                        Err(_) => return Err(panicked()),
-                    }
-                }
                 if !prefetched.is_empty() {
                     return match catch_unwind(AssertUnwindSafe(|| self.decode_streamed::<T>(&subset, shape, out, &prefetched, options))) {
                         Ok(Ok(a)) => Ok(T::into_dyn_array(a)),
@@ -817,138 +799,6 @@ impl ZarrArray {
                 options,
             )
             .map_err(|e| e.to_string())
-    }
-
-    /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the
-    /// remote `shards` it touches (all of them, as (indices, key)), by inner chunks: first
-    /// every shard's index (concurrently, one request each, kept), then the inner chunks
-    /// that meet `subset`, in groups of neighbours of about [`INNER_GROUP_BYTES`] (one
-    /// request each, up to the I/O pool's size in flight), each group decoded straight into
-    /// the output by the thread that fetched it as soon as it arrived. `Ok(None)` when an
-    /// inner chunk is not one [`super::direct`] decodes, or a shard or inner chunk is
-    /// absent and the fill value is not zero: `Ok(Err(out))` gives the output back (maybe
-    /// partly written) for the caller to read the region otherwise.
-    #[cfg(not(target_arch = "wasm32"))]
-    fn decode_inner_streamed<T: Element>(
-        &self,
-        subset: &ArraySubset,
-        shape: &[u64],
-        mut out: Vec<T>,
-        shards: &[(Vec<u64>, String)],
-    ) -> Result<std::result::Result<ArrayD<T>, Vec<T>>> {
-        use rayon::prelude::*;
-        let (Some(pool), Some(shard)) = (crate::storage::io_pool(), self.layout.shards.as_deref())
-        else {
-            return Ok(Err(out));
-        };
-        let chunk = &self.layout.chunks;
-        let n = chunk.len();
-        if shard.len() != n || (0..n).any(|d| chunk[d] == 0 || shard[d] % chunk[d] != 0) {
-            return Ok(Err(out));
-        }
-        let storage =
-            |e: zarrs::storage::StorageError| Error::storage(self.location.clone(), e.to_string());
-        let entries = pool
-            .install(|| {
-                shards
-                    .par_iter()
-                    .with_max_len(1)
-                    .map(|(_, key)| self.store.shard_entries(key))
-                    .collect::<std::result::Result<Vec<_>, _>>()
-            })
-            .map_err(storage)?;
-        let counts: Vec<u64> = (0..n).map(|d| shard[d] / chunk[d]).collect();
-        let inner_count = product(&counts).unwrap_or(u64::MAX);
-        // (shard, [(position in the index, origin in the array)]) per group.
-        let mut groups: Vec<(usize, Vec<(usize, Vec<u64>)>)> = Vec::new();
-        let end: Vec<u64> = (0..n)
-            .map(|d| subset.start()[d] + subset.shape()[d])
-            .collect();
-        for (s, ((idx, _), found)) in shards.iter().zip(&entries).enumerate() {
-            let Some(found) = found else {
-                if !self.zero_fill {
-                    return Ok(Err(out));
-                }
-                continue;
-            };
-            if found.len() as u64 != inner_count && !self.zero_fill {
-                return Ok(Err(out));
-            }
-            let mut group: Vec<(usize, Vec<u64>)> = Vec::new();
-            let mut group_bytes = 0u64;
-            for (number, range) in found {
-                let mut rest = *number as u64;
-                let mut origin = vec![0u64; n];
-                for d in (0..n).rev() {
-                    origin[d] = idx[d] * shard[d] + rest % counts[d] * chunk[d];
-                    rest /= counts[d];
-                }
-                let meets =
-                    (0..n).all(|d| origin[d] < end[d] && origin[d] + chunk[d] > subset.start()[d]);
-                if !meets {
-                    continue;
-                }
-                group.push((*number, origin));
-                group_bytes += range.end - range.start;
-                if group_bytes >= INNER_GROUP_BYTES {
-                    groups.push((s, std::mem::take(&mut group)));
-                    group_bytes = 0;
-                }
-            }
-            if !group.is_empty() {
-                groups.push((s, group));
-            }
-        }
-        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let done = {
-            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
-            let cells = UnsafeCellSlice::new(bytes);
-            let region = super::direct::Region {
-                out: &cells,
-                start: subset.start(),
-                shape,
-                size: size_of::<T>(),
-            };
-            let chunk = &chunk[..];
-            pool.install(|| {
-                groups
-                    .par_iter()
-                    .with_max_len(1)
-                    .map(|(s, group)| -> Result<bool> {
-                        let numbers: Vec<usize> = group.iter().map(|(k, _)| *k).collect();
-                        let Some(parts) = self
-                            .store
-                            .shard_inner(&shards[*s].1, &numbers)
-                            .map_err(storage)?
-                        else {
-                            return Ok(false);
-                        };
-                        for ((_, origin), part) in group.iter().zip(&parts) {
-                            let Some(data) = part else {
-                                return Ok(false);
-                            };
-                            // SAFETY: inner chunks are disjoint, so are their parts of the
-                            // output; each is decoded by one thread.
-                            if unsafe {
-                                super::direct::blosc_chunk_into(data, origin, chunk, &region)
-                            }
-                            .is_none()
-                            {
-                                return Ok(false);
-                            }
-                        }
-                        Ok(true)
-                    })
-                    .collect::<Result<Vec<bool>>>()
-            })?
-        };
-        if done.iter().any(|&ok| !ok) {
-            return Ok(Err(out));
-        }
-        Ok(Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
-            .unwrap_or_else(|_| {
-                ArrayD::default(ndarray::IxDyn(&dims))
-            })))
     }
 
     /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the

@@ -527,33 +527,6 @@ impl GuardedStore {
         Ok(Some((bytes, inner)))
     }
 
-    /// The non-empty inner chunks of the shard `key` as (position in the index, byte range),
-    /// in the order they are stored; `None` when the shard is absent or the array is not
-    /// sharded. The index is read (and validated) once per version of the shard and kept.
-    pub(crate) fn shard_entries(
-        &self,
-        key: &str,
-    ) -> Result<Option<Vec<(usize, std::ops::Range<u64>)>>, StorageError> {
-        let Some(spec) = &self.shard else {
-            return Ok(None);
-        };
-        let Some(head) = self.inner.head(key)? else {
-            return Ok(None);
-        };
-        if head.len > self.max_encoded {
-            return Err(self.too_big("shard", key, head.len));
-        }
-        let (entries, _) = self
-            .shard_index(spec, key, &head)
-            .map_err(|e| StorageError::Other(format!("shard {key}: {e}")))?;
-        Ok(Some(
-            entries
-                .iter()
-                .map(|c| (c.number, c.offset..c.offset + c.nbytes))
-                .collect(),
-        ))
-    }
-
     /// The inner chunks `numbers` (positions in the index) of the shard `key`, each read by
     /// range (one request for close ones on a remote store) and checked; `None` for an
     /// empty inner chunk (the fill value), and `None` for all when the shard is absent or
