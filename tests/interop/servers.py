@@ -275,7 +275,8 @@ class FaultProxy:
     (one upstream connection per request) after applying the faults queued in `self.plan`:
     a list of (predicate(method, path) -> bool, fault) consumed in order, where fault is
     "slowdown" (503 SlowDown), "internal" (500), "reset" (close without an answer),
-    "truncate" (forward, but send half the body and close), "notfound" (404 NoSuchKey) or
+    "truncate" (forward, but send half the body and close), "notfound" (404 NoSuchKey),
+    "forbidden" (403 AccessDenied) or
     "stall" (never answer, until the proxy stops). `self.always` holds faults applied to every matching request."""
 
     def __init__(self, upstream_port: int):
@@ -324,6 +325,18 @@ class FaultProxy:
                     self.send_header("Content-Length", str(len(xml)))
                     self.end_headers()
                     self.wfile.write(xml)
+                    return
+                if fault == "forbidden":
+                    # 403 AccessDenied: what IDR's bucket answers unsigned requests for a key
+                    # that does not exist.
+                    xml = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied"
+                           b"</Code><Message>injected</Message></Error>")
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(xml)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(xml)
                     return
                 if fault == "notfound":
                     # The key is not there (yet): what a look before another writer's put sees.

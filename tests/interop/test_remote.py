@@ -165,6 +165,37 @@ def test_s3_faults_are_retried_and_never_a_wrong_pixel_or_a_hang(ome, weed, peer
     assert_same(got, images["v05.ome.zarr"], "written through faults, read directly")
 
 
+def test_unsigned_403_on_a_chunk_is_an_absent_chunk_as_idr_answers(ome, weed, peer_images, tmp_path):
+    """IDR's public bucket answers unsigned requests for a missing key with 403, not 404
+    (item 3): once a document of the dataset was read, a 403 on a chunk of an unsigned store
+    is that chunk absent (the fill value), as a 404 is. With credentials, 403 stays an error
+    naming the key."""
+    base, images = peer_images
+    weed.make_bucket("public")
+    weed.upload_dir(base / "v05.ome.zarr", "public", "idrlike/img.ome.zarr")
+    level0 = level_paths(base / "v05.ome.zarr")[0]
+    meta = json.loads((base / "v05.ome.zarr" / level0 / "zarr.json").read_text())
+    cy, cx = meta["chunk_grid"]["configuration"]["chunk_shape"][-2:]
+    chunk = f"/public/idrlike/img.ome.zarr/{level0}/c/1/0/0"
+    on_chunk = lambda m, p: p.split("?")[0] == chunk  # noqa: E731
+    expected = images["v05.ome.zarr"].copy()
+    expected[1, :cy, :cx] = meta["fill_value"]
+    with FaultProxy(weed.s3_port) as proxy:
+        proxy.always = [(on_chunk, "forbidden")]
+        anon = weed.env(credentials=False)
+        anon["AWS_ENDPOINT_URL"] = proxy.endpoint
+        got = _npy(ome, "s3://public/idrlike/img.ome.zarr", tmp_path / "a.npy", env=anon)
+        assert_same(got, expected, "a chunk answered 403 to an unsigned read is the fill value")
+        assert "forbidden" in proxy.faults_seen()
+        signed = weed.env()
+        signed["AWS_ENDPOINT_URL"] = proxy.endpoint
+        p = subprocess.run([str(ome.binary), "convert", "s3://public/idrlike/img.ome.zarr",
+                            str(tmp_path / "b.npy"), "--retries", "1"],
+                           env=signed, capture_output=True, text=True, timeout=120)
+        assert p.returncode != 0 and f"{level0}/c/1/0/0" in p.stderr, p.stderr
+        assert not (tmp_path / "b.npy").exists()
+
+
 def test_http_is_read_only(ome, peer_images, tmp_path):
     base, _ = peer_images
     with RangeServer(base) as server:
