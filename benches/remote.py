@@ -151,6 +151,43 @@ def zarr_python_read(url, shape, tile_list, endpoint, sharded):
     return w3, w4, a
 
 
+def floor_read(url, shape, tile_list, endpoint, sharded):
+    """The server's floor for W3: level 0's array document, then every one of its chunk
+    (shard) objects fetched whole by plain unsigned GETs (the bucket reads anonymously),
+    32 in flight as ours, nothing decoded. No W4 (0 s) and no pixels."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import product
+    from urllib.parse import urlparse
+
+    bucket, _, path = url[len("s3://"):].partition("/")
+    host = urlparse(endpoint)
+    local = threading.local()
+
+    def get(key):
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        conn.request("GET", f"/{bucket}/{path}/0/{key}")
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 200, (key, resp.status)
+        return len(body)
+
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+    conn.request("GET", f"/{bucket}/{path}/0/zarr.json")
+    meta = json.loads(conn.getresponse().read())
+    grid = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    counts = [-(-s // c) for s, c in zip(meta["shape"], grid)]
+    keys = ["c/" + "/".join(map(str, ix)) for ix in product(*(range(n) for n in counts))]
+    with ThreadPoolExecutor(32) as pool:
+        total = sum(pool.map(get, keys))
+    w3 = time.perf_counter() - t0
+    assert total > 0
+    return w3, 0.0, None
+
+
 PEERS = {"tensorstore": tensorstore_read, "zarr-python+s3fs": zarr_python_read}
 
 
@@ -189,7 +226,8 @@ def main(argv=None) -> int:
             for delay in (0.0, args.delay_ms / 1000):
                 proxy = DelayProxy(weed.s3_port, delay) if delay else None
                 endpoint = f"http://127.0.0.1:{proxy.port}" if proxy else weed.endpoint
-                readers = [("ours (ome_py)", lambda u, s, t, e, sh: ours(u, s, t, e)), *PEERS.items()]
+                readers = [("ours (ome_py)", lambda u, s, t, e, sh: ours(u, s, t, e)), *PEERS.items(),
+                           ("floor (raw GETs)", floor_read)]
                 runs = {name: [] for name, _ in readers}
                 requests = {name: [] for name, _ in readers}
                 # Repeats interleaved (ours, peers, ours, peers, ...), so that a change of the
@@ -202,7 +240,8 @@ def main(argv=None) -> int:
                         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
                         requests[name].append(proxy.requests - req0 if proxy else None)
                         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-                        assert np.array_equal(np.asarray(got), a), f"{name} read wrong pixels"
+                        if got is not None:
+                            assert np.array_equal(np.asarray(got), a), f"{name} read wrong pixels"
                         runs[name].append((w3, w4, cpu))
                 results = {name: {"W3_s": statistics.median(r[0] for r in rs),
                                   "W4_s": statistics.median(r[1] for r in rs),
