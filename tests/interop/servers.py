@@ -316,34 +316,18 @@ class FaultProxy:
                 fault = self._fault()
                 with proxy.lock:
                     proxy.log.append((self.command, self.path, fault))
-                if fault in ("slowdown", "internal"):
-                    code, status = ("SlowDown", 503) if fault == "slowdown" else ("InternalError", 500)
+                # S3 error answers: 503 SlowDown, 500, 403 AccessDenied (what IDR's bucket
+                # answers unsigned requests for a key that does not exist), 404 NoSuchKey
+                # (the key is not there yet: what a look before another writer's put sees).
+                answers = {"slowdown": ("SlowDown", 503), "internal": ("InternalError", 500),
+                           "forbidden": ("AccessDenied", 403), "notfound": ("NoSuchKey", 404)}
+                if fault in answers:
+                    code, status = answers[fault]
                     xml = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
                            f"<Message>injected</Message></Error>").encode()
                     self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(xml)))
-                    self.end_headers()
-                    self.wfile.write(xml)
-                    return
-                if fault == "forbidden":
-                    # 403 AccessDenied: what IDR's bucket answers unsigned requests for a key
-                    # that does not exist.
-                    xml = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied"
-                           b"</Code><Message>injected</Message></Error>")
-                    self.send_response(403)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(xml)))
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(xml)
-                    return
-                if fault == "notfound":
-                    # The key is not there (yet): what a look before another writer's put sees.
-                    xml = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code>"
-                           b"<Message>injected</Message></Error>")
-                    self.send_response(404)
-                    self.send_header("Content-Type", "application/xml")
+                    # A HEAD answer announces no body.
                     self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(xml)))
                     self.end_headers()
                     if self.command != "HEAD":

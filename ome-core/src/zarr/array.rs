@@ -828,8 +828,7 @@ impl ZarrArray {
                 chunks.iter().try_for_each(each)?;
             }
         }
-        Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
-            .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(&dims))))
+        Ok(shaped(&dims, out))
     }
 
     /// Decodes `subset` into `out` (zeroed, one element per element of `shape`) from the
@@ -923,8 +922,7 @@ impl ZarrArray {
         if let Some(e) = first_error.into_inner().ok().flatten() {
             return Err(e);
         }
-        Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
-            .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(&dims))))
+        Ok(shaped(&dims, out))
     }
 
     /// Decodes `subset` straight into `out` (zeroed, one element per element of `shape`): no
@@ -952,8 +950,7 @@ impl ZarrArray {
                 options,
             )?;
         }
-        Ok(ArrayD::from_shape_vec(ndarray::IxDyn(&dims), out)
-            .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(&dims))))
+        Ok(shaped(&dims, out))
     }
 
     /// Reads a region as `T`.
@@ -983,6 +980,12 @@ impl LevelRead for ZarrArray {
             self.read_region_opt(start, shape, &single)
         }
     }
+}
+
+/// `out` as an array of shape `dims` (a read's output: its length is their product).
+fn shaped<T: Element>(dims: &[usize], out: Vec<T>) -> ArrayD<T> {
+    ArrayD::from_shape_vec(ndarray::IxDyn(dims), out)
+        .unwrap_or_else(|_| ArrayD::default(ndarray::IxDyn(dims)))
 }
 
 /// `doc` with `"checksum": false` added to every `zstd` codec that lacks it (top level and
