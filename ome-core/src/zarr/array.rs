@@ -43,7 +43,9 @@ pub(crate) struct ZarrArray {
     /// read from the Blosc blocks it touches ([`super::blosc_tiles`]).
     blosc_blocks: bool,
     /// Sharded, one `sharding_indexed` codec whose inner chunks are little-endian bytes then
-    /// Blosc only: whole shards of a region read are decoded by [`super::direct`].
+    /// Blosc only: whole shards of a region read are decoded by [`super::direct`]. (The
+    /// shard shape is a multiple of the inner chunk shape, of as many dimensions: [`Self::open`]
+    /// refuses anything else.)
     inner_blosc: bool,
     /// The fill value is all zero bytes (the zeroed output of a read already holds it).
     zero_fill: bool,
@@ -59,25 +61,29 @@ fn blocks_decodable(cname: Option<&Value>) -> bool {
     )
 }
 
+/// Whether a Zarr v3 codec chain is `bytes` (little-endian) then `blosc` with a compressor
+/// [`super::blosc_tiles`] decodes, and nothing else.
+fn bytes_then_blosc(codecs: &[Value]) -> bool {
+    let name = |c: &Value| c.get("name").and_then(Value::as_str).map(str::to_owned);
+    matches!(codecs, [bytes, blosc]
+    if name(bytes).as_deref() == Some("bytes")
+        && bytes
+            .pointer("/configuration/endian")
+            .and_then(Value::as_str)
+            .is_none_or(|e| e == "little")
+        && name(blosc).as_deref() == Some("blosc")
+        && blocks_decodable(blosc.pointer("/configuration/cname")))
+}
+
 /// Whether the array's chunks are the little-endian bytes of its elements, compressed by
 /// Blosc and nothing else (Zarr v3 `bytes` + `blosc`; v2 compressor `blosc`, no filters, C
 /// order, a little-endian or one-byte dtype), unsharded.
 fn blosc_only(doc: &Value, format: ZarrFormat) -> bool {
     match format {
-        ZarrFormat::V3 => {
-            let Some(codecs) = doc.get("codecs").and_then(Value::as_array) else {
-                return false;
-            };
-            let name = |c: &Value| c.get("name").and_then(Value::as_str).map(str::to_owned);
-            matches!(&codecs[..], [bytes, blosc]
-            if name(bytes).as_deref() == Some("bytes")
-                && bytes
-                    .pointer("/configuration/endian")
-                    .and_then(Value::as_str)
-                    .is_none_or(|e| e == "little")
-                && name(blosc).as_deref() == Some("blosc")
-                && blocks_decodable(blosc.pointer("/configuration/cname")))
-        }
+        ZarrFormat::V3 => doc
+            .get("codecs")
+            .and_then(Value::as_array)
+            .is_some_and(|codecs| bytes_then_blosc(codecs)),
         ZarrFormat::V2 => {
             doc.pointer("/compressor/id").and_then(Value::as_str) == Some("blosc")
                 && blocks_decodable(doc.pointer("/compressor/cname"))
@@ -328,9 +334,8 @@ impl ZarrArray {
             && doc.pointer("/codecs/0/name").and_then(Value::as_str) == Some("sharding_indexed")
             && doc
                 .pointer("/codecs/0/configuration/codecs")
-                .is_some_and(|inner| {
-                    blosc_only(&serde_json::json!({ "codecs": inner }), ZarrFormat::V3)
-                });
+                .and_then(Value::as_array)
+                .is_some_and(|inner| bytes_then_blosc(inner));
         let zero_fill = array.fill_value().as_ne_bytes().iter().all(|&b| b == 0);
         Ok(ZarrArray {
             array,
@@ -546,12 +551,7 @@ impl ZarrArray {
             return Ok(None);
         };
         let n = shape.len();
-        if n == 0
-            || shard.len() != n
-            || chunk.len() != n
-            || shape.contains(&0)
-            || (0..n).any(|d| chunk[d] == 0 || shard[d] % chunk[d] != 0)
-        {
+        if n == 0 || shape.contains(&0) {
             return Ok(None);
         }
         let index: Vec<u64> = (0..n).map(|d| start[d] / shard[d]).collect();
@@ -723,9 +723,6 @@ impl ZarrArray {
                 unsafe { super::direct::blosc_chunk_into(&data, &at, chunk, region) }.is_some(),
             );
         };
-        if shard.len() != n || (0..n).any(|d| chunk[d] == 0 || shard[d] % chunk[d] != 0) {
-            return Ok(false);
-        }
         let Some((bytes, inner)) = self.store.shard_parts(key).map_err(|e| e.to_string())? else {
             return Ok(false);
         };

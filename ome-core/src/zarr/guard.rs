@@ -491,10 +491,9 @@ impl GuardedStore {
         self.inner.read_ranges(key, head, &ranges)
     }
 
-    /// The shard `key` read whole, with every inner chunk checked as a read through `zarrs`
-    /// checks it, and the non-empty inner chunks as (position in the index, byte range in
-    /// the shard); `None` when the shard is absent or the array is not sharded.
-    pub(crate) fn shard_parts(&self, key: &str) -> Result<Option<ShardParts>, StorageError> {
+    /// The shard spec and the size and version of the shard `key`, within the bound of a
+    /// shard; `None` when the array is not sharded or the shard is absent.
+    fn shard_head(&self, key: &str) -> Result<Option<(&ShardSpec, Head)>, StorageError> {
         let Some(spec) = &self.shard else {
             return Ok(None);
         };
@@ -504,6 +503,16 @@ impl GuardedStore {
         if head.len > self.max_encoded {
             return Err(self.too_big("shard", key, head.len));
         }
+        Ok(Some((spec, head)))
+    }
+
+    /// The shard `key` read whole, with every inner chunk checked as a read through `zarrs`
+    /// checks it, and the non-empty inner chunks as (position in the index, byte range in
+    /// the shard); `None` when the shard is absent or the array is not sharded.
+    pub(crate) fn shard_parts(&self, key: &str) -> Result<Option<ShardParts>, StorageError> {
+        let Some((spec, head)) = self.shard_head(key)? else {
+            return Ok(None);
+        };
         let store_key = StoreKey::new(key).map_err(|e| StorageError::Other(e.to_string()))?;
         let whole = [ByteRange::FromStart(0, None)];
         let Some(mut parts) = self.get_partial_many(&store_key, Box::new(whole.into_iter()))?
@@ -536,15 +545,9 @@ impl GuardedStore {
         key: &str,
         numbers: &[usize],
     ) -> Result<Option<Vec<Option<Bytes>>>, StorageError> {
-        let Some(spec) = &self.shard else {
+        let Some((spec, head)) = self.shard_head(key)? else {
             return Ok(None);
         };
-        let Some(head) = self.inner.head(key)? else {
-            return Ok(None);
-        };
-        if head.len > self.max_encoded {
-            return Err(self.too_big("shard", key, head.len));
-        }
         let (entries, _) = self
             .shard_index(spec, key, &head)
             .map_err(|e| StorageError::Other(format!("shard {key}: {e}")))?;
