@@ -382,7 +382,6 @@ impl DynArray {
 /// `prlimit --as`): the caller reports that as an error instead of the process aborting.
 pub(crate) fn zeroed_output<T: Element>(len: usize) -> Option<Vec<T>> {
     let layout = std::alloc::Layout::array::<T>(len).ok()?;
-    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))] // (madvise below: Linux only)
     let mut v: Vec<T> = if layout.size() == 0 {
         Vec::new()
     } else {
@@ -397,28 +396,43 @@ pub(crate) fn zeroed_output<T: Element>(len: usize) -> Option<Vec<T>> {
             Vec::from_raw_parts(ptr, len, len)
         }
     };
-    let bytes = len.saturating_mul(size_of::<T>());
+    // SAFETY: `len` elements of `T` are `v`'s allocation.
+    unsafe { ask_huge_pages(v.as_mut_ptr().cast(), len.saturating_mul(size_of::<T>())) };
+    Some(v)
+}
+
+/// An empty byte buffer with room for `capacity` bytes, backed by transparent huge pages
+/// above 4 MiB as [`zeroed_output`] is (a fetched chunk or shard, filled once as its body
+/// arrives); `None` when the memory cannot be had.
+pub(crate) fn byte_buffer(capacity: usize) -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(capacity).ok()?;
+    // SAFETY: `v.capacity()` bytes are `v`'s allocation.
+    unsafe { ask_huge_pages(v.as_mut_ptr(), v.capacity()) };
+    Some(v)
+}
+
+/// Asks Linux to back the whole pages of `bytes` bytes at `start` with transparent huge
+/// pages when they are 4 MiB or more, before the first write: on a VM each 4 KiB page
+/// fault is an exit, which costs more than decoding the page's data.
+///
+/// # Safety
+///
+/// `start..start + bytes` lies inside one allocation.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+unsafe fn ask_huge_pages(start: *mut u8, bytes: usize) {
     #[cfg(target_os = "linux")]
     if bytes >= 4 << 20 {
-        // SAFETY: the range lies inside `v`'s allocation (rounded inward to whole pages);
-        // MADV_HUGEPAGE only changes how the kernel backs those pages, never their content.
-        unsafe {
-            let page = 4096usize;
-            let start = v.as_mut_ptr() as usize;
-            let aligned = start.next_multiple_of(page);
-            let end = (start + bytes) / page * page;
-            if end > aligned {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
+        let page = 4096usize;
+        let first = (start as usize).next_multiple_of(page);
+        let end = (start as usize + bytes) / page * page;
+        if end > first {
+            // SAFETY: the range lies inside the allocation (rounded inward to whole pages);
+            // MADV_HUGEPAGE only changes how the kernel backs those pages, never their
+            // content.
+            unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = bytes;
-    Some(v)
 }
 
 /// The error of a region whose output buffer could not be allocated.

@@ -310,17 +310,35 @@ impl RemoteStore {
                 return Ok(Err(size.max(span)));
             }
             let meta = got.meta.clone();
-            let bytes = got.bytes().await?;
-            Ok(Ok((meta, span, bytes)))
+            // The body goes into one buffer of the announced length (huge pages for a
+            // shard); a body longer than announced is cut one byte past it, so the length
+            // check below refuses it without holding the rest.
+            let Some(mut body) = crate::dtype::byte_buffer(span as usize) else {
+                return Ok(Err(span));
+            };
+            let mut parts = got.into_stream();
+            while let Some(part) = parts.next().await {
+                let part = part?;
+                let room = (span as usize + 1).saturating_sub(body.len());
+                body.extend_from_slice(&part[..part.len().min(room)]);
+                if body.len() as u64 > span {
+                    break;
+                }
+            }
+            Ok(Ok((meta, span, Bytes::from(body))))
         }
         .await;
         match result {
             Ok(Ok((meta, span, bytes))) => {
                 if bytes.len() as u64 != span {
+                    let received = if bytes.len() as u64 > span {
+                        "more (an overlong body)".to_string()
+                    } else {
+                        format!("{} (a truncated body)", bytes.len())
+                    };
                     return Err(StorageError::Other(format!(
-                        "{}/{key}: expected {span} bytes, received {} (a truncated body)",
-                        self.address,
-                        bytes.len()
+                        "{}/{key}: expected {span} bytes, received {received}",
+                        self.address
                     )));
                 }
                 self.readable.store(true, Ordering::Relaxed);
