@@ -452,9 +452,10 @@ fn pad_to<T: Element>(block: &ArrayViewD<'_, T>, full: &[usize]) -> ArrayD<T> {
 
 pub(super) type Producer<'a, T> = dyn Fn(&[u64], &[u64]) -> Result<ArrayD<T>> + Sync + 'a;
 
-/// Chunks that [`super::fast_blosc`] encodes exactly as the array's codecs would (NGFF 0.5,
-/// `bytes(little)` then blosc zstd with no or byte shuffle), without `zarrs`' per-block
-/// zstd contexts.
+/// Chunks that [`super::fast_blosc`] encodes exactly as the array's codecs would (NGFF 0.5
+/// and 0.6: `bytes(little)` then blosc zstd with no or byte shuffle; NGFF 0.4: a
+/// little-endian `dtype` and the blosc zstd `compressor`, no filters, which is the same
+/// frame), without `zarrs`' per-block zstd contexts.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct FastBlosc {
     clevel: u8,
@@ -466,17 +467,23 @@ impl FastBlosc {
     fn of(version: NgffVersion, compression: Compression, dtype: DType) -> Option<Self> {
         match (version, compression) {
             (
-                NgffVersion::V0_5 | NgffVersion::V0_6,
+                NgffVersion::V0_4 | NgffVersion::V0_5 | NgffVersion::V0_6,
                 Compression::Blosc {
                     cname: BloscCompressor::Zstd,
                     clevel,
                     shuffle: shuffle @ (Shuffle::None | Shuffle::Byte),
                 },
-            ) if cfg!(target_endian = "little") => Some(FastBlosc {
-                clevel,
-                byte_shuffle: shuffle == Shuffle::Byte,
-                typesize: dtype.size(),
-            }),
+            ) if cfg!(target_endian = "little")
+                // (Zarr v2 without shuffle: `zarrs` writes typesize 1 in the Blosc header
+                // where numcodecs writes the item size; that stays with `zarrs`.)
+                && (version != NgffVersion::V0_4 || shuffle == Shuffle::Byte) =>
+            {
+                Some(FastBlosc {
+                    clevel,
+                    byte_shuffle: shuffle == Shuffle::Byte,
+                    typesize: dtype.size(),
+                })
+            }
             _ => None,
         }
     }
@@ -1195,6 +1202,70 @@ mod tests {
                 "field",
             );
         }
+    }
+
+    /// Chunks encoded by [`super::super::fast_blosc`] (the writers' default codec) are
+    /// byte for byte what `zarrs` stores for the same data and array metadata, in Zarr v2
+    /// (NGFF 0.4) and v3 (NGFF 0.5), for one-, two- and four-byte types and both shuffles
+    /// (v2 without shuffle is left to `zarrs`, see [`FastBlosc`]).
+    #[test]
+    fn fast_blosc_chunks_are_the_chunks_zarrs_writes() {
+        use zarrs::array::Array;
+        use zarrs::filesystem::FilesystemStore;
+        use zarrs::storage::ReadableStorageTraits;
+        use zarrs::storage::store::MemoryStore;
+
+        fn check<T: Element>(data: ArrayD<T>) {
+            for version in [NgffVersion::V0_4, NgffVersion::V0_5] {
+                for shuffle in [Shuffle::Byte, Shuffle::None] {
+                    let dir = tempfile::tempdir().unwrap();
+                    let path = dir.path().join("img.ome.zarr");
+                    let meta = ImageMetadata::from_axis_letters("czyx").unwrap();
+                    let opts = WriteOptions {
+                        version,
+                        levels: LevelCount::Exactly(2),
+                        chunks: Some(vec![1, 2, 64, 64]),
+                        compression: Compression::Blosc {
+                            cname: BloscCompressor::Zstd,
+                            clevel: 1,
+                            shuffle,
+                        },
+                        ..WriteOptions::default()
+                    };
+                    write_ome_zarr(&path, data.view(), &meta, &opts, None).unwrap();
+                    let fs = Arc::new(FilesystemStore::new(&path).unwrap());
+                    let written = Array::open(fs.clone(), "/0").unwrap();
+                    let mem = Arc::new(MemoryStore::new());
+                    let again =
+                        Array::new_with_metadata(mem.clone(), "/0", written.metadata().clone())
+                            .unwrap();
+                    let mut compared = 0;
+                    let (shape, chunk) = (written.shape().to_vec(), [1, 2, 64, 64]);
+                    for idx in grid_indices(&shape, &chunk) {
+                        let key = written.chunk_key(&idx);
+                        let Some(ours) = fs.get(&key).unwrap() else {
+                            continue;
+                        };
+                        let values: ArrayBytes<'static> = written.retrieve_chunk(&idx).unwrap();
+                        again.store_chunk(&idx, values).unwrap();
+                        let theirs = mem.get(&key).unwrap().unwrap();
+                        assert!(ours == theirs, "{version:?} {shuffle:?} chunk {idx:?}");
+                        compared += 1;
+                    }
+                    assert!(compared >= 8, "{version:?}: {compared} chunks compared");
+                }
+            }
+        }
+        let shape = IxDyn(&[2, 3, 130, 100]);
+        check(ArrayD::<u8>::from_shape_fn(shape.clone(), |ix| {
+            (ix[2] * 7 + ix[3] * 3 + ix[0]) as u8
+        }));
+        check(ArrayD::<u16>::from_shape_fn(shape.clone(), |ix| {
+            (ix[1] * 1000 + ix[2] * ix[3]) as u16
+        }));
+        check(ArrayD::<f32>::from_shape_fn(shape, |ix| {
+            (ix[2] as f32).sin() * 100.0 + ix[3] as f32
+        }));
     }
 
     /// A 0.6 pyramid: one `intrinsic` system; level 0 a scale, the others a sequence of a
