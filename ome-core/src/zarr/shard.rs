@@ -65,6 +65,7 @@ fn chunk_counts(shard: &[usize], chunk: &[u64]) -> Vec<usize> {
 pub(crate) fn encode_shard<T: Element>(
     block: &ArrayViewD<'_, T>,
     inner: &InnerCodecs,
+    fast: Option<super::write::FastBlosc>,
     data_type: &DataType,
     fill_value: &FillValue,
     location: &Location,
@@ -106,7 +107,13 @@ pub(crate) fn encode_shard<T: Element>(
             if buf.iter().all(|v| *v == zero) {
                 return Ok(None);
             }
-            let bytes = ArrayBytes::new_flen(Cow::Borrowed(bytemuck::cast_slice::<T, u8>(&buf)));
+            let raw = bytemuck::cast_slice::<T, u8>(&buf);
+            // The writers' default codec (bytes + blosc zstd) without `zarrs`' per-block
+            // zstd contexts: the same bytes (see `FastBlosc`).
+            if let Some(encoded) = fast.and_then(|f| f.compress(raw)) {
+                return Ok(Some(encoded));
+            }
+            let bytes = ArrayBytes::new_flen(Cow::Borrowed(raw));
             let out = inner
                 .chain
                 .encode(bytes, &chunk_shape, data_type.get(), fill_value, &options)

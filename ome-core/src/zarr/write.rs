@@ -464,6 +464,12 @@ pub(super) struct FastBlosc {
 }
 
 impl FastBlosc {
+    /// `raw` (a chunk's little-endian bytes) encoded as the array's codecs would, or
+    /// `None` where [`super::fast_blosc`] does not cover it (the caller uses `zarrs`).
+    pub(super) fn compress(self, raw: &[u8]) -> Option<Vec<u8>> {
+        super::fast_blosc::compress_zstd(raw, self.clevel, self.byte_shuffle, self.typesize)
+    }
+
     fn of(version: NgffVersion, compression: Compression, dtype: DType) -> Option<Self> {
         match (version, compression) {
             (
@@ -549,6 +555,7 @@ impl LevelSink<'_> {
             let shard = encode_shard(
                 &block.view(),
                 inner,
+                self.fast,
                 array.data_type(),
                 array.fill_value(),
                 location,
@@ -571,9 +578,7 @@ impl LevelSink<'_> {
             let encoded = self
                 .fast
                 .filter(|_| options.store_empty_chunks() || !data.is_fill_value(array.fill_value()))
-                .and_then(|f| {
-                    super::fast_blosc::compress_zstd(raw, f.clevel, f.byte_shuffle, f.typesize)
-                });
+                .and_then(|f| f.compress(raw));
             match encoded {
                 // SAFETY: encoded exactly as the array's codec chain encodes it (see
                 // `FastBlosc`; the bytes codec is the identity on little-endian hosts).
@@ -1253,6 +1258,43 @@ mod tests {
                         compared += 1;
                     }
                     assert!(compared >= 8, "{version:?}: {compared} chunks compared");
+                    if version == NgffVersion::V0_4 {
+                        continue;
+                    }
+                    // Shards: inner chunks encoded through `zarrs`' chain or ours, same bytes.
+                    let sharded = WriteOptions {
+                        chunks: Some(vec![1, 1, 32, 32]),
+                        shards: Some(vec![1, 2, 64, 64]),
+                        overwrite: true,
+                        ..opts.clone()
+                    };
+                    write_ome_zarr(&path, data.view(), &meta, &sharded, None).unwrap();
+                    let doc: Value =
+                        serde_json::from_slice(&std::fs::read(path.join("0/zarr.json")).unwrap())
+                            .unwrap();
+                    let loc = Location::file(path.join("0"));
+                    let inner = InnerCodecs::from_document(&doc, &loc).unwrap();
+                    let level = Array::open(fs.clone(), "/0").unwrap();
+                    let fast = FastBlosc::of(version, sharded.compression, T::DTYPE);
+                    assert!(fast.is_some());
+                    let block =
+                        data.slice_each_axis(|ax| Slice::from(0..[1, 2, 64, 64][ax.axis.index()]));
+                    let encode = |f| {
+                        encode_shard(
+                            &block,
+                            &inner,
+                            f,
+                            level.data_type(),
+                            level.fill_value(),
+                            &loc,
+                        )
+                        .unwrap()
+                        .unwrap()
+                    };
+                    assert!(
+                        encode(fast) == encode(None),
+                        "{version:?} {shuffle:?} shard"
+                    );
                 }
             }
         }
