@@ -1056,8 +1056,9 @@ struct Unit {
     by: u64,
 }
 
-/// Compressed bytes of remote blocks held in memory at once by one region read.
-const REMOTE_BATCH_BYTES: u64 = 64 << 20;
+/// Compressed bytes of remote blocks in one batch of a region read (two batches are held
+/// at once: one decoding, the next arriving).
+const REMOTE_BATCH_BYTES: u64 = 32 << 20;
 
 /// The units of a region read in batches of at most [`REMOTE_BATCH_BYTES`] of stored
 /// blocks (a batch holds at least one unit).
@@ -1078,8 +1079,11 @@ fn remote_batches(units: &[Unit]) -> Vec<&[Unit]> {
     out
 }
 
+/// Stored spans `(offset, length)` by file (see [`block_spans`]).
+type Spans = Vec<(usize, Vec<(u64, u64)>)>;
+
 /// The stored spans `(offset, length)` of the blocks of `units`, by file, each once.
-fn block_spans(tiff: &OmeTiff, units: &[Unit]) -> Vec<(usize, Vec<(u64, u64)>)> {
+fn block_spans(tiff: &OmeTiff, units: &[Unit]) -> Spans {
     let mut by_file: std::collections::BTreeMap<usize, Vec<(u64, u64)>> = Default::default();
     for u in units {
         if let (Some(&o), Some(&n)) = (u.ifd.offsets.get(u.block), u.ifd.counts.get(u.block)) {
@@ -1245,17 +1249,56 @@ fn read_typed<T: Element>(
         };
         if tiff.files.iter().any(TiffFile::is_remote) {
             // Remote blocks are fetched a batch at a time, all of a batch at once (merged
-            // ranges, many requests in flight), then decoded from memory.
-            for batch in remote_batches(&units) {
+            // ranges, many requests in flight), then decoded from memory; the next batch is
+            // fetched while this one decodes (at most two batches held).
+            let fetch = |batch: &[Unit]| -> (Spans, Result<()>) {
                 let spans = block_spans(tiff, batch);
-                for (file, s) in &spans {
-                    tiff.files[*file].prefetch(s)?;
+                let mut fetched = Vec::with_capacity(spans.len());
+                for (file, s) in spans {
+                    if let Err(e) = tiff.files[file].prefetch(&s) {
+                        return (fetched, Err(e));
+                    }
+                    fetched.push((file, s));
                 }
-                let done = run_all(batch);
-                for (file, s) in &spans {
+                (fetched, Ok(()))
+            };
+            let release = |spans: &Spans| {
+                for (file, s) in spans {
                     tiff.files[*file].release(s);
                 }
-                done?;
+            };
+            let batches = remote_batches(&units);
+            let mut next = batches.first().map(|b| fetch(b));
+            for (i, batch) in batches.iter().enumerate() {
+                let Some((spans, fetched)) = next.take() else {
+                    break;
+                };
+                if let Err(e) = fetched {
+                    release(&spans);
+                    return Err(e);
+                }
+                let (done, ahead) = std::thread::scope(|scope| {
+                    let ahead = batches.get(i + 1).map(|b| scope.spawn(|| fetch(b)));
+                    let done = run_all(batch);
+                    (done, ahead.map(|h| h.join()))
+                });
+                release(&spans);
+                next = match ahead {
+                    Some(Ok(n)) => Some(n),
+                    Some(Err(_)) => {
+                        return Err(Error::format(
+                            tiff.files[0].loc(None, None, None),
+                            "a fetch of TIFF blocks panicked",
+                        ));
+                    }
+                    None => None,
+                };
+                if let Err(e) = done {
+                    if let Some((spans, _)) = &next {
+                        release(spans);
+                    }
+                    return Err(e);
+                }
             }
         } else {
             run_all(&units)?;

@@ -27,6 +27,8 @@ struct Faults {
     fail_next: AtomicUsize,
     /// Paths whose body is cut in half (the announced length kept).
     truncate: Mutex<HashSet<String>>,
+    /// A path whose bodies of ranges starting at or past an offset are cut in half.
+    truncate_from: Mutex<Option<(String, u64)>>,
     requests: AtomicUsize,
     /// Milliseconds each answer waits (a distant server).
     delay_ms: AtomicUsize,
@@ -155,7 +157,9 @@ fn handle(stream: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()
         if method == "HEAD" {
             continue;
         }
-        if faults.truncate.lock().unwrap().contains(rel) {
+        let cut_from = matches!(&*faults.truncate_from.lock().unwrap(),
+            Some((p, from)) if p == rel && start as u64 >= *from);
+        if cut_from || faults.truncate.lock().unwrap().contains(rel) {
             out.write_all(&body[..body.len() / 2])?;
             out.flush()?;
             return Ok(()); // the connection closes with the body short
@@ -369,6 +373,18 @@ fn ome_tiff_over_http_reads_like_the_local_file() {
     assert!(made >= 6, "{made} requests for 48 MiB");
     assert!(most >= 3, "at most {most} requests in flight");
     faults.delay_ms.store(0, Ordering::SeqCst);
+    // 48 MiB are two batches: the second is fetched while the first decodes. Bodies of
+    // the file's last quarter cut short: the fetch ahead fails, and the read is an error
+    // naming the file once the first batch is decoded, never a wrong pixel or a hang.
+    let size = std::fs::metadata(dir.path().join("big.ome.tif"))
+        .unwrap()
+        .len();
+    *faults.truncate_from.lock().unwrap() = Some(("big.ome.tif".to_string(), size * 3 / 4));
+    let e = slow.read(0, &Selection::default()).unwrap_err();
+    assert!(e.to_string().contains("big.ome.tif"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    *faults.truncate_from.lock().unwrap() = None;
+    assert_eq!(as_u16(slow.read(0, &Selection::default()).unwrap()), big);
 
     // Bodies cut short (the client sees fewer bytes than announced): an error naming the
     // file, not a wrong pixel. (The S3 fault test cuts only tile bodies.)
