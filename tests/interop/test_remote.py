@@ -96,6 +96,39 @@ def test_http_read_is_pixel_exact_for_levels_and_labels(ome, peer_images, tmp_pa
             assert _findings(url) == _findings(base / name), name
 
 
+def test_http_plate_is_walked_to_every_field_from_metadata_alone(ome, tmp_path):
+    """Issue 15 item 1: over plain HTTP nothing can be listed, so wells and fields are found
+    from the plate's and wells' metadata. A plate written by ome-zarr-py with one field's
+    level missing (deep in the hierarchy): the validator reports it over HTTP as it does on
+    disk, and a field reads pixel-exact."""
+    from ome_zarr.format import FormatV05
+    from ome_zarr.writer import write_plate_metadata, write_well_metadata
+
+    plate = tmp_path / "plate.ome.zarr"
+    root = zarr.open_group(str(plate), mode="w", zarr_format=3)
+    wells = ["A/1", "A/2", "B/1"]
+    write_plate_metadata(root, ["A", "B"], ["1", "2"], wells, fmt=FormatV05())
+    rng = np.random.default_rng(7)
+    fields = {}
+    for w in wells:
+        row, col = w.split("/")
+        well = root.require_group(row).require_group(col)
+        write_well_metadata(well, [{"path": "0"}, {"path": "1"}], fmt=FormatV05())
+        for f in ("0", "1"):
+            data = rng.integers(0, 4000, size=(2, 64, 80), dtype=np.uint16)
+            write_image(data, well.require_group(f), axes="cyx", scale_factors=[2], fmt=FormatV05(),
+                        storage_options=dict(chunks=(1, 32, 32)))
+            fields[f"{w}/{f}"] = data
+    missing = plate / "B" / "1" / "1" / "s1" / "zarr.json"  # ome-zarr-py names levels s0, s1
+    missing.unlink()
+    with RangeServer(tmp_path) as server:
+        url = f"{server.url}/plate.ome.zarr"
+        remote = _findings(url)
+        assert remote == _findings(plate)
+        assert any("B/1/1" in str(node) for _, node, _ in remote), remote
+        assert_same(_npy(ome, f"{url}/A/2/1", tmp_path / "f.npy"), fields["A/2/1"], "field A/2/1")
+
+
 def test_http_faults_are_retried_and_truncation_is_an_error(ome, peer_images, tmp_path):
     base, images = peer_images
     data = images["v05.ome.zarr"]
